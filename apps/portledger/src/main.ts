@@ -1,0 +1,2 @@
+import { x } from '@app/rtp';
+console.log('hello', x);

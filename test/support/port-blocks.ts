@@ -1,0 +1,37 @@
+/**
+ * Test files run in parallel, so each one that opens sockets owns a block of 200 ports.
+ * Blocks lie in 10000-29999: below the kernel's ephemeral range (32768-60999), so outgoing
+ * connections of the tests themselves never land on a port a test expects to be free, and
+ * below the service's default range (30000-30999), so a developer's running service is never hit.
+ *
+ * Pass a number that no other test file uses (grep for `portBlock(`).
+ */
+export interface PortBlock {
+  /** first port of the block */
+  start: number;
+  /** last port of the block (inclusive) */
+  end: number;
+  /** a media range of `pairs` pairs at the start of the block, as MEDIA_PORT_RANGE text */
+  range(pairs: number, offset?: number): string;
+  /** a port near the end of the block for HTTP (index 0..9) */
+  http(index?: number): number;
+}
+
+export function portBlock(n: number): PortBlock {
+  if (!Number.isInteger(n) || n < 0 || n > 99) throw new Error(`port block ${n} out of 0..99`);
+  const start = 10000 + n * 200;
+  const end = start + 199;
+  return {
+    start,
+    end,
+    range(pairs: number, offset = 0) {
+      const first = start + offset;
+      const last = first + pairs * 2 - 1;
+      if (last > end - 10) throw new Error(`range of ${pairs} pairs does not fit block ${n}`);
+      return `${first}-${last}`;
+    },
+    http(index = 0) {
+      return end - index;
+    },
+  };
+}
