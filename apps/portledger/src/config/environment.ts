@@ -1,0 +1,130 @@
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+
+/** Strict boolean: only true/false/1/0/yes/no; anything else stays a string and fails validation. */
+export const toStrictBoolean = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no'].includes(v)) return false;
+  return value;
+};
+
+const PORT_RANGE = /^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/;
+
+/**
+ * Every variable of the contract's configuration table. Numbers are converted explicitly
+ * (`@Type(() => Number)`), never by implicit conversion, so "abc" stays NaN and fails.
+ */
+export class EnvironmentVariables {
+  @IsString()
+  HTTP_HOST = '127.0.0.1';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  HTTP_PORT = 3000;
+
+  @IsOptional()
+  @IsString()
+  AUTH_TOKENS?: string;
+
+  @IsString()
+  @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, {
+    message: 'DATABASE_URL must be sqlite:PATH or postgres://USER@HOST:PORT/DB',
+  })
+  DATABASE_URL = 'sqlite:./data/portledger.sqlite';
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'NODE_ID must be 1-64 chars of A-Za-z0-9_.:-' })
+  NODE_ID?: string;
+
+  @IsString()
+  @MinLength(1)
+  MEDIA_BIND_HOST = '0.0.0.0';
+
+  @IsOptional()
+  @IsString()
+  MEDIA_ADVERTISED_HOST?: string;
+
+  @IsString()
+  @Matches(PORT_RANGE, { message: 'MEDIA_PORT_RANGE must look like START-END, e.g. 30000-30999' })
+  MEDIA_PORT_RANGE = '30000-30999';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(31 * 24 * 3600)
+  LEASE_TTL_S = 3600;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 3600)
+  CONNECT_TIMEOUT_S = 30;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 3600)
+  IDLE_TIMEOUT_S = 20;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 3600)
+  RECONCILE_INTERVAL_S = 30;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^\s*\S+(\s+\S+){4,5}\s*$/, { message: 'RECONCILE_CRON must be a cron expression of 5 or 6 fields' })
+  RECONCILE_CRON?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^https?:\/\/.+/, { message: 'WEBHOOK_URL must be an http:// or https:// URL' })
+  WEBHOOK_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  WEBHOOK_SECRET?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  ZLM_API_SECRET?: string;
+
+  @IsString()
+  RECORD_DIR = './data/records';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  HISTORY_RETENTION_DAYS = 90;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  REPORT_RETENTION_DAYS = 7;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @IsOptional()
+  @IsIn(['json', 'pretty'])
+  LOG_FORMAT?: 'json' | 'pretty';
+
+  /** Test-only: delay between the ledger insert and listen(), to let e2e tests kill -9 there. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @ValidateIf((o: EnvironmentVariables) => o.PORTLEDGER_TEST_DELAY_AFTER_INSERT_MS !== undefined)
+  PORTLEDGER_TEST_DELAY_AFTER_INSERT_MS?: number;
+
+  @Transform(toStrictBoolean)
+  @IsOptional()
+  @IsIn([true, false], { message: 'LOG_REQUESTS must be true or false' })
+  LOG_REQUESTS?: boolean;
+}

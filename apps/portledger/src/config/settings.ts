@@ -1,0 +1,18 @@
+import type { PortRange } from './port-range';
+
+/** The validated, typed configuration the rest of the service reads. */
+export interface Settings {
+  http: { host: string; port: number; authTokens: string[] };
+  database: DatabaseSettings;
+  nodeId: string;
+  media: { bindHost: string; advertisedHost: string; range: PortRange; recordDir: string };
+  leaseDefaults: { ttlS: number; connectTimeoutS: number; idleTimeoutS: number };
+  reconcile: { intervalS: number; cron: string | null };
+  webhook: { url: string | null; secret: string | null };
+  zlmApiSecret: string | null;
+  retention: { historyDays: number; reportDays: number };
+  log: { level: string; format: 'json' | 'pretty'; requests: boolean };
+  testDelayAfterInsertMs: number;
+}
+
+export type DatabaseSettings = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };

@@ -1,0 +1,26 @@
+export type GatewayLeaseEvent =
+  | 'peer-connected'
+  | 'first-packet'
+  | 'ssrc-mismatch'
+  | 'peer-rejected'
+  | 'peer-disconnected'
+  | 'stream-error';
+
+export type GatewayTimeout = 'connect-timeout' | 'idle-timeout';
+
+/**
+ * How the gateway tells the rest of the service what happened on a lease's sockets. The
+ * ledger implements it (events, state, and the release routine for timeouts); the gateway
+ * never writes to the database itself.
+ */
+export interface GatewayEventSink {
+  leaseEvent(leaseId: string, type: GatewayLeaseEvent, detail: Record<string, unknown>): void;
+  leaseStateChanged(leaseId: string, state: 'streaming' | 'listening'): void;
+  leaseTimedOut(leaseId: string, reason: GatewayTimeout): void;
+}
+
+export const NO_EVENTS: GatewayEventSink = {
+  leaseEvent: () => undefined,
+  leaseStateChanged: () => undefined,
+  leaseTimedOut: () => undefined,
+};

@@ -1,0 +1,15 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { GATEWAY_OPTIONS, type GatewayOptions } from './gateway.options';
+import { MediaGateway } from './media-gateway.service';
+
+@Module({})
+export class GatewayModule {
+  static forRoot(options: GatewayOptions): DynamicModule {
+    return {
+      module: GatewayModule,
+      global: true,
+      providers: [{ provide: GATEWAY_OPTIONS, useValue: options }, MediaGateway],
+      exports: [MediaGateway],
+    };
+  }
+}

@@ -1,0 +1,15 @@
+/** What the gateway needs to serve one lease's listener pair. */
+export interface LeaseBinding {
+  leaseId: string;
+  streamId: string;
+  rtpPort: number;
+  rtcpPort: number;
+  /** expected SSRC; packets with another one are dropped and counted */
+  ssrc: number | null;
+  /** the only address allowed to connect, when set */
+  peerAddress: string | null;
+  connectTimeoutS: number;
+  idleTimeoutS: number;
+  /** where to write the PS, when the lease records */
+  recordPath: string | null;
+}

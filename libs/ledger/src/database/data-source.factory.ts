@@ -1,0 +1,50 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataSource } from 'typeorm';
+import { POSTGRES_MIGRATIONS } from '@migrations/postgres';
+import { SQLITE_MIGRATIONS } from '@migrations/sqlite';
+import { LEDGER_ENTITIES } from '../entities';
+import type { LedgerDatabaseConfig } from '../ledger.options';
+
+/**
+ * Builds the TypeORM DataSource for either driver. `synchronize` is off everywhere: the schema
+ * belongs to the reviewed migrations, which run before anything else touches the database.
+ */
+export function createLedgerDataSource(config: LedgerDatabaseConfig): DataSource {
+  if (config.kind === 'sqlite') {
+    if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
+    return new DataSource({
+      type: 'better-sqlite3',
+      database: config.path,
+      entities: LEDGER_ENTITIES,
+      migrations: SQLITE_MIGRATIONS,
+      migrationsTransactionMode: 'each',
+      synchronize: false,
+      enableWAL: true,
+      timeout: 5000,
+      prepareDatabase: (db: { pragma(s: string): unknown }) => {
+        db.pragma('foreign_keys = ON');
+        // WAL + NORMAL: a commit survives a process crash (kill -9); only an OS crash or power
+        // loss can lose the last transactions, which the reconciler repairs at next boot.
+        db.pragma('synchronous = NORMAL');
+      },
+    });
+  }
+  const url = new URL(config.url);
+  const schema = url.searchParams.get('schema');
+  url.searchParams.delete('schema');
+  return new DataSource({
+    type: 'postgres',
+    url: url.toString(),
+    entities: LEDGER_ENTITIES,
+    migrations: POSTGRES_MIGRATIONS,
+    migrationsTransactionMode: 'all',
+    synchronize: false,
+    ...(schema ? { schema } : {}),
+    extra: {
+      max: 10,
+      connectionTimeoutMillis: 3000,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    },
+  });
+}

@@ -1,0 +1,71 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { LEDGER_OPTIONS, type LedgerOptions } from '../ledger.options';
+import { createLedgerDataSource } from './data-source.factory';
+
+export type Tx = EntityManager;
+
+/**
+ * The one way to the database. `transaction(fn)` is the only write entry point: on SQLite it
+ * queues transactions one at a time, because overlapping TypeORM transactions on the single
+ * better-sqlite3 connection fail ("cannot start a transaction within a transaction") and can
+ * leave a rejected caller's rows committed. On PostgreSQL it passes straight through; the
+ * partial unique indexes do the exclusion there.
+ */
+@Injectable()
+export class LedgerDatabase implements OnApplicationShutdown {
+  private readonly logger = new Logger(LedgerDatabase.name);
+  readonly dataSource: DataSource;
+  readonly dialect: 'sqlite' | 'postgres';
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(@Inject(LEDGER_OPTIONS) options: LedgerOptions) {
+    this.dataSource = createLedgerDataSource(options.database);
+    this.dialect = options.database.kind;
+  }
+
+  /** Connects and migrates. Called once at boot, before any listener or HTTP. */
+  async open(): Promise<void> {
+    if (!this.dataSource.isInitialized) await this.dataSource.initialize();
+    const ran = await this.dataSource.runMigrations({ transaction: this.dialect === 'postgres' ? 'all' : 'each' });
+    if (ran.length > 0) this.logger.log(`applied migrations: ${ran.map((m) => m.name).join(', ')}`);
+  }
+
+  get manager(): EntityManager {
+    return this.dataSource.manager;
+  }
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.dialect === 'postgres') return this.dataSource.transaction(fn);
+    const run = this.queue.then(() => this.dataSource.transaction(fn));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A cheap round trip, for health checks. */
+  async ping(): Promise<void> {
+    await this.dataSource.query('SELECT 1');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/** True when the error is a unique-constraint violation on either driver. */
+export function isUniqueViolation(err: unknown, index?: string): boolean {
+  const e = err as { code?: string; message?: string; driverError?: { code?: string; constraint?: string; message?: string } };
+  const code = e?.driverError?.code ?? e?.code;
+  const msg = `${e?.message ?? ''} ${e?.driverError?.message ?? ''} ${e?.driverError?.constraint ?? ''}`;
+  const unique = code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(msg);
+  if (!unique || !index) return unique;
+  return msg.includes(index) || uniqueColumnsMatch(msg, index);
+}
+
+// SQLite names the columns ("leases.node_id, leases.rtp_port"), not the index.
+function uniqueColumnsMatch(msg: string, index: string): boolean {
+  if (index === 'ux_leases_active_port') return /leases\.rtp_port/.test(msg);
+  if (index === 'ux_leases_active_stream') return /leases\.stream_id/.test(msg);
+  return false;
+}

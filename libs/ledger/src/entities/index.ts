@@ -1,0 +1,8 @@
+import { LeaseEventEntity } from './lease-event.entity';
+import { LeaseEntity } from './lease.entity';
+import { QuarantinedPairEntity } from './quarantined-pair.entity';
+
+export { LeaseEntity, LeaseEventEntity, QuarantinedPairEntity };
+
+/** Listed explicitly: glob discovery breaks under compiled output and hides mistakes. */
+export const LEDGER_ENTITIES = [LeaseEntity, LeaseEventEntity, QuarantinedPairEntity];

@@ -1,0 +1,17 @@
+/**
+ * Domain errors carry a stable contract code and a kind; the app maps the kind to an HTTP
+ * status in one filter. The domain never throws HTTP exceptions.
+ */
+export type DomainErrorKind = 'not-found' | 'conflict' | 'unavailable' | 'invalid';
+
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  abstract readonly kind: DomainErrorKind;
+  /** extra fields for the error body, e.g. { leaseId } */
+  readonly extra: Record<string, unknown> = {};
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}

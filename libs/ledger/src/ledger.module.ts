@@ -1,0 +1,70 @@
+import { DynamicModule, Module, type Provider } from '@nestjs/common';
+import { LedgerDatabase } from './database/ledger-database';
+import { Clock, SystemClock } from './domain/clock';
+import { IdGenerator, UuidGenerator } from './domain/ids';
+import { LEDGER_OPTIONS, type LedgerOptions } from './ledger.options';
+import { PortPool } from './ports/port-pool.service';
+import { LeaseEventRepository } from './repositories/lease-event.repository';
+import { LeaseRepository } from './repositories/lease.repository';
+import { QuarantineRepository } from './repositories/quarantine.repository';
+import { AllocateLeaseUseCase } from './use-cases/allocate-lease.use-case';
+import { ExpirySweeper } from './use-cases/expiry-sweeper';
+import { ExpiryTimers } from './use-cases/expiry-timers';
+import { LeaseActivityRecorder } from './use-cases/lease-activity.recorder';
+import { LeaseQueries } from './use-cases/lease-queries';
+import { LedgerLifecycle } from './use-cases/ledger-lifecycle';
+import { QuarantinePairUseCase } from './use-cases/quarantine-pair.use-case';
+import { ReleaseLeaseUseCase } from './use-cases/release-lease.use-case';
+import { RenewLeaseUseCase } from './use-cases/renew-lease.use-case';
+import { ResumeLeasesUseCase } from './use-cases/resume-leases.use-case';
+
+const EXPORTED = [
+  LedgerDatabase,
+  LeaseRepository,
+  LeaseEventRepository,
+  QuarantineRepository,
+  PortPool,
+  AllocateLeaseUseCase,
+  ReleaseLeaseUseCase,
+  RenewLeaseUseCase,
+  ResumeLeasesUseCase,
+  QuarantinePairUseCase,
+  LeaseQueries,
+  ExpirySweeper,
+  LedgerLifecycle,
+  Clock,
+  IdGenerator,
+];
+
+export interface LedgerModuleExtras {
+  clock?: Clock;
+  ids?: IdGenerator;
+}
+
+/** Needs the MediaGateway from GatewayModule.forRoot() (global) in the same application. */
+@Module({})
+export class LedgerModule {
+  static forRoot(options: LedgerOptions, extras: LedgerModuleExtras = {}): DynamicModule {
+    const providers: Provider[] = [
+      { provide: LEDGER_OPTIONS, useValue: options },
+      extras.clock ? { provide: Clock, useValue: extras.clock } : { provide: Clock, useClass: SystemClock },
+      extras.ids ? { provide: IdGenerator, useValue: extras.ids } : { provide: IdGenerator, useClass: UuidGenerator },
+      LedgerDatabase,
+      LeaseRepository,
+      LeaseEventRepository,
+      QuarantineRepository,
+      PortPool,
+      ExpiryTimers,
+      ExpirySweeper,
+      ReleaseLeaseUseCase,
+      AllocateLeaseUseCase,
+      RenewLeaseUseCase,
+      ResumeLeasesUseCase,
+      QuarantinePairUseCase,
+      LeaseActivityRecorder,
+      LeaseQueries,
+      LedgerLifecycle,
+    ];
+    return { module: LedgerModule, global: true, providers, exports: [LEDGER_OPTIONS, ...EXPORTED] };
+  }
+}

@@ -1,0 +1,19 @@
+export type LedgerDatabaseConfig =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string };
+
+/** What the ledger needs to know about this node; the app builds it from validated settings. */
+export interface LedgerOptions {
+  database: LedgerDatabaseConfig;
+  nodeId: string;
+  range: { start: number; end: number };
+  bindHost: string;
+  advertisedHost: string;
+  leaseDefaults: { ttlS: number; connectTimeoutS: number; idleTimeoutS: number };
+  /** where leases with record=true write their .ps file */
+  recordDir: string;
+  /** Test-only pause between the ledger insert and listen(), so e2e tests can kill -9 there. */
+  testDelayAfterInsertMs?: number;
+}
+
+export const LEDGER_OPTIONS = Symbol('LEDGER_OPTIONS');

@@ -1,0 +1,24 @@
+import { Injectable } from '@nestjs/common';
+import { LedgerDatabase, type Tx } from '../database/ledger-database';
+import type { LeaseEvent } from '../domain/lease';
+import { LeaseEventEntity } from '../entities';
+
+@Injectable()
+export class LeaseEventRepository {
+  constructor(private readonly db: LedgerDatabase) {}
+
+  async append(tx: Tx, leaseId: string, type: string, at: number, detail: Record<string, unknown> | null = null): Promise<void> {
+    await tx.insert(LeaseEventEntity, { leaseId, type, at, detail: detail as never });
+  }
+
+  /** Oldest first; `last` returns only the newest N (still oldest first). */
+  async forLease(leaseId: string, last?: number): Promise<LeaseEvent[]> {
+    const rows = await this.db.manager.find(LeaseEventEntity, {
+      where: { leaseId },
+      order: { id: last ? 'DESC' : 'ASC' },
+      ...(last ? { take: last } : {}),
+    });
+    if (last) rows.reverse();
+    return rows.map((r) => ({ type: r.type, at: r.at, detail: r.detail }));
+  }
+}

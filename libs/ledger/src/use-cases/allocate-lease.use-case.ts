@@ -1,0 +1,190 @@
+import { BindError, MediaGateway } from '@app/gateway';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isUniqueViolation, LedgerDatabase } from '../database/ledger-database';
+import { Clock } from '../domain/clock';
+import { IdGenerator } from '../domain/ids';
+import type { Lease } from '../domain/lease';
+import { toBinding } from '../domain/lease-binding.mapper';
+import { LedgerUnavailableError, PortRangeExhaustedError, StreamConflictError } from '../errors';
+import { LEDGER_OPTIONS, type LedgerOptions } from '../ledger.options';
+import { PortPool } from '../ports/port-pool.service';
+import { LeaseEventRepository } from '../repositories/lease-event.repository';
+import { LeaseRepository } from '../repositories/lease.repository';
+import type { AllocateRequest, AllocateResult } from './allocate-request';
+import { QuarantinePairUseCase } from './quarantine-pair.use-case';
+import { ReleaseLeaseUseCase } from './release-lease.use-case';
+
+/**
+ * The one allocation routine (REST, the ZLMediaKit-compatible API, and anything later):
+ * take the least-recently-released pair in memory → INSERT the lease `reserved` (the partial
+ * unique indexes are the compare-and-swap) → listen on both ports → mark `listening`.
+ * A pair that cannot be bound is quarantined, its attempt ends `failed` through the release
+ * routine, and the next pair is tried. A crash at any step leaves a row the boot pass resumes.
+ */
+@Injectable()
+export class AllocateLeaseUseCase {
+  private readonly logger = new Logger(AllocateLeaseUseCase.name);
+
+  constructor(
+    @Inject(LEDGER_OPTIONS) private readonly options: LedgerOptions,
+    private readonly db: LedgerDatabase,
+    private readonly leases: LeaseRepository,
+    private readonly events: LeaseEventRepository,
+    private readonly gateway: MediaGateway,
+    private readonly pool: PortPool,
+    private readonly release: ReleaseLeaseUseCase,
+    private readonly quarantine: QuarantinePairUseCase,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  async allocate(req: AllocateRequest): Promise<AllocateResult> {
+    const existing = await this.readActive(req.streamId);
+    if (existing) return this.matchExisting(existing, req);
+
+    const failures: string[] = [];
+    for (;;) {
+      const rtpPort = this.takePair(req);
+      if (rtpPort === null) {
+        throw new PortRangeExhaustedError(failures.length ? `bind failed on ${failures.join(', ')}` : 'every pair is leased or quarantined');
+      }
+      const lease = this.newLease(req, rtpPort);
+      const inserted = await this.insertReserved(lease);
+      if (inserted !== 'ok') {
+        if (inserted === 'stream-taken') this.pool.pairs.giveBack(rtpPort);
+        if (inserted === 'stream-taken') {
+          const winner = await this.readActive(req.streamId);
+          if (winner) return this.matchExisting(winner, req);
+        }
+        if (req.rtpPort !== undefined) throw new PortRangeExhaustedError(`pair ${rtpPort} is taken`);
+        continue;
+      }
+      if (this.options.testDelayAfterInsertMs) await sleep(this.options.testDelayAfterInsertMs);
+
+      try {
+        await this.gateway.open(toBinding(lease));
+      } catch (err) {
+        await this.endFailedBind(lease, err);
+        failures.push(`${err instanceof BindError ? err.port : rtpPort} (${err instanceof BindError ? err.code : String(err)})`);
+        if (req.rtpPort !== undefined) throw new PortRangeExhaustedError(`bind failed on ${failures.join(', ')}`);
+        continue;
+      }
+
+      const now = this.clock.now();
+      const listening = await this.db.transaction(async (tx) => {
+        const ok = await this.leases.markActiveState(tx, lease.id, 'listening', now);
+        if (ok) await this.events.append(tx, lease.id, 'listening', now, { host: this.options.bindHost, rtpPort, rtcpPort: rtpPort + 1 });
+        return ok;
+      });
+      if (!listening) {
+        // Ended while we were opening (e.g. DELETE by streamId): the release routine closed it.
+        return { lease: (await this.leases.findById(lease.id)) ?? lease, created: true };
+      }
+      this.release.armExpiry(lease);
+      this.logger.log(`lease ${lease.id} stream ${lease.streamId} port ${rtpPort}: listening`);
+      return { lease: { ...lease, state: 'listening', updatedAt: now }, created: true };
+    }
+  }
+
+  private takePair(req: AllocateRequest): number | null {
+    const pairs = this.pool.pairs;
+    if (req.rtpPort === undefined) return pairs.take();
+    return pairs.takeSpecific(req.rtpPort) ? req.rtpPort : null;
+  }
+
+  private async readActive(streamId: string): Promise<Lease | null> {
+    try {
+      return await this.leases.findActiveByStream(this.options.nodeId, streamId);
+    } catch (err) {
+      throw new LedgerUnavailableError(err);
+    }
+  }
+
+  private newLease(req: AllocateRequest, rtpPort: number): Lease {
+    const d = this.options.leaseDefaults;
+    const now = this.clock.now();
+    const id = this.ids.next();
+    const ttlS = req.ttlSeconds ?? d.ttlS;
+    return {
+      id,
+      nodeId: this.options.nodeId,
+      streamId: req.streamId,
+      host: this.options.advertisedHost,
+      rtpPort,
+      rtcpPort: rtpPort + 1,
+      transport: 'tcp-passive',
+      state: 'reserved',
+      ssrc: req.ssrc ?? null,
+      peerAddress: req.peerAddress ?? null,
+      client: req.client ?? null,
+      record: req.record ?? false,
+      recordPath: req.record ? this.recordPathFor(req.streamId, id, now) : null,
+      ttlS,
+      connectTimeoutS: req.connectTimeoutSeconds ?? d.connectTimeoutS,
+      idleTimeoutS: req.idleTimeoutSeconds ?? d.idleTimeoutS,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: now + ttlS * 1000,
+      releasedAt: null,
+      releaseReason: null,
+      finalStats: null,
+    };
+  }
+
+  /** `<RECORD_DIR>/<streamId>/<UTC start>_<lease id>.ps`: findable from the stream, the time or the lease. */
+  private recordPathFor(streamId: string, leaseId: string, now: number): string {
+    const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    return join(this.options.recordDir, streamId, `${stamp}_${leaseId}.ps`);
+  }
+
+  private async insertReserved(lease: Lease): Promise<'ok' | 'stream-taken' | 'pair-taken'> {
+    try {
+      await this.db.transaction(async (tx) => {
+        await this.leases.insertReserved(tx, lease);
+        await this.events.append(tx, lease.id, 'allocated', lease.createdAt, {
+          rtpPort: lease.rtpPort,
+          rtcpPort: lease.rtcpPort,
+          client: lease.client,
+        });
+      });
+      return 'ok';
+    } catch (err) {
+      if (isUniqueViolation(err, 'ux_leases_active_stream')) return 'stream-taken';
+      if (isUniqueViolation(err, 'ux_leases_active_port')) {
+        // Another writer holds this pair for our node (should not happen with one process per
+        // node); keep it out of our free list and try the next.
+        this.pool.pairs.markTaken(lease.rtpPort);
+        return 'pair-taken';
+      }
+      this.pool.pairs.giveBack(lease.rtpPort);
+      throw new LedgerUnavailableError(err);
+    }
+  }
+
+  private async endFailedBind(lease: Lease, err: unknown): Promise<void> {
+    const port = err instanceof BindError ? err.port : lease.rtpPort;
+    const code = err instanceof BindError ? err.code : err instanceof Error ? err.message : String(err);
+    this.logger.warn(`lease ${lease.id} stream ${lease.streamId} port ${port}: listen failed (${code}), trying the next pair`);
+    await this.quarantine.quarantine(port, `bind-failed: ${code}`);
+    await this.release.release(lease.id, { state: 'failed', reason: 'bind-failed', detail: { port, code } });
+  }
+
+  private matchExisting(lease: Lease, req: AllocateRequest): AllocateResult {
+    const diffs: string[] = [];
+    const cmp = (field: string, asked: unknown, has: unknown) => {
+      if (asked !== undefined && asked !== has) diffs.push(field);
+    };
+    cmp('ssrc', req.ssrc, lease.ssrc);
+    cmp('peerAddress', req.peerAddress, lease.peerAddress);
+    cmp('client', req.client, lease.client);
+    cmp('record', req.record, lease.record);
+    cmp('ttlSeconds', req.ttlSeconds, lease.ttlS);
+    cmp('connectTimeoutSeconds', req.connectTimeoutSeconds, lease.connectTimeoutS);
+    cmp('idleTimeoutSeconds', req.idleTimeoutSeconds, lease.idleTimeoutS);
+    cmp('rtpPort', req.rtpPort, lease.rtpPort);
+    if (diffs.length) throw new StreamConflictError(lease.streamId, lease.id, diffs);
+    return { lease, created: false };
+  }
+}

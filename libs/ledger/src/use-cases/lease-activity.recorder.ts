@@ -1,0 +1,49 @@
+import { MediaGateway, type GatewayEventSink, type GatewayLeaseEvent, type GatewayTimeout } from '@app/gateway';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { LedgerDatabase } from '../database/ledger-database';
+import { Clock } from '../domain/clock';
+import { END_CAUSES } from '../domain/lease';
+import { LeaseEventRepository } from '../repositories/lease-event.repository';
+import { LeaseRepository } from '../repositories/lease.repository';
+import { ReleaseLeaseUseCase } from './release-lease.use-case';
+
+/**
+ * Turns what happens on the sockets into ledger rows: events, streaming ↔ listening, and —
+ * for connect and idle timeouts — the one release routine. Never per packet.
+ */
+@Injectable()
+export class LeaseActivityRecorder implements GatewayEventSink, OnModuleInit {
+  private readonly logger = new Logger(LeaseActivityRecorder.name);
+
+  constructor(
+    private readonly gateway: MediaGateway,
+    private readonly db: LedgerDatabase,
+    private readonly leases: LeaseRepository,
+    private readonly events: LeaseEventRepository,
+    private readonly release: ReleaseLeaseUseCase,
+    private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    this.gateway.setEventSink(this);
+  }
+
+  leaseEvent(leaseId: string, type: GatewayLeaseEvent, detail: Record<string, unknown>): void {
+    const at = this.clock.now();
+    this.write(leaseId, type, () => this.db.transaction((tx) => this.events.append(tx, leaseId, type, at, detail)));
+  }
+
+  leaseStateChanged(leaseId: string, state: 'streaming' | 'listening'): void {
+    const at = this.clock.now();
+    this.write(leaseId, state, () => this.db.transaction((tx) => this.leases.markActiveState(tx, leaseId, state, at)));
+  }
+
+  leaseTimedOut(leaseId: string, reason: GatewayTimeout): void {
+    const cause = reason === 'connect-timeout' ? END_CAUSES.connectTimeout : END_CAUSES.idleTimeout;
+    this.write(leaseId, reason, () => this.release.release(leaseId, cause));
+  }
+
+  private write(leaseId: string, what: string, fn: () => Promise<unknown>): void {
+    fn().catch((err) => this.logger.error(`lease ${leaseId}: recording ${what} failed: ${err}`));
+  }
+}

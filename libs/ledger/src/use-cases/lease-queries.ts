@@ -1,0 +1,75 @@
+import { MediaGateway } from '@app/gateway';
+import { Inject, Injectable } from '@nestjs/common';
+import { isActiveState, type Lease, type LeaseEvent } from '../domain/lease';
+import type { QuarantineEntry } from '../domain/quarantine';
+import { LeaseNotFoundError } from '../errors';
+import { LEDGER_OPTIONS, type LedgerOptions } from '../ledger.options';
+import { readEphemeralOverlapWarning } from '../ports/ephemeral-range';
+import { PortPool } from '../ports/port-pool.service';
+import { LeaseEventRepository } from '../repositories/lease-event.repository';
+import { LeaseRepository, type LeaseHistoryFilter, type Page } from '../repositories/lease.repository';
+import { QuarantineRepository } from '../repositories/quarantine.repository';
+
+export interface LeaseDetail {
+  lease: Lease;
+  stats: Record<string, unknown> | null;
+  events: LeaseEvent[];
+}
+
+export interface PortUsage {
+  nodeId: string;
+  range: { start: number; end: number };
+  pairs: number;
+  leased: number;
+  quarantined: number;
+  free: number;
+  quarantine: QuarantineEntry[];
+  warnings: string[];
+}
+
+/** Read side for the admin API: leases, their events and stats, and port usage. */
+@Injectable()
+export class LeaseQueries {
+  constructor(
+    @Inject(LEDGER_OPTIONS) private readonly options: LedgerOptions,
+    private readonly leases: LeaseRepository,
+    private readonly events: LeaseEventRepository,
+    private readonly quarantine: QuarantineRepository,
+    private readonly gateway: MediaGateway,
+    private readonly pool: PortPool,
+  ) {}
+
+  async get(id: string, lastEvents = 20): Promise<LeaseDetail> {
+    const lease = await this.leases.findById(id);
+    if (!lease) throw new LeaseNotFoundError(id);
+    const live = isActiveState(lease.state) ? this.gateway.stats(id) : null;
+    return { lease, stats: live ?? lease.finalStats, events: await this.events.forLease(id, lastEvents) };
+  }
+
+  async findActiveByStream(streamId: string): Promise<Lease> {
+    const lease = await this.leases.findActiveByStream(this.options.nodeId, streamId);
+    if (!lease) throw new LeaseNotFoundError(`for stream ${streamId}`);
+    return lease;
+  }
+
+  history(filter: LeaseHistoryFilter): Promise<Page<Lease>> {
+    return this.leases.history(filter);
+  }
+
+  async eventsOf(id: string): Promise<LeaseEvent[]> {
+    if (!(await this.leases.findById(id))) throw new LeaseNotFoundError(id);
+    return this.events.forLease(id);
+  }
+
+  async portUsage(): Promise<PortUsage> {
+    const counts = this.pool.pairs.counts();
+    const warning = await readEphemeralOverlapWarning(this.options.range);
+    return {
+      nodeId: this.options.nodeId,
+      range: { ...this.options.range },
+      ...counts,
+      quarantine: await this.quarantine.forNode(this.options.nodeId),
+      warnings: warning ? [warning] : [],
+    };
+  }
+}
