@@ -5,9 +5,8 @@
  * EPSI_STREAM_TYPE, commit 3239d0548c767c9d2bf51a826fac71750de6ee16), which is the PS muxer
  * ZLMediaKit uses and which cites GB/T 25724-2010 (SVAC) for the 0x80..0x9B private values, and
  * against ZLMediaKit `src/Rtp/Decoder.cpp`, which carries the same table. The ISO values come
- * from ISO/IEC 13818-1 Table 2-34. GB28181-2016 annex C names 0x1B H.264, 0x24 H.265,
- * 0x10 MPEG-4, 0x80 SVAC, 0x90 G.711 (A-law), 0x92 G.722.1, 0x93 G.723.1, 0x99 G.729,
- * 0x9B SVAC audio.
+ * from ISO/IEC 13818-1 Table 2-34; 0x80..0x9B are "user private" there and GB28181 assigns
+ * them (the fixtures' PSM carries 0x90 for G.711 A-law, confirming the A-law/μ-law order).
  */
 export type VideoCodec = 'h264' | 'h265' | 'svac' | 'mpeg4';
 export type AudioCodec = 'aac' | 'g711a' | 'g711u' | 'g722' | 'g723' | 'g729' | 'svac';
