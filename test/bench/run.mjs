@@ -14,5 +14,5 @@ for (const name of names) {
   }
 }
 const files = (names.length ? names : all).map((n) => `test/bench/${n}.bench.ts`);
-const r = spawnSync('npx', ['vitest', 'run', '--config', 'vitest.bench.config.ts', ...files], { stdio: 'inherit' });
+const r = spawnSync('npx', ['vitest', 'run', '--config', 'vitest.bench.config.mts', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

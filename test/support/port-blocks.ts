@@ -1,5 +1,5 @@
 /**
- * Test files run in parallel, so each one that opens sockets owns a block of 200 ports.
+ * Test files run in parallel, so each one that opens sockets owns a block of 400 ports.
  * Blocks lie in 10000-29999: below the kernel's ephemeral range (32768-60999), so outgoing
  * connections of the tests themselves never land on a port a test expects to be free, and
  * below the service's default range (30000-30999), so a developer's running service is never hit.
@@ -18,9 +18,9 @@ export interface PortBlock {
 }
 
 export function portBlock(n: number): PortBlock {
-  if (!Number.isInteger(n) || n < 0 || n > 99) throw new Error(`port block ${n} out of 0..99`);
-  const start = 10000 + n * 200;
-  const end = start + 199;
+  if (!Number.isInteger(n) || n < 0 || n > 49) throw new Error(`port block ${n} out of 0..49`);
+  const start = 10000 + n * 400;
+  const end = start + 399;
   return {
     start,
     end,
@@ -34,4 +34,10 @@ export function portBlock(n: number): PortBlock {
       return end - index;
     },
   };
+}
+
+/** `{start, end}` of a media range, for in-process options. */
+export function rangeOf(text: string): { start: number; end: number } {
+  const [start, end] = text.split('-').map(Number);
+  return { start, end };
 }

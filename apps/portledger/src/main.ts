@@ -1,2 +1,58 @@
-import { x } from '@app/rtp';
-console.log('hello', x);
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+import { BootSequence } from './boot/boot-sequence';
+import { ConfigError, loadDotEnv, loadSettings } from './config/load-settings';
+import { configureApp } from './configure-app';
+
+const SHUTDOWN_DEADLINE_MS = 8000;
+
+async function main(): Promise<void> {
+  loadDotEnv();
+  let settings;
+  try {
+    settings = loadSettings();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`portledger: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings), { bufferLogs: true, bodyParser: false });
+  configureApp(app, settings);
+  installShutdown(app);
+  await app.init();
+  await app.get(BootSequence).run();
+  await app.listen(settings.http.port, settings.http.host);
+  app.get(BootSequence).logReady(settings.http.host, settings.http.port);
+}
+
+/**
+ * SIGTERM/SIGINT: close every socket (the gateway awaits each close), leave the leases for
+ * the next start, exit 0. Nest's enableShutdownHooks() would re-raise the signal and exit
+ * non-zero, which the contract does not allow.
+ */
+function installShutdown(app: NestExpressApplication): void {
+  let closing = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch((err) => {
+        process.stderr.write(`portledger: shutdown after ${signal} failed: ${err}\n`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((err) => {
+  process.stderr.write(`portledger: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`);
+  process.exit(1);
+});

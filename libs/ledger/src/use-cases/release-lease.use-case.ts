@@ -42,6 +42,15 @@ export class ReleaseLeaseUseCase {
     return run;
   }
 
+  /** DELETE ?streamId=: releases the stream's active lease, or returns its last one if it already ended. */
+  async releaseStream(streamId: string): Promise<Lease> {
+    const active = await this.leases.findActiveByStream(this.options.nodeId, streamId);
+    if (active) return this.release(active.id);
+    const last = await this.leases.history({ streamId, nodeId: this.options.nodeId, limit: 1 });
+    if (last.items[0]) return last.items[0];
+    throw new LeaseNotFoundError(`for stream ${streamId}`);
+  }
+
   /** Arms the lease's TTL timer; when it fires the lease ends `expired`/`ttl` through release(). */
   armExpiry(lease: Pick<Lease, 'id' | 'expiresAt'>): void {
     this.timers.schedule(lease.id, lease.expiresAt, this.clock.now(), () => {

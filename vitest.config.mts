@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 // SWC (not esbuild) so decorator metadata is emitted: Nest's DI and class-validator need it.
-export const alias = {
+const alias = {
   '@app/ledger': resolve(__dirname, 'libs/ledger/src'),
   '@app/gateway': resolve(__dirname, 'libs/gateway/src'),
   '@app/reconciler': resolve(__dirname, 'libs/reconciler/src'),

@@ -1,0 +1,20 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { ApiExceptionFilter } from './http/api-exception.filter';
+import { BearerAuthGuard } from './http/bearer-auth.guard';
+import { createValidationPipe } from './http/validation';
+import type { Settings } from './config/settings';
+
+/** Shared by main.ts and the tests that build the app in-process: one way to configure it. */
+export function configureApp(app: INestApplication, settings: Settings): void {
+  const express = app as NestExpressApplication;
+  express.useLogger(app.get(Logger));
+  express.useBodyParser('json', { limit: '64kb' });
+  express.useBodyParser('urlencoded', { limit: '64kb', extended: false });
+  express.disable('x-powered-by');
+  app.setGlobalPrefix('api/v1', { exclude: ['health', 'metrics', 'index/api/{*path}'] });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ApiExceptionFilter());
+  app.useGlobalGuards(new BearerAuthGuard(settings.http.authTokens));
+}

@@ -1,0 +1,55 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsInt, IsIP, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsSsrc, SsrcToString } from './ssrc.validator';
+
+export const STREAM_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+export class AllocateLeaseDto {
+  @ApiProperty({ example: '34020000001320000001_0200000001', description: '1-128 chars of A-Za-z0-9_.:-' })
+  @IsString()
+  @Matches(STREAM_ID, { message: 'streamId must be 1-128 characters of A-Za-z0-9_.:-' })
+  streamId: string;
+
+  @ApiPropertyOptional({ example: '0200000001', description: 'decimal, 0..4294967295; other SSRCs are dropped and counted' })
+  @IsOptional()
+  @SsrcToString()
+  @IsSsrc()
+  ssrc?: string;
+
+  @ApiPropertyOptional({ example: '192.0.2.10', description: 'the only address allowed to connect' })
+  @IsOptional()
+  @IsIP(undefined, { message: 'peerAddress must be an IPv4 or IPv6 address' })
+  peerAddress?: string;
+
+  @ApiPropertyOptional({ example: 600, minimum: 1, maximum: 2678400 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(31 * 24 * 3600)
+  ttlSeconds?: number;
+
+  @ApiPropertyOptional({ example: 30, minimum: 1, maximum: 86400 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  connectTimeoutSeconds?: number;
+
+  @ApiPropertyOptional({ example: 20, minimum: 1, maximum: 86400 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  idleTimeoutSeconds?: number;
+
+  @ApiPropertyOptional({ example: 'sip-signalling-1', maxLength: 128 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  client?: string;
+
+  @ApiPropertyOptional({ example: false, description: 'write the PS to a file under RECORD_DIR' })
+  @IsOptional()
+  @IsBoolean()
+  record?: boolean;
+}

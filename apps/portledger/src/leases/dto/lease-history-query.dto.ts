@@ -1,0 +1,57 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { ACTIVE_STATES, TERMINAL_STATES, type LeaseState } from '@app/ledger';
+import { ToEpochMs, ToInt } from './query-transforms';
+import { STREAM_ID } from './allocate-lease.dto';
+
+const STATES: Array<LeaseState | 'active'> = ['active', ...ACTIVE_STATES, ...TERMINAL_STATES];
+
+export class LeaseHistoryQueryDto {
+  @ApiPropertyOptional({ enum: STATES, description: 'active = any non-terminal state' })
+  @IsOptional()
+  @IsIn(STATES)
+  state?: LeaseState | 'active';
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(STREAM_ID, { message: 'streamId must be 1-128 characters of A-Za-z0-9_.:-' })
+  streamId?: string;
+
+  @ApiPropertyOptional({ description: 'RTP or RTCP port' })
+  @IsOptional()
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  port?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  nodeId?: string;
+
+  @ApiPropertyOptional({ description: 'created at or after (ISO-8601 or epoch ms)' })
+  @IsOptional()
+  @ToEpochMs()
+  @IsInt({ message: 'from must be an ISO-8601 time or epoch milliseconds' })
+  from?: number;
+
+  @ApiPropertyOptional({ description: 'created before (ISO-8601 or epoch ms)' })
+  @IsOptional()
+  @ToEpochMs()
+  @IsInt({ message: 'to must be an ISO-8601 time or epoch milliseconds' })
+  to?: number;
+
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
+  @IsOptional()
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor must be a nextCursor value from a previous page' })
+  cursor?: string;
+}

@@ -1,0 +1,84 @@
+import type { Lease, LeaseDetail, LeaseEvent } from '@app/ledger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export class LeaseResponse {
+  @ApiProperty() id: string;
+  @ApiProperty() streamId: string;
+  @ApiProperty() nodeId: string;
+  @ApiProperty({ description: 'MEDIA_ADVERTISED_HOST: where the device connects' }) host: string;
+  @ApiProperty() rtpPort: number;
+  @ApiProperty() rtcpPort: number;
+  @ApiProperty({ enum: ['tcp-passive'] }) transport: 'tcp-passive';
+  @ApiProperty({ enum: ['reserved', 'listening', 'streaming', 'released', 'expired', 'reclaimed', 'failed'] }) state: string;
+  @ApiProperty({ nullable: true, type: String }) ssrc: string | null;
+  @ApiProperty({ nullable: true, type: String }) peerAddress: string | null;
+  @ApiProperty({ nullable: true, type: String }) client: string | null;
+  @ApiProperty() record: boolean;
+  @ApiProperty({ nullable: true, type: String }) recordPath: string | null;
+  @ApiProperty() ttlSeconds: number;
+  @ApiProperty() connectTimeoutSeconds: number;
+  @ApiProperty() idleTimeoutSeconds: number;
+  @ApiProperty() createdAt: string;
+  @ApiProperty() updatedAt: string;
+  @ApiProperty() expiresAt: string;
+  @ApiProperty({ nullable: true, type: String }) releasedAt: string | null;
+  @ApiProperty({ nullable: true, type: String }) releaseReason: string | null;
+}
+
+export class LeaseEventResponse {
+  @ApiProperty() type: string;
+  @ApiProperty() at: string;
+  @ApiProperty({ nullable: true, type: 'object', additionalProperties: true }) detail: Record<string, unknown> | null;
+}
+
+export class LeaseDetailResponse extends LeaseResponse {
+  @ApiPropertyOptional({ nullable: true, type: 'object', additionalProperties: true, description: 'live while the lease lives; final after it ends' })
+  stats: Record<string, unknown> | null;
+  @ApiProperty({ type: [LeaseEventResponse], description: 'the last events, oldest first' })
+  events: LeaseEventResponse[];
+}
+
+export class LeasePageResponse {
+  @ApiProperty({ type: [LeaseResponse] }) items: LeaseResponse[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+export class LeaseEventsResponse {
+  @ApiProperty({ type: [LeaseEventResponse] }) items: LeaseEventResponse[];
+}
+
+export function toLeaseResponse(l: Lease): LeaseResponse {
+  return {
+    id: l.id,
+    streamId: l.streamId,
+    nodeId: l.nodeId,
+    host: l.host,
+    rtpPort: l.rtpPort,
+    rtcpPort: l.rtcpPort,
+    transport: l.transport,
+    state: l.state,
+    ssrc: l.ssrc,
+    peerAddress: l.peerAddress,
+    client: l.client,
+    record: l.record,
+    recordPath: l.recordPath,
+    ttlSeconds: l.ttlS,
+    connectTimeoutSeconds: l.connectTimeoutS,
+    idleTimeoutSeconds: l.idleTimeoutS,
+    createdAt: iso(l.createdAt) as string,
+    updatedAt: iso(l.updatedAt) as string,
+    expiresAt: iso(l.expiresAt) as string,
+    releasedAt: iso(l.releasedAt),
+    releaseReason: l.releaseReason,
+  };
+}
+
+export function toEventResponse(e: LeaseEvent): LeaseEventResponse {
+  return { type: e.type, at: iso(e.at) as string, detail: e.detail };
+}
+
+export function toLeaseDetailResponse(d: LeaseDetail): LeaseDetailResponse {
+  return { ...toLeaseResponse(d.lease), stats: d.stats, events: d.events.map(toEventResponse) };
+}

@@ -1,0 +1,75 @@
+import { GatewayModule, MediaGateway } from '@app/gateway';
+import {
+  AllocateLeaseUseCase,
+  LeaseQueries,
+  LedgerLifecycle,
+  LedgerModule,
+  PortPool,
+  ReleaseLeaseUseCase,
+  RenewLeaseUseCase,
+  type LedgerOptions,
+} from '@app/ledger';
+import type { INestApplicationContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { createTestDatabase, type DbKind, type TestDatabase } from './test-databases';
+import { tempDir } from './temp-dir';
+
+export interface LedgerHarness {
+  app: INestApplicationContext;
+  db: TestDatabase;
+  options: LedgerOptions;
+  allocate: AllocateLeaseUseCase;
+  release: ReleaseLeaseUseCase;
+  renew: RenewLeaseUseCase;
+  queries: LeaseQueries;
+  pool: PortPool;
+  gateway: MediaGateway;
+  /** closes the app (sockets closed, leases left active) */
+  close(): Promise<void>;
+  /** closes the app and drops the database */
+  destroy(): Promise<void>;
+}
+
+/**
+ * The "medium" tier: the real ledger and gateway on a real database (SQLite file or a
+ * PostgreSQL schema of its own) and real sockets on 127.0.0.1, without HTTP.
+ */
+export async function startLedger(kind: DbKind, overrides: Partial<LedgerOptions> & { range: LedgerOptions['range'] }, existing?: TestDatabase): Promise<LedgerHarness> {
+  const db = existing ?? (await createTestDatabase(kind));
+  const records = tempDir('portledger-rec-');
+  const options: LedgerOptions = {
+    database: db.config,
+    nodeId: 'test-node',
+    bindHost: '127.0.0.1',
+    advertisedHost: '127.0.0.1',
+    leaseDefaults: { ttlS: 3600, connectTimeoutS: 3600, idleTimeoutS: 3600 },
+    recordDir: records.path,
+    ...overrides,
+  };
+  const moduleRef = await Test.createTestingModule({
+    imports: [GatewayModule.forRoot({ bindHost: options.bindHost }), LedgerModule.forRoot(options)],
+  }).compile();
+  moduleRef.useLogger(false);
+  const app = await moduleRef.init();
+  await app.get(LedgerLifecycle).boot();
+  const close = async () => {
+    await app.close();
+  };
+  return {
+    app,
+    db,
+    options,
+    allocate: app.get(AllocateLeaseUseCase),
+    release: app.get(ReleaseLeaseUseCase),
+    renew: app.get(RenewLeaseUseCase),
+    queries: app.get(LeaseQueries),
+    pool: app.get(PortPool),
+    gateway: app.get(MediaGateway),
+    close,
+    destroy: async () => {
+      await close();
+      await db.drop();
+      records.cleanup();
+    },
+  };
+}
