@@ -1,5 +1,5 @@
 import { defineConfig, mergeConfig } from 'vitest/config';
-import base from './vitest.config.mjs';
+import base from './vitest.config.mts';
 
 // Benchmarks run as ordinary vitest files (same SWC transform and aliases as the tests),
 // one file at a time so they do not compete for the two cores. They print a table and write
