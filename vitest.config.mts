@@ -1,19 +1,8 @@
-import swc from 'unplugin-swc';
-import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
-
-// SWC (not esbuild) so decorator metadata is emitted: Nest's DI and class-validator need it.
-const alias = {
-  '@app/ledger': resolve(__dirname, 'libs/ledger/src'),
-  '@app/gateway': resolve(__dirname, 'libs/gateway/src'),
-  '@app/reconciler': resolve(__dirname, 'libs/reconciler/src'),
-  '@app/rtp': resolve(__dirname, 'libs/rtp/src'),
-  '@migrations': resolve(__dirname, 'migrations'),
-};
+import { shared } from './vitest.shared.mts';
 
 export default defineConfig({
-  plugins: [swc.vite({ module: { type: 'es6' } })],
-  resolve: { alias },
+  ...shared,
   test: {
     include: ['libs/**/*.spec.ts', 'apps/**/*.spec.ts', 'test/**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**', 'test/bench/**'],
@@ -21,6 +10,5 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    reporters: ['default'],
   },
 });
