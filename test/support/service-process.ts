@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+const MAIN = join(__dirname, '..', '..', 'dist/apps/portledger/src/main.js');
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  baseUrl: string;
+  /** everything the process wrote to stdout and stderr so far */
+  output(): string;
+  /** SIGKILL: no shutdown hooks run, sockets die with the process */
+  kill9(): Promise<void>;
+  /** SIGTERM and wait; resolves with the exit code */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Spawns the built service (dist/) as a real child process with the given environment
+ * (merged over safe test defaults) and resolves once its HTTP API answers.
+ */
+export async function startService(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<ServiceProcess> {
+  const fullEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    HTTP_HOST: '127.0.0.1',
+    MEDIA_BIND_HOST: '127.0.0.1',
+    MEDIA_ADVERTISED_HOST: '127.0.0.1',
+    NODE_ID: 'e2e',
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'info',
+    ...env,
+  };
+  const child = spawn(process.execPath, [MAIN], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const baseUrl = `http://${fullEnv.HTTP_HOST}:${fullEnv.HTTP_PORT}`;
+  const headers: Record<string, string> = fullEnv.AUTH_TOKENS ? { authorization: `Bearer ${fullEnv.AUTH_TOKENS.split(',')[0]}` } : {};
+  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  let done = false;
+  exited.then(() => (done = true));
+  while (!done) {
+    try {
+      const r = await fetch(`${baseUrl}/api/v1/ports`, { headers });
+      if (r.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`service did not come up on ${baseUrl}:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (done) throw new Error(`service exited during start:\n${out}`);
+  return {
+    child,
+    baseUrl,
+    output: () => out,
+    exited,
+    kill9: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return (await exited).code;
+    },
+  };
+}
+
+/** Small JSON client for the REST API. */
+export function api(baseUrl: string, token?: string) {
+  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (token) headers.authorization = `Bearer ${token}`;
+    const r = await fetch(`${baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const text = await r.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON
+    }
+    return { status: r.status, body: parsed };
+  };
+  return {
+    get: (p: string) => call('GET', p),
+    post: (p: string, b?: unknown) => call('POST', p, b ?? {}),
+    del: (p: string) => call('DELETE', p),
+    call,
+  };
+}
