@@ -3,6 +3,12 @@ import { join } from 'node:path';
 
 const MAIN = join(__dirname, '..', '..', 'dist/apps/portledger/src/main.js');
 
+// A failed test must not leave services running (they would hold ports for the next run).
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
 export interface ServiceProcess {
   child: ChildProcess;
   baseUrl: string;
@@ -32,6 +38,8 @@ export async function startService(env: Record<string, string>, opts: { timeoutM
     ...env,
   };
   const child = spawn(process.execPath, [MAIN], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -43,10 +51,14 @@ export async function startService(env: Record<string, string>, opts: { timeoutM
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   let done = false;
   exited.then(() => (done = true));
+  // Ready = this child logged that it listens AND the API answers (another process on the
+  // same port must not pass for ours).
   while (!done) {
     try {
-      const r = await fetch(`${baseUrl}/api/v1/ports`, { headers });
-      if (r.status === 200) break;
+      if (out.includes('portledger listening on')) {
+        const r = await fetch(`${baseUrl}/api/v1/ports`, { headers });
+        if (r.status === 200) break;
+      }
     } catch {
       // not listening yet
     }

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadSettings } from './load-settings';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadSettings(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('starts with every default on an empty environment', () => {
+    const s = loadSettings({});
+    expect(s.http).toEqual({ host: '127.0.0.1', port: 3000, authTokens: [] });
+    expect(s.database).toEqual({ kind: 'sqlite', path: './data/portledger.sqlite' });
+    expect(s.media.range).toEqual({ start: 30000, end: 30999 });
+    expect(s.media.bindHost).toBe('0.0.0.0');
+    expect(s.leaseDefaults).toEqual({ ttlS: 3600, connectTimeoutS: 30, idleTimeoutS: 20 });
+    expect(s.reconcile).toEqual({ intervalS: 30, cron: null });
+    expect(s.retention).toEqual({ historyDays: 90, reportDays: 7 });
+    expect(s.media.recordDir).toBe('./data/records');
+    expect(s.nodeId.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['MEDIA_PORT_RANGE', 'abc', 'MEDIA_PORT_RANGE="abc"'],
+    ['MEDIA_PORT_RANGE', '30001-30000', 'START must not be greater than END'],
+    ['MEDIA_PORT_RANGE', '30001-30002', 'at least one even/odd pair'],
+    ['MEDIA_PORT_RANGE', '30000-70000', '1..65535'],
+    ['HTTP_PORT', 'notaport', 'HTTP_PORT="notaport"'],
+    ['HTTP_PORT', '70000', 'HTTP_PORT must not be greater than 65535'],
+    ['DATABASE_URL', 'mysql://root@localhost/db', 'DATABASE_URL must be sqlite:PATH or postgres://'],
+    ['LEASE_TTL_S', '0', 'LEASE_TTL_S must not be less than 1'],
+    ['IDLE_TIMEOUT_S', '1.5', 'IDLE_TIMEOUT_S must be an integer'],
+    ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of'],
+    ['LOG_FORMAT', 'xml', 'LOG_FORMAT must be one of'],
+    ['RECONCILE_CRON', 'every minute', 'RECONCILE_CRON must be a cron expression'],
+    ['WEBHOOK_URL', 'ftp://x', 'WEBHOOK_URL must be an http'],
+  ])('refuses %s=%s and says why', (name, value, why) => {
+    const problems = problemsOf({ [name]: value });
+    expect(problems.join('\n')).toContain(why);
+    expect(problems.some((p) => p.startsWith(`${name}=`))).toBe(true);
+  });
+
+  it('names every bad variable at once', () => {
+    const problems = problemsOf({ HTTP_PORT: 'x', MEDIA_PORT_RANGE: 'y', DATABASE_URL: 'mysql://z' });
+    expect(problems.map((p) => p.split('=')[0]).sort()).toEqual(['DATABASE_URL', 'HTTP_PORT', 'MEDIA_PORT_RANGE']);
+  });
+
+  it('refuses a non-loopback HTTP_HOST without AUTH_TOKENS', () => {
+    expect(problemsOf({ HTTP_HOST: '0.0.0.0' }).join()).toContain('needs AUTH_TOKENS');
+    expect(problemsOf({ HTTP_HOST: '0.0.0.0', AUTH_TOKENS: 'a,b' })).toEqual([]);
+    expect(problemsOf({ HTTP_HOST: '127.0.0.2' })).toEqual([]);
+  });
+
+  it('splits AUTH_TOKENS on commas and trims them', () => {
+    expect(loadSettings({ AUTH_TOKENS: ' one, two ,,' }).http.authTokens).toEqual(['one', 'two']);
+  });
+
+  it('reads postgres URLs and converts numbers explicitly', () => {
+    const s = loadSettings({ DATABASE_URL: 'postgres://u@db:5432/ledger', HTTP_PORT: '8080', LEASE_TTL_S: '600' });
+    expect(s.database).toEqual({ kind: 'postgres', url: 'postgres://u@db:5432/ledger' });
+    expect(s.http.port).toBe(8080);
+    expect(s.leaseDefaults.ttlS).toBe(600);
+  });
+
+  it('treats "false" as false, never as a truthy string', () => {
+    expect(loadSettings({ LOG_REQUESTS: 'false' }).log.requests).toBe(false);
+    expect(loadSettings({ LOG_REQUESTS: 'true' }).log.requests).toBe(true);
+    expect(problemsOf({ LOG_REQUESTS: 'maybe' }).join()).toContain('LOG_REQUESTS');
+  });
+
+  it('needs WEBHOOK_SECRET with WEBHOOK_URL', () => {
+    expect(problemsOf({ WEBHOOK_URL: 'http://127.0.0.1:9/hook' }).join()).toContain('WEBHOOK_SECRET');
+  });
+});
