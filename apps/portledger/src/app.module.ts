@@ -5,6 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { BootSequence } from './boot/boot-sequence';
 import type { Settings } from './config/settings';
 import { SETTINGS } from './config/settings.token';
+import { LeaseStreamController } from './leases/lease-stream.controller';
 import { LeasesController } from './leases/leases.controller';
 import { PortsController } from './ports/ports.controller';
 
@@ -35,7 +36,7 @@ export class AppModule {
           testDelayAfterInsertMs: settings.testDelayAfterInsertMs,
         }),
       ],
-      controllers: [LeasesController, PortsController],
+      controllers: [LeasesController, LeaseStreamController, PortsController],
       providers: [{ provide: SETTINGS, useValue: settings }, BootSequence],
     };
   }

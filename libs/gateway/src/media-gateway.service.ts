@@ -1,8 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { GATEWAY_OPTIONS, type GatewayOptions } from './gateway.options';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { EventLoopProbe } from './event-loop.probe';
+import { DEFAULT_LIVE_MAX_BACKLOG_BYTES, GATEWAY_OPTIONS, type GatewayOptions } from './gateway.options';
 import { NO_EVENTS, type GatewayEventSink } from './gateway-events';
 import type { LeaseBinding } from './lease-binding';
-import { LeaseListeners } from './lease-listeners';
+import { LeaseSession } from './lease-session';
+import type { PsSubscriber } from './ps-fanout';
+import type { LeaseStreamStats } from './stream-stats';
 
 export interface GatewayListenerView {
   leaseId: string;
@@ -15,17 +18,27 @@ export interface GatewayListenerView {
 /**
  * Owns every TCP listener and device connection of this process. It never decides when a
  * lease ends: it opens and closes on request from the ledger's use cases, and reports what
- * happens on the sockets through the event sink.
+ * happens on the sockets (including connect and idle timeouts) through the event sink.
  */
 @Injectable()
-export class MediaGateway {
+export class MediaGateway implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(MediaGateway.name);
-  private readonly leases = new Map<string, LeaseListeners>();
+  private readonly leases = new Map<string, LeaseSession>();
   /** opens in progress, so a close that arrives meanwhile waits for it */
   private readonly opening = new Map<string, Promise<void>>();
   private sink: GatewayEventSink = NO_EVENTS;
+  private readonly events = () => this.sink;
+  private readonly probe = EventLoopProbe.fromEnv();
 
   constructor(@Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions) {}
+
+  onModuleInit(): void {
+    this.probe?.start();
+  }
+
+  onModuleDestroy(): void {
+    this.probe?.stop();
+  }
 
   setEventSink(sink: GatewayEventSink): void {
     this.sink = sink;
@@ -34,9 +47,13 @@ export class MediaGateway {
   /** Opens both listeners of a lease; throws BindError (with nothing left open) when either fails. */
   async open(binding: LeaseBinding): Promise<void> {
     if (this.leases.has(binding.leaseId)) return this.opening.get(binding.leaseId);
-    const entry = new LeaseListeners(binding, this.options.bindHost, () => this.sink);
-    this.leases.set(binding.leaseId, entry);
-    const opened = entry.open();
+    const session = new LeaseSession(binding, {
+      host: this.options.bindHost,
+      liveMaxBacklogBytes: this.options.liveMaxBacklogBytes ?? DEFAULT_LIVE_MAX_BACKLOG_BYTES,
+      events: this.events,
+    });
+    this.leases.set(binding.leaseId, session);
+    const opened = session.open();
     this.opening.set(binding.leaseId, opened);
     try {
       await opened;
@@ -49,21 +66,44 @@ export class MediaGateway {
   }
 
   /**
-   * Stops accepting, destroys the lease's connections and resolves once every socket is
-   * closed in the OS. Returns the lease's final stream statistics (null when none).
+   * Stops accepting, destroys the lease's connections and awaits their close in the OS,
+   * completes the recording (flushed, fsynced, closed) and ends the live pulls; only then
+   * resolves, with the lease's final stream statistics (null when the lease is not open here).
    */
-  async close(leaseId: string): Promise<Record<string, unknown> | null> {
+  async close(leaseId: string): Promise<LeaseStreamStats | null> {
     await this.opening.get(leaseId)?.catch(() => undefined);
-    const entry = this.leases.get(leaseId);
-    if (!entry) return null;
-    await entry.close();
-    this.leases.delete(leaseId);
-    return null;
+    const session = this.leases.get(leaseId);
+    if (!session) return null;
+    const stats = await session.close();
+    if (this.leases.get(leaseId) === session) this.leases.delete(leaseId);
+    return stats;
   }
 
   /** Closes every lease's sockets (shutdown); the ledger keeps the leases for the next start. */
   async closeAll(): Promise<void> {
     await Promise.all([...this.leases.keys()].map((id) => this.close(id)));
+  }
+
+  /**
+   * Destroys the current device connection(s) of a lease (RTP and RTCP port) — for the
+   * reconciler's stuck connections. The lease stays; the device may reconnect. The idle timer
+   * keeps running. Returns false when the lease had no connection (or is not open here).
+   */
+  disconnectDevice(leaseId: string, why: string): boolean {
+    const session = this.leases.get(leaseId);
+    if (!session || session.isClosing) return false;
+    const done = session.disconnect(why);
+    if (done) this.logger.log(`lease ${leaseId}: device connection destroyed (${why})`);
+    return done;
+  }
+
+  /**
+   * Live pull: adds a client to the lease's PS fan-out (it may join before the device
+   * connects). Returns the unsubscribe function, or null when the lease is not open here.
+   * The subscriber is ended with 'lease-ended' when the lease closes, or 'too-slow'.
+   */
+  subscribe(leaseId: string, subscriber: PsSubscriber): (() => void) | null {
+    return this.leases.get(leaseId)?.subscribe(subscriber) ?? null;
   }
 
   has(leaseId: string): boolean {
@@ -74,9 +114,9 @@ export class MediaGateway {
     return this.leases.get(leaseId)?.pair.listening ?? false;
   }
 
-  /** Live statistics of a lease's stream, or null when it has none. */
-  stats(_leaseId: string): Record<string, unknown> | null {
-    return null;
+  /** Live statistics of a lease's stream (the contract's stats shape), or null when it is not open here. */
+  stats(leaseId: string): LeaseStreamStats | null {
+    return this.leases.get(leaseId)?.stats() ?? null;
   }
 
   listeners(): GatewayListenerView[] {

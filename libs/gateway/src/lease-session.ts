@@ -1,0 +1,318 @@
+import { RtcpCounters, RtpIngest, StreamDeframer, isRtcp, type DeframeError, type FrameHandler } from '@app/rtp';
+import type { Socket } from 'node:net';
+import type { GatewayEventSink, GatewayTimeout } from './gateway-events';
+import type { LeaseBinding } from './lease-binding';
+import { ListenerPair } from './listener-pair';
+import { PsFanout, type PsSubscriber } from './ps-fanout';
+import { PsRecorder } from './ps-recorder';
+import { CarriedTotals, isoOrNull, readIngest, round, type LeaseStreamStats } from './stream-stats';
+
+export interface SessionOptions {
+  host: string;
+  /** a live-pull client further behind than this is dropped */
+  liveMaxBacklogBytes: number;
+  events: () => GatewayEventSink;
+  now?: () => number;
+}
+
+/** Foreign SSRCs reported per lease (one `ssrc-mismatch` event each); bounds a peer inventing SSRCs. */
+const MAX_REPORTED_SSRCS = 16;
+
+/**
+ * One lease's media side: its listener pair, at most one device connection per port, the
+ * receive pipeline of the current RTP connection (libs/rtp's RtpIngest), the statistics that
+ * carry on across reconnects, the live-pull fan-out, the recorder, and the connect and idle
+ * timers. It never ends the lease itself: timeouts are reported to the sink, whose release
+ * routine calls the gateway's close().
+ *
+ * Idle: the idle clock is reset by accepted RTP packets and by an accepted device connection,
+ * and keeps running while no device is connected. A device that vanished therefore frees the
+ * port `idleTimeoutS` after its last packet, unless it reconnects in time.
+ */
+export class LeaseSession {
+  readonly pair: ListenerPair;
+  readonly fanout: PsFanout;
+  readonly recorder: PsRecorder | null;
+  private device: Socket | null = null;
+  private ingest: RtpIngest | null = null;
+  private deviceWhy = 'peer-closed';
+  private rtcpPeer: Socket | null = null;
+  private readonly rtcp = new RtcpCounters();
+  private readonly carried = new CarriedTotals();
+  private readonly reportedSsrcs = new Set<number>();
+  private connections = 0;
+  private rejected = 0;
+  private streamErrors = 0;
+  private peer: string | null = null;
+  private connectedAt: number | null = null;
+  private lastPacketAt: number | null = null;
+  /** last sign of life for the idle timer: an accepted packet or an accepted connection */
+  private lastActivity = 0;
+  private connectTimer: NodeJS.Timeout | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private closing: Promise<LeaseStreamStats> | null = null;
+  private readonly now: () => number;
+  private readonly acceptSsrc = (ssrc: number): boolean => this.checkSsrc(ssrc);
+
+  constructor(
+    readonly binding: LeaseBinding,
+    private readonly options: SessionOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.pair = new ListenerPair(options.host, binding.rtpPort, binding.rtcpPort, (s, which) =>
+      which === 'rtp' ? this.acceptDevice(s) : this.acceptRtcp(s),
+    );
+    this.fanout = new PsFanout(options.liveMaxBacklogBytes, this.now);
+    this.recorder = binding.recordPath ? new PsRecorder(binding.recordPath) : null;
+  }
+
+  async open(): Promise<void> {
+    try {
+      await this.pair.open();
+    } catch (err) {
+      await this.recorder?.close();
+      throw err;
+    }
+    if (this.binding.connectTimeoutS > 0 && this.connections === 0) {
+      this.connectTimer = this.every(this.binding.connectTimeoutS * 1000, () => this.timedOut('connect-timeout'));
+    }
+  }
+
+  get connected(): boolean {
+    return this.device !== null;
+  }
+
+  get isClosing(): boolean {
+    return this.closing !== null;
+  }
+
+  /**
+   * Closes the listeners and every socket and awaits their close in the OS, then completes
+   * the recording and ends the live pulls. Resolves with the final statistics. Idempotent.
+   */
+  close(): Promise<LeaseStreamStats> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  /** Destroys the current device connections (RTP and RTCP port); false when there were none. */
+  disconnect(why: string): boolean {
+    const had = this.device !== null || this.rtcpPeer !== null;
+    if (this.device) {
+      this.deviceWhy = why;
+      this.device.destroy();
+    }
+    this.rtcpPeer?.destroy();
+    return had;
+  }
+
+  /** Adds a live-pull client; returns its unsubscribe function, or null once the lease is closing. */
+  subscribe(sub: PsSubscriber): (() => void) | null {
+    if (this.closing) return null;
+    return this.fanout.add(sub);
+  }
+
+  stats(): LeaseStreamStats {
+    const c = this.carried;
+    const ing = this.ingest;
+    const cur = ing ? readIngest(ing) : null;
+    const probe = ing?.probe ?? null;
+    const primary = ing?.primarySsrc ?? c.ssrc;
+    return {
+      peer: this.peer,
+      connectedAt: isoOrNull(this.connectedAt),
+      connected: this.device !== null,
+      packets: c.packets + (cur?.packets ?? 0),
+      bytes: c.bytes + (cur?.bytes ?? 0),
+      bitrateKbps: cur ? round(cur.bitrateBps / 1000, 1) : 0,
+      lost: c.lost + (cur?.lost ?? 0),
+      reordered: c.reordered + (cur?.reordered ?? 0),
+      duplicates: c.duplicates + (cur?.duplicates ?? 0),
+      jitterMs: cur && cur.packets > 0 ? cur.jitterMs : c.jitterMs,
+      ssrcSeen: primary === null ? null : String(primary),
+      droppedForeignSsrc: c.dropped + (ing?.rejectedPackets ?? 0),
+      framing: ing?.framing ?? c.framing,
+      payloadType: cur?.payloadType ?? c.payloadType,
+      codec: { video: probe?.videoCodec ?? c.video, audio: probe?.audioCodec ?? c.audio },
+      psBytes: c.psBytes + (probe?.bytes ?? 0),
+      keyframes: c.keyframes + (probe?.keyframes ?? 0),
+      rtcpPackets: this.rtcp.packets + c.rtcpPackets + (ing?.rtcp.packets ?? 0),
+      connections: this.connections,
+      reconnects: Math.max(0, this.connections - 1),
+      rejectedConnections: this.rejected,
+      streamErrors: this.streamErrors,
+      lastPacketAt: isoOrNull(this.lastPacketAt),
+      liveClients: this.fanout.size,
+      recording: this.recorder && { path: this.recorder.path, bytes: this.recorder.bytes, error: this.recorder.error },
+    };
+  }
+
+  private async shutdown(): Promise<LeaseStreamStats> {
+    this.clearTimers();
+    this.deviceWhy = 'lease-closed';
+    await this.pair.close();
+    // Normally done by the socket's 'close' handler already; folding twice is prevented there.
+    this.endConnection();
+    await this.recorder?.close();
+    this.fanout.endAll('lease-ended');
+    return this.stats();
+  }
+
+  private acceptDevice(socket: Socket): void {
+    const peer = `${normalize(socket.remoteAddress)}:${socket.remotePort}`;
+    if (this.reject(socket, peer, this.device !== null)) return;
+    socket.setKeepAlive(true, 10_000);
+    const events = this.options.events();
+    const leaseId = this.binding.leaseId;
+    const ingest = new RtpIngest({ acceptSsrc: this.acceptSsrc, maxSsrcs: this.binding.ssrc === null ? 4 : 1 });
+    if (this.recorder) ingest.addSink(this.recorder);
+    ingest.addSink(this.fanout);
+    if (this.connections > 0) this.fanout.discontinuity();
+    this.connections++;
+    this.device = socket;
+    this.ingest = ingest;
+    this.deviceWhy = 'peer-closed';
+    this.peer = peer;
+    this.connectedAt = this.now();
+    this.lastActivity = this.connectedAt;
+    if (this.connectTimer) {
+      clearInterval(this.connectTimer);
+      this.connectTimer = null;
+    }
+    if (this.binding.idleTimeoutS > 0 && this.idleTimer === null) this.armIdle();
+    events.leaseEvent(leaseId, 'peer-connected', { peer, port: this.binding.rtpPort, connection: this.connections });
+    events.leaseStateChanged(leaseId, 'streaming');
+
+    let firstPacket = true;
+    socket.on('data', (chunk: Buffer) => {
+      const now = this.now();
+      const before = ingest.rtpPackets - ingest.rejectedPackets;
+      const err = ingest.push(chunk, now);
+      this.fanout.flush();
+      if (ingest.rtpPackets - ingest.rejectedPackets !== before) {
+        this.lastActivity = now;
+        this.lastPacketAt = now;
+        if (firstPacket) {
+          firstPacket = false;
+          const ssrc = ingest.primarySsrc;
+          events.leaseEvent(leaseId, 'first-packet', { ssrc: ssrc === null ? null : String(ssrc), framing: ingest.framing, connection: this.connections });
+        }
+      }
+      if (err !== null) this.streamError(socket, err, 'rtp');
+    });
+    socket.once('close', () => {
+      const truncated = ingest.finish()?.code === 'truncated';
+      if (this.device !== socket) return;
+      const why = this.deviceWhy;
+      const packets = ingest.rtpPackets - ingest.rejectedPackets;
+      this.endConnection();
+      if (this.closing) return;
+      events.leaseEvent(leaseId, 'peer-disconnected', { peer, why, packets, ...(truncated ? { truncated } : {}) });
+      events.leaseStateChanged(leaseId, 'listening');
+    });
+  }
+
+  /** Folds the current connection's figures into the carried totals (once). */
+  private endConnection(): void {
+    if (this.ingest === null) return;
+    this.fanout.flush();
+    this.carried.add(this.ingest);
+    this.ingest = null;
+    this.device = null;
+  }
+
+  private acceptRtcp(socket: Socket): void {
+    const peer = `${normalize(socket.remoteAddress)}:${socket.remotePort}`;
+    if (this.reject(socket, peer, this.rtcpPeer !== null)) return;
+    this.rtcpPeer = socket;
+    const deframer = new StreamDeframer();
+    const counters = this.rtcp;
+    // RTP on the RTCP port is ignored: it is never mixed into the media.
+    const onFrame: FrameHandler = (buf, start, end) => {
+      if (isRtcp(buf, start)) counters.count(buf, start, end);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      const err = deframer.push(chunk, onFrame);
+      if (err !== null) this.streamError(socket, err, 'rtcp');
+    });
+    socket.once('close', () => {
+      if (this.rtcpPeer === socket) this.rtcpPeer = null;
+    });
+  }
+
+  /** Closes a connection that must not be served; true when it was rejected. */
+  private reject(socket: Socket, peer: string, busy: boolean): boolean {
+    socket.on('error', () => undefined);
+    if (this.closing) {
+      socket.destroy();
+      return true;
+    }
+    const allowed = this.binding.peerAddress;
+    const wrongPeer = allowed !== null && normalize(socket.remoteAddress) !== allowed;
+    if (!busy && !wrongPeer) return false;
+    this.rejected++;
+    const port = socket.localPort;
+    socket.destroy();
+    this.options.events().leaseEvent(this.binding.leaseId, 'peer-rejected', { peer, port, why: wrongPeer ? 'address-not-allowed' : 'already-connected' });
+    return true;
+  }
+
+  /** Garbage or an impossible frame: close only this connection, and say why. */
+  private streamError(socket: Socket, err: DeframeError, port: 'rtp' | 'rtcp'): void {
+    if (socket.destroyed) return;
+    this.streamErrors++;
+    if (port === 'rtp') this.deviceWhy = `stream-error: ${err.code}`;
+    socket.destroy();
+    const peer = `${normalize(socket.remoteAddress)}:${socket.remotePort}`;
+    this.options.events().leaseEvent(this.binding.leaseId, 'stream-error', { peer, port, code: err.code, message: err.message });
+  }
+
+  private checkSsrc(ssrc: number): boolean {
+    const expected = this.binding.ssrc;
+    if (expected === null || ssrc === expected) return true;
+    if (!this.reportedSsrcs.has(ssrc) && this.reportedSsrcs.size < MAX_REPORTED_SSRCS) {
+      this.reportedSsrcs.add(ssrc);
+      this.options.events().leaseEvent(this.binding.leaseId, 'ssrc-mismatch', { ssrc: String(ssrc), expected: String(expected) });
+    }
+    return false;
+  }
+
+  private armIdle(): void {
+    const idleMs = this.binding.idleTimeoutS * 1000;
+    const check = () => {
+      const quiet = this.now() - this.lastActivity;
+      if (quiet < idleMs) {
+        this.idleTimer = setTimeout(check, idleMs - quiet).unref();
+        return;
+      }
+      if (this.device) this.disconnect('idle-timeout');
+      // The release routine closes us; should it fail, try again one period later.
+      this.lastActivity = this.now();
+      this.idleTimer = setTimeout(check, idleMs).unref();
+      this.timedOut('idle-timeout');
+    };
+    this.idleTimer = setTimeout(check, idleMs).unref();
+  }
+
+  private every(ms: number, fn: () => void): NodeJS.Timeout {
+    return setInterval(fn, ms).unref();
+  }
+
+  private timedOut(reason: GatewayTimeout): void {
+    if (this.closing) return;
+    this.options.events().leaseTimedOut(this.binding.leaseId, reason);
+  }
+
+  private clearTimers(): void {
+    if (this.connectTimer) clearInterval(this.connectTimer);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.connectTimer = null;
+    this.idleTimer = null;
+  }
+}
+
+/** "::ffff:192.0.2.10" → "192.0.2.10", so IPv4 peers match on a dual-stack listener. */
+export function normalize(address: string | undefined): string {
+  if (!address) return '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}

@@ -1,0 +1,156 @@
+import type { PsPayloadInfo, PsSink } from '@app/rtp';
+
+/** Why a live pull ended. */
+export type LiveEndReason = 'lease-ended' | 'too-slow';
+
+/**
+ * One live-pull client as the gateway sees it: somewhere to queue bytes that never blocks,
+ * how much is still queued, and how to end it. The HTTP controller adapts a response to this.
+ */
+export interface PsSubscriber {
+  /** Queues bytes for the client. The buffer is shared with other clients: do not modify it. */
+  push(chunk: Buffer): void;
+  /** Bytes queued but not yet taken by the client (for an HTTP response: `writableLength`). */
+  backlog(): number;
+  /** The stream ended for this client. Called once. */
+  end(reason: LiveEndReason): void;
+}
+
+const WAITING = 0;
+const OPEN = 1;
+/** Slab size for the payload copies shared by all clients of a lease. */
+const SLAB_BYTES = 64 * 1024;
+/** A client that joined waits this long for a keyframe pack before taking any pack start. */
+const KEYFRAME_WAIT_MS = 10_000;
+
+interface Client {
+  sub: PsSubscriber;
+  state: number;
+  /** slab offset where this client's bytes begin in the current batch (OPEN), or -1 */
+  from: number;
+  /** wait for a keyframe pack (false: any pack start) */
+  needKeyframe: boolean;
+  joinedAt: number;
+}
+
+/**
+ * The live pull's fan-out: a PsSink on the lease's ingest that copies each payload once into
+ * a shared slab and, once per socket chunk (`flush()`), hands every client one view of the new
+ * bytes. Nothing is copied while nobody is subscribed.
+ *
+ * Start point: no GOP cache (it would cost a GOP, ~0.5 MB at 2 Mb/s, per session whether or
+ * not anyone pulls). A client starts at the next pack that begins a keyframe, once this
+ * lease's stream has shown one; otherwise, or after waiting 10 s, at the next pack start.
+ * After a discontinuity (packet loss, device reconnect) open clients skip to the next pack.
+ *
+ * Back-pressure: a client whose backlog exceeds `maxBacklog` is ended `too-slow`; the device
+ * and the other clients never wait for it.
+ */
+export class PsFanout implements PsSink {
+  private clients: Client[] = [];
+  private slab: Buffer | null = null;
+  private offset = 0;
+  private batchStart = 0;
+  private sawKeyframe = false;
+  private waiting = 0;
+
+  constructor(
+    private readonly maxBacklog: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get size(): number {
+    return this.clients.length;
+  }
+
+  add(sub: PsSubscriber): () => void {
+    const client: Client = { sub, state: WAITING, from: -1, needKeyframe: this.sawKeyframe, joinedAt: this.now() };
+    this.clients = [...this.clients, client];
+    this.waiting++;
+    return () => this.remove(client);
+  }
+
+  write(buf: Buffer, start: number, end: number, info: Readonly<PsPayloadInfo>): void {
+    if (info.keyframe) this.sawKeyframe = true;
+    if (this.clients.length === 0) return;
+    if (info.discontinuity) this.discontinuity();
+    if (this.waiting > 0 && info.packStart) this.admit(info.keyframe);
+    if (this.waiting === this.clients.length) return;
+    const n = end - start;
+    if (this.slab === null || this.offset + n > this.slab.length) {
+      this.flush();
+      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, n));
+      this.offset = 0;
+      this.batchStart = 0;
+      for (const c of this.clients) if (c.state === OPEN) c.from = 0;
+    }
+    buf.copy(this.slab, this.offset, start, end);
+    this.offset += n;
+  }
+
+  /** Hands the bytes gathered since the last flush to every open client; drops slow ones. */
+  flush(): void {
+    const slab = this.slab;
+    if (slab === null || this.offset === this.batchStart) return;
+    const to = this.offset;
+    let whole: Buffer | null = null;
+    for (const c of this.clients) {
+      if (c.state !== OPEN) continue;
+      const from = c.from < this.batchStart ? this.batchStart : c.from;
+      c.from = to;
+      if (from >= to) continue;
+      if (c.sub.backlog() > this.maxBacklog) {
+        this.remove(c);
+        c.sub.end('too-slow');
+        continue;
+      }
+      c.sub.push(from === this.batchStart ? (whole ??= slab.subarray(from, to)) : slab.subarray(from, to));
+    }
+    this.batchStart = to;
+  }
+
+  /** Packet loss or a new device connection: open clients skip to the next pack start. */
+  discontinuity(): void {
+    this.flush();
+    for (const c of this.clients) {
+      if (c.state === OPEN) {
+        c.state = WAITING;
+        c.needKeyframe = false;
+        c.joinedAt = this.now();
+        this.waiting++;
+      }
+    }
+  }
+
+  /** Ends every client (the lease ended). */
+  endAll(reason: LiveEndReason): void {
+    this.flush();
+    const clients = this.clients;
+    this.clients = [];
+    this.waiting = 0;
+    this.slab = null;
+    for (const c of clients) c.sub.end(reason);
+  }
+
+  private admit(keyframe: boolean): void {
+    const at = this.offset;
+    let now = -1;
+    for (const c of this.clients) {
+      if (c.state !== WAITING) continue;
+      if (c.needKeyframe && !keyframe) {
+        if (now < 0) now = this.now();
+        if (now - c.joinedAt < KEYFRAME_WAIT_MS) continue;
+      }
+      c.state = OPEN;
+      c.from = at;
+      this.waiting--;
+    }
+  }
+
+  private remove(client: Client): void {
+    const i = this.clients.indexOf(client);
+    if (i < 0) return;
+    if (client.state === WAITING) this.waiting--;
+    this.clients = this.clients.filter((c) => c !== client);
+  }
+}

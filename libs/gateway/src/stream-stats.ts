@@ -1,0 +1,124 @@
+import type { AudioCodec, Framing, RtpIngest, VideoCodec } from '@app/rtp';
+
+/**
+ * The contract's `stats` of a lease (GET /api/v1/leases/:id, and `finalStats` after it ends).
+ * Counters carry on across reconnects; `bitrateKbps` and `jitterMs` describe the current (or
+ * last) connection.
+ */
+// A type alias (not an interface) so it is assignable to the ledger's Record<string, unknown>.
+export type LeaseStreamStats = {
+  /** the device's address:port, current or last; null until one connected */
+  peer: string | null;
+  /** ISO time the current (or last) device connection was accepted */
+  connectedAt: string | null;
+  /** a device is connected on the RTP port right now */
+  connected: boolean;
+  /** RTP packets accepted into the stream (SSRC filter passed) */
+  packets: number;
+  /** bytes of those RTP packets (header + payload) */
+  bytes: number;
+  bitrateKbps: number;
+  /** packets never seen (RFC 3550 expected - received, duplicates not counted as received) */
+  lost: number;
+  reordered: number;
+  duplicates: number;
+  jitterMs: number;
+  /** the stream's SSRC as a decimal string, null before the first packet */
+  ssrcSeen: string | null;
+  droppedForeignSsrc: number;
+  framing: Framing | null;
+  payloadType: number | null;
+  codec: { video: VideoCodec | null; audio: AudioCodec | null };
+  /** bytes of MPEG-PS handed to the live pull and the recorder */
+  psBytes: number;
+  keyframes: number;
+  /** RTCP packets counted (RTCP port, and RTCP inside the RTP connection) */
+  rtcpPackets: number;
+  /** RTP device connections accepted; reconnects = connections - 1 */
+  connections: number;
+  reconnects: number;
+  rejectedConnections: number;
+  /** connections closed because of garbage or an impossible frame */
+  streamErrors: number;
+  lastPacketAt: string | null;
+  liveClients: number;
+  recording: { path: string; bytes: number; error: string | null } | null;
+};
+
+/** Totals of the connections that have already closed, so the stats carry across reconnects. */
+export class CarriedTotals {
+  packets = 0;
+  bytes = 0;
+  lost = 0;
+  reordered = 0;
+  duplicates = 0;
+  dropped = 0;
+  rtcpPackets = 0;
+  psBytes = 0;
+  keyframes = 0;
+  ssrc: number | null = null;
+  framing: Framing | null = null;
+  payloadType: number | null = null;
+  video: VideoCodec | null = null;
+  audio: AudioCodec | null = null;
+  jitterMs = 0;
+
+  /** Folds a closed connection's ingest into the totals. */
+  add(ingest: RtpIngest): void {
+    const t = readIngest(ingest);
+    this.packets += t.packets;
+    this.bytes += t.bytes;
+    this.lost += t.lost;
+    this.reordered += t.reordered;
+    this.duplicates += t.duplicates;
+    this.dropped += ingest.rejectedPackets;
+    this.rtcpPackets += ingest.rtcp.packets;
+    this.psBytes += ingest.probe?.bytes ?? 0;
+    this.keyframes += ingest.probe?.keyframes ?? 0;
+    this.ssrc = ingest.primarySsrc ?? this.ssrc;
+    this.framing = ingest.framing ?? this.framing;
+    if (t.payloadType !== null) this.payloadType = t.payloadType;
+    this.video = ingest.probe?.videoCodec ?? this.video;
+    this.audio = ingest.probe?.audioCodec ?? this.audio;
+    if (t.packets > 0) this.jitterMs = t.jitterMs;
+  }
+}
+
+interface IngestTotals {
+  packets: number;
+  bytes: number;
+  lost: number;
+  reordered: number;
+  duplicates: number;
+  payloadType: number | null;
+  jitterMs: number;
+  bitrateBps: number;
+}
+
+/** Sums the accepted SSRCs of one connection; jitter and bitrate come from the primary SSRC. */
+export function readIngest(ingest: RtpIngest): IngestTotals {
+  const out: IngestTotals = { packets: 0, bytes: 0, lost: 0, reordered: 0, duplicates: 0, payloadType: null, jitterMs: 0, bitrateBps: 0 };
+  const snap = ingest.snapshot();
+  for (const s of snap.streams) {
+    out.packets += s.packets;
+    out.bytes += s.bytes;
+    out.lost += s.missing;
+    out.reordered += s.reordered;
+    out.duplicates += s.duplicates;
+    if (s.ssrc === snap.primarySsrc) {
+      out.payloadType = s.payloadType >= 0 ? s.payloadType : null;
+      out.jitterMs = round(s.jitterMs);
+      out.bitrateBps = s.bitrateBps;
+    }
+  }
+  return out;
+}
+
+export function round(n: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+export function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
