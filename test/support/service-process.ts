@@ -53,9 +53,10 @@ export async function startService(env: Record<string, string>, opts: { timeoutM
   exited.then(() => (done = true));
   // Ready = this child logged that it listens AND the API answers (another process on the
   // same port must not pass for ours).
+  const quiet = ['warn', 'error', 'fatal', 'silent'].includes(fullEnv.LOG_LEVEL);
   while (!done) {
     try {
-      if (out.includes('portledger listening on')) {
+      if (quiet || out.includes('portledger listening on')) {
         const r = await fetch(`${baseUrl}/api/v1/ports`, { headers });
         if (r.status === 200) break;
       }

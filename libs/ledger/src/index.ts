@@ -13,6 +13,7 @@ export * from './repositories/history-cursor';
 export * from './repositories/lease-event.repository';
 export * from './repositories/lease.repository';
 export * from './repositories/quarantine.repository';
+export * from './repositories/reconcile-report.repository';
 export * from './use-cases/allocate-lease.use-case';
 export * from './use-cases/allocate-request';
 export * from './use-cases/expiry-sweeper';

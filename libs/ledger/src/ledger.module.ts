@@ -7,6 +7,7 @@ import { PortPool } from './ports/port-pool.service';
 import { LeaseEventRepository } from './repositories/lease-event.repository';
 import { LeaseRepository } from './repositories/lease.repository';
 import { QuarantineRepository } from './repositories/quarantine.repository';
+import { ReconcileReportRepository } from './repositories/reconcile-report.repository';
 import { AllocateLeaseUseCase } from './use-cases/allocate-lease.use-case';
 import { ExpirySweeper } from './use-cases/expiry-sweeper';
 import { ExpiryTimers } from './use-cases/expiry-timers';
@@ -23,6 +24,7 @@ const EXPORTED = [
   LeaseRepository,
   LeaseEventRepository,
   QuarantineRepository,
+  ReconcileReportRepository,
   PortPool,
   AllocateLeaseUseCase,
   ReleaseLeaseUseCase,
@@ -53,6 +55,7 @@ export class LedgerModule {
       LeaseRepository,
       LeaseEventRepository,
       QuarantineRepository,
+      ReconcileReportRepository,
       PortPool,
       ExpiryTimers,
       ExpirySweeper,

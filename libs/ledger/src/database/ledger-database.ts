@@ -42,6 +42,34 @@ export class LedgerDatabase implements OnApplicationShutdown {
     return run;
   }
 
+  /**
+   * One SQL statement with `?` placeholders (rewritten to `$n` for PostgreSQL) through
+   * TypeORM's query runner: the hot paths use this instead of the query builder, which cost
+   * ~40 % of an allocate+release cycle's CPU (measured; see BENCHMARKS.md). Inside a
+   * transaction pass its `tx`; reads outside one pass null.
+   */
+  async exec<R = Record<string, unknown>>(tx: Tx | null, sql: string, params: unknown[] = []): Promise<{ rows: R[]; affected: number }> {
+    const text = this.dialect === 'postgres' ? this.toPostgres(sql) : sql;
+    if (tx?.queryRunner) {
+      const r = await tx.queryRunner.query(text, params, true);
+      return { rows: (r.records ?? []) as R[], affected: r.affected ?? 0 };
+    }
+    const rows = await this.dataSource.query(text, params);
+    return { rows: (Array.isArray(rows) ? rows : []) as R[], affected: 0 };
+  }
+
+  private readonly pgText = new Map<string, string>();
+
+  private toPostgres(sql: string): string {
+    let text = this.pgText.get(sql);
+    if (text === undefined) {
+      let n = 0;
+      text = sql.replace(/\?/g, () => `$${++n}`);
+      this.pgText.set(sql, text);
+    }
+    return text;
+  }
+
   /** A cheap round trip, for health checks. */
   async ping(): Promise<void> {
     await this.dataSource.query('SELECT 1');

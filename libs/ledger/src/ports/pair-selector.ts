@@ -22,7 +22,8 @@ export class PairSelector {
   readonly pairs: number[];
 
   /**
-   * @param lastReleasedAt when each pair was last given back (missing = never used; those go first)
+   * @param lastReleasedAt a number growing with when each pair was last given back (a time or a
+   *   sequence); missing = never used, and those go first
    */
   constructor(
     readonly start: number,

@@ -8,7 +8,12 @@ export class LeaseEventRepository {
   constructor(private readonly db: LedgerDatabase) {}
 
   async append(tx: Tx, leaseId: string, type: string, at: number, detail: Record<string, unknown> | null = null): Promise<void> {
-    await tx.insert(LeaseEventEntity, { leaseId, type, at, detail: detail as never });
+    await this.db.exec(tx, 'INSERT INTO lease_events (lease_id, type, at, detail) VALUES (?, ?, ?, ?)', [
+      leaseId,
+      type,
+      at,
+      detail === null ? null : JSON.stringify(detail),
+    ]);
   }
 
   /** Oldest first; `last` returns only the newest N (still oldest first). */

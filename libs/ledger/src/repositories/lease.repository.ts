@@ -4,7 +4,12 @@ import { LedgerDatabase, type Tx } from '../database/ledger-database';
 import { ACTIVE_STATES, type EndCause, type Lease, type LeaseState } from '../domain/lease';
 import { LeaseEntity } from '../entities';
 import { decodeCursor, encodeCursor } from './history-cursor';
+import { LEASE_COLUMNS, leaseFromRow, leaseToParams, type LeaseRow } from './lease-row';
 import { toLease } from './lease.mapper';
+
+// The partial unique indexes use exactly this predicate; keep them in step.
+const ACTIVE_SQL = `state IN ('reserved', 'listening', 'streaming')`;
+const INSERT_LEASE = `INSERT INTO leases (${LEASE_COLUMNS}) VALUES (${LEASE_COLUMNS.split(',').map(() => '?').join(', ')})`;
 
 export interface LeaseHistoryFilter {
   state?: LeaseState | 'active';
@@ -28,60 +33,50 @@ export class LeaseRepository {
   constructor(private readonly db: LedgerDatabase) {}
 
   async insertReserved(tx: Tx, lease: Lease): Promise<void> {
-    await tx.insert(LeaseEntity, { ...lease, finalStats: lease.finalStats as never });
+    await this.db.exec(tx, INSERT_LEASE, leaseToParams(lease));
   }
 
   /** Moves an active lease to another active state; false when it is no longer active. */
   async markActiveState(tx: Tx, id: string, state: LeaseState, now: number): Promise<boolean> {
-    const r = await tx
-      .createQueryBuilder()
-      .update(LeaseEntity)
-      .set({ state, updatedAt: now })
-      .where('id = :id AND state IN (:...active)', { id, active: ACTIVE_STATES })
-      .execute();
-    return (r.affected ?? 0) > 0;
+    const r = await this.db.exec(tx, `UPDATE leases SET state = ?, updated_at = ? WHERE id = ? AND ${ACTIVE_SQL}`, [state, now, id]);
+    return r.affected > 0;
   }
 
   async extendExpiry(tx: Tx, id: string, expiresAt: number, ttlS: number, now: number): Promise<boolean> {
-    const r = await tx
-      .createQueryBuilder()
-      .update(LeaseEntity)
-      .set({ expiresAt, ttlS, updatedAt: now })
-      .where('id = :id AND state IN (:...active)', { id, active: ACTIVE_STATES })
-      .execute();
-    return (r.affected ?? 0) > 0;
+    const r = await this.db.exec(tx, `UPDATE leases SET expires_at = ?, ttl_s = ?, updated_at = ? WHERE id = ? AND ${ACTIVE_SQL}`, [expiresAt, ttlS, now, id]);
+    return r.affected > 0;
   }
 
   async setRecordPath(tx: Tx, id: string, recordPath: string): Promise<void> {
-    await tx.update(LeaseEntity, { id }, { recordPath });
+    await this.db.exec(tx, 'UPDATE leases SET record_path = ? WHERE id = ?', [recordPath, id]);
   }
 
   async setSsrc(tx: Tx, id: string, ssrc: string | null, now: number): Promise<void> {
-    await tx.update(LeaseEntity, { id }, { ssrc, updatedAt: now });
+    await this.db.exec(tx, 'UPDATE leases SET ssrc = ?, updated_at = ? WHERE id = ?', [ssrc, now, id]);
   }
 
   /** Writes the terminal state once; false when another path already ended the lease. */
   async markEnded(tx: Tx, id: string, cause: EndCause, now: number, finalStats: Record<string, unknown> | null): Promise<boolean> {
-    const r = await tx
-      .createQueryBuilder()
-      .update(LeaseEntity)
-      .set({ state: cause.state, releaseReason: cause.reason, releasedAt: now, updatedAt: now, finalStats: finalStats as never })
-      .where('id = :id AND state IN (:...active)', { id, active: ACTIVE_STATES })
-      .execute();
-    return (r.affected ?? 0) > 0;
+    const r = await this.db.exec(
+      tx,
+      `UPDATE leases SET state = ?, release_reason = ?, released_at = ?, updated_at = ?, final_stats = ? WHERE id = ? AND ${ACTIVE_SQL}`,
+      [cause.state, cause.reason, now, now, finalStats === null ? null : JSON.stringify(finalStats), id],
+    );
+    return r.affected > 0;
   }
 
-  async findById(id: string, tx: Tx = this.db.manager): Promise<Lease | null> {
-    const e = await tx.findOne(LeaseEntity, { where: { id } });
-    return e ? toLease(e) : null;
+  async findById(id: string, tx: Tx | null = null): Promise<Lease | null> {
+    const { rows } = await this.db.exec<LeaseRow>(tx, `SELECT ${LEASE_COLUMNS} FROM leases WHERE id = ?`, [id]);
+    return rows[0] ? leaseFromRow(rows[0]) : null;
   }
 
-  async findActiveByStream(nodeId: string, streamId: string, tx: Tx = this.db.manager): Promise<Lease | null> {
-    const e = await tx
-      .createQueryBuilder(LeaseEntity, 'l')
-      .where('l.node_id = :nodeId AND l.stream_id = :streamId AND l.state IN (:...active)', { nodeId, streamId, active: ACTIVE_STATES })
-      .getOne();
-    return e ? toLease(e) : null;
+  async findActiveByStream(nodeId: string, streamId: string, tx: Tx | null = null): Promise<Lease | null> {
+    const { rows } = await this.db.exec<LeaseRow>(
+      tx,
+      `SELECT ${LEASE_COLUMNS} FROM leases WHERE node_id = ? AND stream_id = ? AND ${ACTIVE_SQL}`,
+      [nodeId, streamId],
+    );
+    return rows[0] ? leaseFromRow(rows[0]) : null;
   }
 
   async findActiveForNode(nodeId: string, tx: Tx = this.db.manager): Promise<Lease[]> {
@@ -101,16 +96,19 @@ export class LeaseRepository {
     return rows.map(toLease);
   }
 
-  /** For least-recently-used ordering: when each pair of this node was last given back. */
+  /**
+   * For least-recently-used ordering: for each pair of this node, a number that grows with the
+   * time it was last given back (the id of its last terminal event; ids are monotonic, so two
+   * releases in the same millisecond still keep their order). Never-released pairs are absent.
+   */
   async lastReleaseByPort(nodeId: string): Promise<Map<number, number>> {
-    const rows: Array<{ port: number | string; at: number | string }> = await this.db.manager
-      .createQueryBuilder(LeaseEntity, 'l')
-      .select('l.rtp_port', 'port')
-      .addSelect('MAX(COALESCE(l.released_at, l.created_at))', 'at')
-      .where('l.node_id = :nodeId', { nodeId })
-      .groupBy('l.rtp_port')
-      .getRawMany();
-    return new Map(rows.map((r) => [Number(r.port), Number(r.at)]));
+    const { rows } = await this.db.exec<{ port: number | string; seq: number | string }>(
+      null,
+      `SELECT l.rtp_port AS port, MAX(e.id) AS seq FROM lease_events e JOIN leases l ON l.id = e.lease_id
+       WHERE l.node_id = ? AND e.type IN ('released', 'expired', 'reclaimed', 'failed') GROUP BY l.rtp_port`,
+      [nodeId],
+    );
+    return new Map(rows.map((r) => [Number(r.port), Number(r.seq)]));
   }
 
   async history(f: LeaseHistoryFilter): Promise<Page<Lease>> {

@@ -71,10 +71,9 @@ export class ReleaseLeaseUseCase {
       if (ok) await this.events.append(tx, leaseId, cause.state, now, { reason: cause.reason, ...cause.detail });
       return ok;
     });
-    if (ended) {
-      this.pool.pairs.giveBack(lease.rtpPort);
-      this.logger.log(`lease ${leaseId} stream ${lease.streamId} port ${lease.rtpPort}: ${cause.state} (${cause.reason})`);
-    }
-    return (await this.leases.findById(leaseId)) ?? lease;
+    if (!ended) return (await this.leases.findById(leaseId)) ?? lease;
+    this.pool.pairs.giveBack(lease.rtpPort);
+    this.logger.log(`lease ${leaseId} stream ${lease.streamId} port ${lease.rtpPort}: ${cause.state} (${cause.reason})`);
+    return { ...lease, state: cause.state, releaseReason: cause.reason, releasedAt: now, updatedAt: now, finalStats };
   }
 }

@@ -1,0 +1,134 @@
+import { Injectable } from '@nestjs/common';
+import { Brackets } from 'typeorm';
+import { LedgerDatabase, type Tx } from '../database/ledger-database';
+import { ReconcileReportEntity } from '../entities';
+import { decodeCursor, encodeCursor } from './history-cursor';
+import type { Page } from './lease.repository';
+
+/** One finding of a reconcile pass, in the contract's shape. */
+export interface ReconcileFindingRecord {
+  kind: string;
+  port: number | null;
+  leaseId: string | null;
+  action: string;
+  detail: Record<string, unknown> | null;
+}
+
+/** One reconcile pass as stored; times in epoch milliseconds. */
+export interface ReconcileReportRecord {
+  id: string;
+  nodeId: string;
+  startedAt: number;
+  durationMs: number;
+  checkedPorts: number;
+  /** true when the OS view could not be trusted and every reclaim of the pass was put off */
+  deferred: boolean;
+  osReadError: string | null;
+  findings: ReconcileFindingRecord[];
+}
+
+export interface ReconcileReportFilter {
+  nodeId: string;
+  withFindings?: boolean;
+  from?: number;
+  to?: number;
+  limit: number;
+  cursor?: string;
+}
+
+export interface ReconcileTotals {
+  passes: number;
+  longestPassMs: number;
+  /** kind → action → count */
+  findings: Record<string, Record<string, number>>;
+}
+
+/** The only code that touches the reconcile_reports table. */
+@Injectable()
+export class ReconcileReportRepository {
+  constructor(private readonly db: LedgerDatabase) {}
+
+  async insert(tx: Tx, r: ReconcileReportRecord): Promise<void> {
+    await tx.insert(ReconcileReportEntity, { ...r, findingCount: r.findings.length, findings: r.findings as never });
+  }
+
+  async findById(id: string): Promise<ReconcileReportRecord | null> {
+    const e = await this.db.manager.findOne(ReconcileReportEntity, { where: { id } });
+    return e ? toRecord(e) : null;
+  }
+
+  /** Newest first, keyset-paginated over (startedAt DESC, id DESC) like lease history. */
+  async page(f: ReconcileReportFilter): Promise<Page<ReconcileReportRecord>> {
+    const q = this.db.manager.createQueryBuilder(ReconcileReportEntity, 'r').where('r.node_id = :nodeId', { nodeId: f.nodeId });
+    if (f.withFindings) q.andWhere('r.finding_count > 0');
+    if (f.from !== undefined) q.andWhere('r.started_at >= :from', { from: f.from });
+    if (f.to !== undefined) q.andWhere('r.started_at < :to', { to: f.to });
+    const cursor = f.cursor ? decodeCursor(f.cursor) : null;
+    if (cursor) {
+      q.andWhere(
+        new Brackets((b) =>
+          b.where('r.started_at < :cAt', { cAt: cursor.createdAt }).orWhere('r.started_at = :cAt AND r.id < :cId', { cId: cursor.id }),
+        ),
+      );
+    }
+    const rows = await q.orderBy('r.started_at', 'DESC').addOrderBy('r.id', 'DESC').take(f.limit + 1).getMany();
+    const items = rows.slice(0, f.limit).map(toRecord);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > f.limit && last ? encodeCursor({ createdAt: last.startedAt, id: last.id }) : null };
+  }
+
+  /** Passes, the longest pass and findings by kind and action over [from, to). */
+  async totals(nodeId: string, from: number, to: number): Promise<ReconcileTotals> {
+    const range = () =>
+      this.db.manager
+        .createQueryBuilder(ReconcileReportEntity, 'r')
+        .where('r.node_id = :nodeId AND r.started_at >= :from AND r.started_at < :to', { nodeId, from, to });
+    const agg: { passes: number | string; longest: number | string | null } | undefined = await range()
+      .select('COUNT(*)', 'passes')
+      .addSelect('MAX(r.duration_ms)', 'longest')
+      .getRawOne();
+    const rows: Array<{ findings: string }> = await range().select('r.findings', 'findings').andWhere('r.finding_count > 0').getRawMany();
+    const findings: Record<string, Record<string, number>> = {};
+    for (const row of rows) {
+      for (const f of JSON.parse(row.findings) as ReconcileFindingRecord[]) {
+        const byAction = (findings[f.kind] ??= {});
+        byAction[f.action] = (byAction[f.action] ?? 0) + 1;
+      }
+    }
+    return { passes: Number(agg?.passes ?? 0), longestPassMs: Number(agg?.longest ?? 0), findings };
+  }
+
+  /** Deletes this node's reports older than `olderThan` and all but the newest `keep`; returns how many went. */
+  async prune(tx: Tx, nodeId: string, olderThan: number, keep: number): Promise<number> {
+    const byAge = await tx
+      .createQueryBuilder()
+      .delete()
+      .from(ReconcileReportEntity)
+      .where('node_id = :nodeId AND started_at < :olderThan', { nodeId, olderThan })
+      .execute();
+    // The (keep+1)-th newest and everything older; NULL (fewer rows) deletes nothing.
+    const byCount = await tx
+      .createQueryBuilder()
+      .delete()
+      .from(ReconcileReportEntity)
+      .where(
+        'node_id = :nodeId AND started_at <= (SELECT k.started_at FROM reconcile_reports k WHERE k.node_id = :nodeId ORDER BY k.started_at DESC LIMIT 1 OFFSET :keep)',
+        { nodeId, keep },
+      )
+      .execute();
+    return (byAge.affected ?? 0) + (byCount.affected ?? 0);
+  }
+}
+
+function toRecord(e: ReconcileReportEntity): ReconcileReportRecord {
+  return {
+    id: e.id,
+    nodeId: e.nodeId,
+    startedAt: e.startedAt,
+    durationMs: e.durationMs,
+    checkedPorts: e.checkedPorts,
+    deferred: Boolean(e.deferred),
+    osReadError: e.osReadError,
+    findings: (e.findings ?? []) as ReconcileFindingRecord[],
+  };
+}
