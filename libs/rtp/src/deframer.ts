@@ -29,6 +29,9 @@ const MODE_UNKNOWN = 0;
 const MODE_4571 = 1;
 const MODE_2326 = 2;
 const DOLLAR = 0x24;
+// Module-level copies of imports used per frame (see the note in ingest.ts).
+const MIN_FRAME_BYTES = RTCP_MIN_BYTES;
+const rtcpPacket = isRtcp;
 
 /**
  * Splits a TCP byte stream into RTP/RTCP packets: RFC 4571 (2-byte big-endian length) or
@@ -166,7 +169,7 @@ export class StreamDeframer {
 
   private checkLength(length: number, at: number): boolean {
     if (length === 0) this.fail('zero-length', 'frame announces 0 bytes', at);
-    else if (length < RTCP_MIN_BYTES) this.fail('too-short', `frame of ${length} bytes`, at);
+    else if (length < MIN_FRAME_BYTES) this.fail('too-short', `frame of ${length} bytes`, at);
     else if (length > this.maxPacketBytes) {
       this.fail('too-long', `frame of ${length} bytes above ${this.maxPacketBytes}`, at);
     }
@@ -175,7 +178,7 @@ export class StreamDeframer {
 
   private checkPacket(buf: Buffer, start: number, length: number, at: number): boolean {
     if (buf[start] >> 6 !== 2) this.versionError(buf[start], at);
-    else if (length < RTP_HEADER_BYTES && !isRtcp(buf, start)) {
+    else if (length < RTP_HEADER_BYTES && !rtcpPacket(buf, start)) {
       this.fail('too-short', `${length}-byte packet is neither RTP nor RTCP`, at);
     }
     if (this.error !== null) return false;

@@ -6,6 +6,18 @@ import { isRtcp, RtcpCounters } from './rtcp';
 import { parseRtp, RtpHeader, RtpParse } from './rtp-header';
 import { RtpStatsOptions, RtpStatsSnapshot, RtpStreamStats, SeqVerdict } from './rtp-stats';
 
+// Per-packet uses of imported values go through these module-level copies. Module runners
+// that keep imports as live bindings (vitest's SSR transform turns each use into a getter call
+// on the module namespace) were measured 2.5x slower on this path without them; a plain
+// CommonJS build (nest build) is unaffected either way.
+const RTP_OK = RtpParse.ok;
+const LATE = SeqVerdict.late;
+const IGNORED = SeqVerdict.ignored;
+const GAP = SeqVerdict.gap;
+const rtcpPacket = isRtcp;
+const parseHeader = parseRtp;
+const packStartAt = isPackStart;
+
 export interface RtpIngestOptions extends DeframerOptions, RtpStatsOptions {
   /**
    * Asked once per new SSRC (not per packet): false drops that SSRC's packets, counted in
@@ -70,7 +82,9 @@ export class RtpIngest {
   private lastRejected = -1;
   private nowMs = 0;
   private readonly maxSsrcs: number;
-  private readonly onFrame: FrameHandler = (buf, start, end) => this.handle(buf, start, end);
+  // Declared with all four parameters on purpose: a callback called with more arguments than
+  // it declares is not inlined by V8, which made this path three times slower.
+  private readonly onFrame: FrameHandler = (buf, start, end, _channel) => this.handle(buf, start, end);
 
   constructor(private readonly options: RtpIngestOptions = {}) {
     this.deframer = new StreamDeframer(options);
@@ -140,12 +154,12 @@ export class RtpIngest {
   }
 
   private handle(buf: Buffer, start: number, end: number): void {
-    if (isRtcp(buf, start)) {
+    if (rtcpPacket(buf, start)) {
       this.rtcp.count(buf, start, end);
       return;
     }
     const h = this.header;
-    if (parseRtp(buf, start, end, h) !== RtpParse.ok) {
+    if (parseHeader(buf, start, end, h) !== RTP_OK) {
       this.malformedPackets++;
       return;
     }
@@ -161,8 +175,8 @@ export class RtpIngest {
     }
     stats.payloadType = h.payloadType;
     const verdict = stats.update(h.sequence, h.timestamp, h.marker, end - start, h.payloadLength, this.nowMs);
-    if (stats !== this.primary || verdict === SeqVerdict.late || verdict === SeqVerdict.ignored) return;
-    this.deliver(buf, h, verdict === SeqVerdict.gap);
+    if (stats !== this.primary || verdict === LATE || verdict === IGNORED) return;
+    this.deliver(buf, h, verdict === GAP);
   }
 
   private deliver(buf: Buffer, h: RtpHeader, gap: boolean): void {
@@ -181,7 +195,7 @@ export class RtpIngest {
     info.sequence = h.sequence;
     info.timestamp = h.timestamp;
     info.marker = h.marker;
-    info.packStart = isPackStart(buf, h.payloadStart, h.payloadEnd);
+    info.packStart = packStartAt(buf, h.payloadStart, h.payloadEnd);
     info.keyframe = keyframe;
     info.discontinuity = gap;
     for (let i = 0; i < sinks.length; i++) sinks[i].write(buf, h.payloadStart, h.payloadEnd, info);
