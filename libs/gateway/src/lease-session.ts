@@ -164,7 +164,7 @@ export class LeaseSession {
     socket.setKeepAlive(true, 10_000);
     const events = this.options.events();
     const leaseId = this.binding.leaseId;
-    const ingest = new RtpIngest({ acceptSsrc: this.acceptSsrc, maxSsrcs: this.binding.ssrc === null ? 4 : 1 });
+    const ingest = new RtpIngest({ acceptSsrc: this.acceptSsrc });
     if (this.recorder) ingest.addSink(this.recorder);
     ingest.addSink(this.fanout);
     if (this.connections > 0) this.fanout.discontinuity();
@@ -285,11 +285,14 @@ export class LeaseSession {
         this.idleTimer = setTimeout(check, idleMs - quiet).unref();
         return;
       }
-      if (this.device) this.disconnect('idle-timeout');
       // The release routine closes us; should it fail, try again one period later.
       this.lastActivity = this.now();
       this.idleTimer = setTimeout(check, idleMs).unref();
-      this.timedOut('idle-timeout');
+      const device = this.device;
+      if (device === null) return this.timedOut('idle-timeout');
+      // Report after the socket's own close handler has written `peer-disconnected`.
+      device.once('close', () => this.timedOut('idle-timeout'));
+      this.disconnect('idle-timeout');
     };
     this.idleTimer = setTimeout(check, idleMs).unref();
   }

@@ -1,0 +1,60 @@
+import { connect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chunks } from '../fixtures/rtp/fixtures';
+
+/** A device's TCP connection to a lease port on 127.0.0.1 (TCP-passive: the device connects). */
+export interface TestDevice {
+  socket: Socket;
+  /** resolves when the service closed (or we closed) the connection */
+  closed: Promise<void>;
+  /** writes `bytes` in seeded random pieces of 1..maxChunk bytes, yielding between some of them */
+  push(bytes: Buffer, opts?: { seed?: number; maxChunk?: number }): Promise<void>;
+  end(): Promise<void>;
+  isClosed(): boolean;
+}
+
+export function connectDevice(port: number, host = '127.0.0.1', localAddress?: string): Promise<TestDevice> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, localAddress, noDelay: true });
+    let isClosed = false;
+    const closed = new Promise<void>((r) => socket.once('close', () => ((isClosed = true), r())));
+    socket.on('error', () => undefined);
+    socket.resume();
+    socket.once('connect', () =>
+      resolve({
+        socket,
+        closed,
+        isClosed: () => isClosed,
+        async push(bytes, opts = {}) {
+          const pieces = chunks(bytes, opts.seed ?? 1, opts.maxChunk ?? 4096);
+          for (let i = 0; i < pieces.length && !isClosed; i++) {
+            if (!socket.write(pieces[i])) await new Promise((r) => socket.once('drain', r));
+            if (i % 7 === 0) await new Promise((r) => setImmediate(r));
+          }
+        },
+        async end() {
+          socket.end();
+          await closed;
+        },
+      }),
+    );
+    socket.once('error', reject);
+  });
+}
+
+/** Polls `probe` until it returns a truthy value (or `expect` stops throwing); fails after `timeoutMs`. */
+export async function waitFor<T>(probe: () => T | Promise<T>, what = 'condition', timeoutMs = 10_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v as NonNullable<T>;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await sleep(25);
+  }
+}
