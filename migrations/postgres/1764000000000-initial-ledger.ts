@@ -38,7 +38,6 @@ export class InitialLedgerPostgres1764000000000 implements MigrationInterface {
     await q.query(`CREATE INDEX ix_leases_node_history ON leases (node_id, created_at DESC, id DESC)`);
     await q.query(`CREATE INDEX ix_leases_stream ON leases (stream_id, created_at DESC)`);
     await q.query(`CREATE INDEX ix_leases_port ON leases (rtp_port, created_at DESC)`);
-    await q.query(`CREATE INDEX ix_leases_state ON leases (node_id, state)`);
     await q.query(`
       CREATE TABLE lease_events (
         id bigserial PRIMARY KEY,

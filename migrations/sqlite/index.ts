@@ -1,4 +1,5 @@
 import { InitialLedgerSqlite1764000000000 } from './1764000000000-initial-ledger';
+import { ReconcileReportsSqlite1764000000001 } from './1764000000001-reconcile-reports';
 
 /** Ordered; listed explicitly (no globs). */
-export const SQLITE_MIGRATIONS = [InitialLedgerSqlite1764000000000];
+export const SQLITE_MIGRATIONS = [InitialLedgerSqlite1764000000000, ReconcileReportsSqlite1764000000001];

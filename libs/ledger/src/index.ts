@@ -2,6 +2,7 @@ export * from './database/ledger-database';
 export * from './domain/clock';
 export * from './domain/ids';
 export * from './domain/lease';
+export * from './domain/lease-binding.mapper';
 export * from './domain/quarantine';
 export * from './errors';
 export * from './ledger.module';
