@@ -1,7 +1,9 @@
 import { GatewayModule } from '@app/gateway';
 import { LedgerModule } from '@app/ledger';
 import { ReconcilerModule } from '@app/reconciler';
+import { ReconcilerModule } from '@app/reconciler';
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
@@ -11,6 +13,7 @@ import { SETTINGS } from './config/settings.token';
 import { LeaseStreamController } from './leases/lease-stream.controller';
 import { LeasesController } from './leases/leases.controller';
 import { PortsController } from './ports/ports.controller';
+import { ReconcileController } from './reconcile/reconcile.controller';
 import { ReconcileController } from './reconcile/reconcile.controller';
 
 @Module({})
@@ -44,6 +47,12 @@ export class AppModule {
           leaseDefaults: settings.leaseDefaults,
           recordDir: settings.media.recordDir,
           testDelayAfterInsertMs: settings.testDelayAfterInsertMs,
+        }),
+        ScheduleModule.forRoot(),
+        ReconcilerModule.forRoot({
+          intervalS: settings.reconcile.intervalS,
+          cron: settings.reconcile.cron,
+          reportRetentionDays: settings.retention.reportDays,
         }),
         ScheduleModule.forRoot(),
         ReconcilerModule.forRoot({

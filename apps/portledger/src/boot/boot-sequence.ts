@@ -1,4 +1,5 @@
 import { LedgerLifecycle } from '@app/ledger';
+import { ReconcileScheduler, Reconciler } from '@app/reconciler';
 import { Injectable, Logger } from '@nestjs/common';
 
 /**
@@ -9,11 +10,18 @@ import { Injectable, Logger } from '@nestjs/common';
 export class BootSequence {
   private readonly logger = new Logger(BootSequence.name);
 
-  constructor(private readonly ledger: LedgerLifecycle) {}
+  constructor(
+    private readonly ledger: LedgerLifecycle,
+    private readonly reconciler: Reconciler,
+    private readonly schedule: ReconcileScheduler,
+  ) {}
 
   async run(): Promise<void> {
     const t0 = Date.now();
     await this.ledger.boot();
+    const first = await this.reconciler.reconcileOnce();
+    this.logger.log(`first reconcile pass: ${first.findings.length} findings${first.deferred ? ` (deferred: ${first.osReadError})` : ''}`);
+    await this.schedule.start();
     this.logger.log(`boot sequence done in ${Date.now() - t0} ms`);
   }
 

@@ -1,0 +1,9 @@
+import { DomainError } from '@app/ledger';
+
+export class ReconcileReportNotFoundError extends DomainError {
+  readonly code = 'report_not_found';
+  readonly kind = 'not-found';
+  constructor(id: string) {
+    super(`no reconcile report ${id}`);
+  }
+}

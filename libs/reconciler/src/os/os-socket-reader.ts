@@ -1,0 +1,95 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { open, readdir, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RECONCILER_OPTIONS, type ResolvedReconcilerOptions } from '../reconciler.options';
+import { ProcNetTcpScanner, type PortFilter, type ProcNetTcpScan } from './proc-net-tcp.parser';
+import type { TcpSocket } from './tcp-socket';
+
+/** The OS could not be read, or what it returned cannot be trusted. */
+export class OsReadError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'OsReadError';
+  }
+}
+
+export interface OsSocketTable {
+  /** every socket of tcp and tcp6 whose local port is in the range */
+  sockets: TcpSocket[];
+  /** lines of both files that could not be read as sockets */
+  malformed: number;
+}
+
+const CHUNK = 64 * 1024;
+const SOCKET_LINK = /^socket:\[(\d+)\]$/;
+
+/**
+ * Reads the kernel's TCP tables and this process's socket inodes. Every read is async and the
+ * tables are parsed chunk by chunk as they arrive (the kernel hands out ~4 KiB per read), so a
+ * host with tens of thousands of sockets never blocks the event loop for long.
+ */
+@Injectable()
+export class OsSocketReader {
+  constructor(@Inject(RECONCILER_OPTIONS) private readonly options: ResolvedReconcilerOptions) {}
+
+  async readTable(range: PortFilter): Promise<OsSocketTable> {
+    const root = this.options.procRoot;
+    const [v4, v6] = await Promise.all([
+      this.scan(join(root, 'net/tcp'), 4, range, false),
+      // A kernel without IPv6 has no tcp6; that is an empty table, not a failure.
+      this.scan(join(root, 'net/tcp6'), 6, range, true),
+    ]);
+    if (!v4.sawHeader) throw new OsReadError(`${join(root, 'net/tcp')} has no header line`);
+    return { sockets: v4.sockets.concat(v6.sockets), malformed: v4.malformed + v6.malformed };
+  }
+
+  /** Inodes of every socket this process holds open (/proc/self/fd → "socket:[inode]"). */
+  async ownSocketInodes(): Promise<Set<number>> {
+    const dir = join(this.options.procRoot, 'self/fd');
+    const names = await readdir(dir).catch((err) => {
+      throw new OsReadError(`cannot list ${dir}: ${(err as Error).message}`, err);
+    });
+    const inodes = new Set<number>();
+    await forEachBounded(names, 16, async (fd) => {
+      // An fd closed between readdir and readlink is simply gone.
+      const link = await readlink(join(dir, fd)).catch(() => null);
+      const m = link ? SOCKET_LINK.exec(link) : null;
+      if (m) inodes.add(Number(m[1]));
+    });
+    return inodes;
+  }
+
+  private async scan(path: string, family: 4 | 6, range: PortFilter, missingIsEmpty: boolean): Promise<ProcNetTcpScan> {
+    const scanner = new ProcNetTcpScanner(family, range);
+    let fh;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      if (missingIsEmpty && (err as NodeJS.ErrnoException).code === 'ENOENT') return { sockets: [], lines: 0, malformed: 0, sawHeader: true };
+      throw new OsReadError(`cannot open ${path}: ${(err as Error).message}`, err);
+    }
+    try {
+      const buf = Buffer.allocUnsafe(CHUNK);
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+        if (bytesRead === 0) break;
+        // The tables are ASCII, so a chunk boundary never splits a character.
+        scanner.push(buf.toString('latin1', 0, bytesRead));
+      }
+      return scanner.end();
+    } catch (err) {
+      throw new OsReadError(`cannot read ${path}: ${(err as Error).message}`, err);
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function forEachBounded<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,131 @@
+import type { GatewayListenerView } from '@app/gateway';
+import type { Lease, QuarantineEntry } from '@app/ledger';
+import type { TcpSocket } from '../os/tcp-socket';
+import type { Observation } from './finding';
+
+export type LeaseView = Pick<Lease, 'id' | 'rtpPort' | 'rtcpPort' | 'state' | 'createdAt' | 'expiresAt'>;
+
+/** The three views of one node, taken in this order: ledger, gateway, OS. */
+export interface PassViews {
+  now: number;
+  minAgeMs: number;
+  deadPeerRetransmits: number;
+  /** the pair's RTP port for a port of the range, else null */
+  rtpPortOf(port: number): number | null;
+  leases: LeaseView[];
+  quarantine: QuarantineEntry[];
+  gateway: GatewayListenerView[];
+  /**
+   * Sockets of the range that stand in the way of our bind host, and which of them are ours;
+   * null when the OS could not be read or its view is not trusted.
+   */
+  os: { sockets: TcpSocket[]; isOwn(s: TcpSocket): boolean } | null;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Compares the views port by port and lists every difference. Pure: deciding whether and how
+ * to act (guards, deferral, use cases) is the reconciler's job.
+ */
+export function compareViews(v: PassViews): Observation[] {
+  const out: Observation[] = [];
+  const active = new Set(v.leases.map((l) => l.id));
+  const gatewayById = new Map(v.gateway.map((g) => [g.leaseId, g]));
+  const gatewayByPort = new Map<number, GatewayListenerView>();
+  for (const g of v.gateway) gatewayByPort.set(g.rtpPort, g).set(g.rtcpPort, g);
+  const leaseByPort = new Map<number, LeaseView>();
+  for (const l of v.leases) leaseByPort.set(l.rtpPort, l).set(l.rtcpPort, l);
+  const ownListening = v.os ? new Set(v.os.sockets.filter((s) => s.state === 'LISTEN' && v.os!.isOwn(s)).map((s) => s.localPort)) : null;
+
+  for (const l of v.leases) {
+    const base = { port: l.rtpPort, leaseId: l.id };
+    if (l.expiresAt <= v.now) {
+      out.push({ kind: 'overdue-lease', key: null, fromOs: false, ...base, detail: { state: l.state, expiresAt: iso(l.expiresAt), overdueMs: v.now - l.expiresAt } });
+      continue;
+    }
+    // A young row may be an allocation between its insert and its listen(): never touched.
+    if (v.now - l.createdAt < v.minAgeMs) continue;
+    const g = gatewayById.get(l.id);
+    if (!g || !g.listening) {
+      out.push({ kind: 'ghost-lease', key: `ghost:${l.id}`, fromOs: false, ...base, detail: { state: l.state, listener: g ? 'closed' : 'missing' } });
+      continue;
+    }
+    const missing = ownListening ? [l.rtpPort, l.rtcpPort].filter((p) => !ownListening.has(p)) : [];
+    if (missing.length > 0) {
+      out.push({ kind: 'ghost-lease', key: `ghost-os:${l.id}`, fromOs: true, ...base, detail: { state: l.state, listener: 'not-in-os', missingPorts: missing } });
+    }
+  }
+
+  for (const g of v.gateway) {
+    if (active.has(g.leaseId)) continue;
+    out.push({
+      kind: 'orphan-listener',
+      key: `orphan:${g.leaseId}`,
+      fromOs: false,
+      port: g.rtpPort,
+      leaseId: g.leaseId,
+      detail: { holder: 'gateway', listening: g.listening, connected: g.connected },
+    });
+  }
+
+  if (!v.os) return out;
+  const { sockets, isOwn } = v.os;
+  const occupied = new Set<number>();
+  const foreignByPair = new Map<number, TcpSocket>();
+  for (const s of sockets) {
+    const rtp = v.rtpPortOf(s.localPort);
+    if (rtp === null || s.inode === 0) continue; // inode 0: TIME_WAIT and the like, held by no process
+    occupied.add(rtp);
+    if (!isOwn(s)) {
+      const seen = foreignByPair.get(rtp);
+      if (!seen || (s.state === 'LISTEN' && seen.state !== 'LISTEN')) foreignByPair.set(rtp, s);
+      continue;
+    }
+    const where = `${s.localAddress}:${s.localPort}`;
+    if (s.state === 'LISTEN') {
+      if (!gatewayByPort.has(s.localPort)) {
+        out.push({ kind: 'orphan-listener', key: `orphan-os:${s.inode}`, fromOs: true, port: s.localPort, leaseId: null, detail: { holder: 'process', address: where, inode: s.inode } });
+      }
+    } else if (s.state === 'CLOSE_WAIT' || (s.state === 'ESTABLISHED' && s.retransmits >= v.deadPeerRetransmits)) {
+      const leaseId = gatewayByPort.get(s.localPort)?.leaseId ?? leaseByPort.get(s.localPort)?.id ?? null;
+      out.push({
+        kind: 'stuck-connection',
+        key: `stuck:${s.inode}`,
+        fromOs: true,
+        port: s.localPort,
+        leaseId,
+        detail: { state: s.state, local: where, peer: `${s.remoteAddress}:${s.remotePort}`, retransmits: s.retransmits, inode: s.inode },
+        socket: s,
+      });
+    }
+  }
+
+  const quarantined = new Map(v.quarantine.map((q) => [q.rtpPort, q]));
+  for (const [rtp, s] of foreignByPair) {
+    const q = quarantined.get(rtp);
+    if (q && q.owner.pid !== null) continue; // quarantined and attributed already
+    out.push({
+      kind: 'foreign-occupant',
+      key: `foreign:${rtp}:${s.inode}`,
+      fromOs: true,
+      port: s.localPort,
+      leaseId: leaseByPort.get(s.localPort)?.id ?? null,
+      detail: { state: s.state, address: `${s.localAddress}:${s.localPort}`, uid: s.uid, inode: s.inode, quarantinedAs: q?.reason ?? null },
+      socket: s,
+    });
+  }
+
+  for (const q of v.quarantine) {
+    if (occupied.has(q.rtpPort)) continue;
+    out.push({
+      kind: 'quarantine-cleared',
+      key: `clear:${q.rtpPort}`,
+      fromOs: true,
+      port: q.rtpPort,
+      leaseId: null,
+      detail: { reason: q.reason, since: iso(q.since), owner: q.owner },
+    });
+  }
+  return out;
+}
