@@ -1,9 +1,7 @@
 import { GatewayModule } from '@app/gateway';
 import { LedgerModule } from '@app/ledger';
 import { ReconcilerModule } from '@app/reconciler';
-import { ReconcilerModule } from '@app/reconciler';
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
@@ -13,7 +11,6 @@ import { SETTINGS } from './config/settings.token';
 import { LeaseStreamController } from './leases/lease-stream.controller';
 import { LeasesController } from './leases/leases.controller';
 import { PortsController } from './ports/ports.controller';
-import { ReconcileController } from './reconcile/reconcile.controller';
 import { ReconcileController } from './reconcile/reconcile.controller';
 
 @Module({})
@@ -47,12 +44,6 @@ export class AppModule {
           leaseDefaults: settings.leaseDefaults,
           recordDir: settings.media.recordDir,
           testDelayAfterInsertMs: settings.testDelayAfterInsertMs,
-        }),
-        ScheduleModule.forRoot(),
-        ReconcilerModule.forRoot({
-          intervalS: settings.reconcile.intervalS,
-          cron: settings.reconcile.cron,
-          reportRetentionDays: settings.retention.reportDays,
         }),
         ScheduleModule.forRoot(),
         ReconcilerModule.forRoot({
