@@ -30,8 +30,8 @@ export class AppModule {
               quietReqLogger: true,
               ...(settings.log.format === 'pretty' ? { transport: { target: 'pino-pretty', options: { singleLine: true } } } : {}),
             },
-            // Buffered, asynchronous writes: one syscall per batch instead of per line.
-            ...(settings.log.format === 'json' ? [pino.destination({ dest: 1, sync: false, minLength: 4096 })] : []),
+            // Asynchronous writes: lines written in one event-loop turn go out in one syscall.
+            ...(settings.log.format === 'json' ? [pino.destination({ dest: 1, sync: false })] : []),
           ] as never,
         }),
         GatewayModule.forRoot({ bindHost: settings.media.bindHost }),
