@@ -1,0 +1,121 @@
+import type { PsPayloadInfo } from '@app/rtp';
+import { describe, expect, it } from 'vitest';
+import { PsFanout, type LiveEndReason, type PsSubscriber } from './ps-fanout';
+
+const PACK = [0, 0, 1, 0xba];
+
+class FakeClient implements PsSubscriber {
+  bytes: number[] = [];
+  ended: LiveEndReason | null = null;
+  queued = 0;
+  push(chunk: Buffer): void {
+    this.bytes.push(...chunk);
+  }
+  backlog(): number {
+    return this.queued;
+  }
+  end(reason: LiveEndReason): void {
+    this.ended = reason;
+  }
+}
+
+function info(over: Partial<PsPayloadInfo> = {}): PsPayloadInfo {
+  return { ssrc: 1, sequence: 0, timestamp: 0, marker: false, packStart: false, keyframe: false, discontinuity: false, ...over };
+}
+
+/** Feeds one payload the way the ingest does (a view into a larger buffer), then flushes like one socket chunk. */
+function feed(f: PsFanout, payload: number[], over: Partial<PsPayloadInfo> = {}, flush = true): void {
+  const buf = Buffer.from([9, 9, ...payload, 9]);
+  f.write(buf, 2, 2 + payload.length, info({ packStart: payload.slice(0, 4).join() === PACK.join(), ...over }));
+  if (flush) f.flush();
+}
+
+describe('PsFanout (live pull fan-out)', () => {
+  it('starts a client at the next pack start and passes the bytes on unchanged', () => {
+    const f = new PsFanout(1 << 20);
+    const c = new FakeClient();
+    f.add(c);
+    feed(f, [1, 2, 3]);
+    feed(f, [...PACK, 4], {}, false);
+    feed(f, [5, 6]);
+    expect(c.bytes).toEqual([...PACK, 4, 5, 6]);
+  });
+
+  it('once the stream has shown a keyframe, a new client waits for the next keyframe pack', () => {
+    const f = new PsFanout(1 << 20);
+    feed(f, [...PACK, 1], { keyframe: true });
+    const c = new FakeClient();
+    f.add(c);
+    feed(f, [...PACK, 2]);
+    feed(f, [...PACK, 3], { keyframe: true });
+    feed(f, [7]);
+    expect(c.bytes).toEqual([...PACK, 3, 7]);
+  });
+
+  it('gives clients that joined at different packs their own start within one batch', () => {
+    const f = new PsFanout(1 << 20);
+    const a = new FakeClient();
+    f.add(a);
+    feed(f, [...PACK, 1], {}, false);
+    const b = new FakeClient();
+    f.add(b);
+    feed(f, [...PACK, 2], {}, false);
+    feed(f, [3]);
+    expect(a.bytes).toEqual([...PACK, 1, ...PACK, 2, 3]);
+    expect(b.bytes).toEqual([...PACK, 2, 3]);
+  });
+
+  it('drops a client whose backlog is over the bound, and keeps serving the others', () => {
+    const f = new PsFanout(100);
+    const slow = new FakeClient();
+    const fast = new FakeClient();
+    f.add(slow);
+    f.add(fast);
+    feed(f, [...PACK, 1]);
+    slow.queued = 101;
+    feed(f, [2]);
+    feed(f, [3]);
+    expect(slow.ended).toBe('too-slow');
+    expect(slow.bytes).toEqual([...PACK, 1]);
+    expect(fast.bytes).toEqual([...PACK, 1, 2, 3]);
+    expect(f.size).toBe(1);
+  });
+
+  it('after a discontinuity skips to the next pack start', () => {
+    const f = new PsFanout(1 << 20);
+    const c = new FakeClient();
+    f.add(c);
+    feed(f, [...PACK, 1]);
+    feed(f, [2], { discontinuity: true });
+    feed(f, [...PACK, 3]);
+    expect(c.bytes).toEqual([...PACK, 1, ...PACK, 3]);
+  });
+
+  it('ends every client when the lease ends, after handing over what was pending', () => {
+    const f = new PsFanout(1 << 20);
+    const c = new FakeClient();
+    const unsubscribe = f.add(c);
+    const gone = new FakeClient();
+    f.add(gone)();
+    feed(f, [...PACK, 1], {}, false);
+    f.endAll('lease-ended');
+    expect(c.bytes).toEqual([...PACK, 1]);
+    expect(c.ended).toBe('lease-ended');
+    expect(gone.ended).toBeNull();
+    unsubscribe();
+    expect(f.size).toBe(0);
+  });
+
+  it('copies nothing while nobody is subscribed, and crosses slab boundaries intact', () => {
+    const f = new PsFanout(1 << 30);
+    feed(f, [...PACK, 1]);
+    const c = new FakeClient();
+    f.add(c);
+    const big = Array.from({ length: 40_000 }, (_, i) => i & 0xff);
+    feed(f, [...PACK, ...big], {}, false);
+    feed(f, big, {}, false);
+    feed(f, big);
+    expect(c.bytes.length).toBe(4 + 3 * big.length);
+    expect(Buffer.from(c.bytes).equals(Buffer.from([...PACK, ...big, ...big, ...big]))).toBe(true);
+  });
+});
