@@ -43,13 +43,15 @@ export function connectDevice(port: number, host = '127.0.0.1', localAddress?: s
 }
 
 /** Polls `probe` until it returns a truthy value (or `expect` stops throwing); fails after `timeoutMs`. */
-export async function waitFor<T>(probe: () => T | Promise<T>, what = 'condition', timeoutMs = 10_000): Promise<NonNullable<T>> {
+type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
+
+export async function waitFor<T>(probe: () => T | Promise<T>, what = 'condition', timeoutMs = 10_000): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await probe();
-      if (v) return v as NonNullable<T>;
+      if (v) return v as Truthy<T>;
       last = v;
     } catch (err) {
       last = err;
