@@ -1,0 +1,111 @@
+import type { QuarantineEntry } from '@app/ledger';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseProcNetTcp } from '../os/proc-net-tcp.parser';
+import type { TcpSocket } from '../os/tcp-socket';
+import { compareViews, type LeaseView, type PassViews } from './compare-views';
+
+// The captured tables: listeners on 24000 (127.0.0.1) and 24002 (0.0.0.0) in tcp, a CLOSE_WAIT
+// on 24000, TIME_WAITs (inode 0) on client ports, and IPv6 listeners on 24004-24008.
+const proc = (name: string, family: 4 | 6) =>
+  parseProcNetTcp(readFileSync(join(__dirname, '../../../../test/fixtures/proc', name), 'utf8'), family, { start: 24000, end: 24009 }).sockets;
+const SOCKETS = [...proc('real-tcp.txt', 4), ...proc('real-tcp6.txt', 6)];
+const NOW = 1_800_000_000_000;
+
+function views(over: Partial<PassViews> & { own?: (s: TcpSocket) => boolean } = {}): PassViews {
+  const own = over.own ?? (() => false);
+  return {
+    now: NOW,
+    minAgeMs: 10_000,
+    deadPeerRetransmits: 5,
+    rtpPortOf: (p) => (p >= 24000 && p <= 24009 ? p - (p % 2) : null),
+    leases: [],
+    quarantine: [],
+    gateway: [],
+    os: { sockets: SOCKETS, isOwn: own },
+    ...over,
+  };
+}
+
+const lease = (id: string, rtpPort: number, over: Partial<LeaseView> = {}): LeaseView => ({
+  id,
+  rtpPort,
+  rtcpPort: rtpPort + 1,
+  state: 'listening',
+  createdAt: NOW - 60_000,
+  expiresAt: NOW + 60_000,
+  ...over,
+});
+
+describe('comparing the ledger, the gateway and the OS', () => {
+  it('sees every foreign socket in the range once per pair, the listener first', () => {
+    const found = compareViews(views()).filter((o) => o.kind === 'foreign-occupant');
+    expect(found.map((o) => [o.port, o.detail.state])).toEqual([
+      [24000, 'LISTEN'],
+      [24002, 'LISTEN'],
+      [24004, 'LISTEN'],
+      [24006, 'LISTEN'],
+      [24008, 'LISTEN'],
+    ]);
+  });
+
+  it('reports our own CLOSE_WAIT as a stuck connection of the lease that holds the port', () => {
+    const found = compareViews(
+      views({
+        own: (s) => s.localPort === 24000,
+        leases: [lease('L1', 24000)],
+        gateway: [{ leaseId: 'L1', rtpPort: 24000, rtcpPort: 24001, listening: true, connected: true }],
+      }),
+    );
+    expect(found.filter((o) => o.kind === 'stuck-connection').map((o) => [o.port, o.leaseId, o.detail.state, o.key])).toEqual([
+      [24000, 'L1', 'CLOSE_WAIT', 'stuck:283724'],
+    ]);
+    expect(found.some((o) => o.kind === 'orphan-listener')).toBe(false);
+  });
+
+  it('calls our own listener that the gateway does not know an orphan held by the process', () => {
+    const found = compareViews(views({ own: (s) => s.localPort === 24002 })).filter((o) => o.kind === 'orphan-listener');
+    expect(found).toEqual([expect.objectContaining({ port: 24002, leaseId: null, fromOs: true, detail: expect.objectContaining({ holder: 'process' }) })]);
+  });
+
+  it('clears a quarantine only when nothing but TIME_WAIT remains on the pair', () => {
+    const q = (rtpPort: number): QuarantineEntry => ({
+      nodeId: 'n',
+      rtpPort,
+      rtcpPort: rtpPort + 1,
+      port: rtpPort,
+      reason: 'bind-failed: EADDRINUSE',
+      owner: { pid: 1, command: 'x', uid: 0 },
+      since: NOW - 1000,
+    });
+    const timeWait: TcpSocket = { ...SOCKETS[1], state: 'TIME_WAIT', inode: 0, remotePort: 40000 };
+    const free = [...SOCKETS.filter((s) => s.localPort !== 24002), timeWait];
+    const found = compareViews(views({ quarantine: [q(24002)], os: { sockets: free, isOwn: () => false } }));
+    expect(found.filter((o) => o.kind === 'quarantine-cleared').map((o) => o.port)).toEqual([24002]);
+    const held = compareViews(views({ quarantine: [q(24002)] }));
+    expect(held.some((o) => o.kind === 'quarantine-cleared')).toBe(false);
+    // attributed already: no new foreign-occupant finding for that pair
+    expect(held.filter((o) => o.kind === 'foreign-occupant').map((o) => o.port)).not.toContain(24002);
+  });
+
+  it('expires overdue leases at once, and leaves young rows alone', () => {
+    const found = compareViews(
+      views({
+        os: null,
+        leases: [lease('old', 24000, { expiresAt: NOW - 1 }), lease('young', 24002, { createdAt: NOW - 500, state: 'reserved' }), lease('lost', 24004)],
+      }),
+    );
+    expect(found.map((o) => [o.kind, o.leaseId, o.key])).toEqual([
+      ['overdue-lease', 'old', null],
+      ['ghost-lease', 'lost', 'ghost:lost'],
+    ]);
+  });
+
+  it('lists only ledger and gateway differences when there is no OS view', () => {
+    const found = compareViews(
+      views({ os: null, gateway: [{ leaseId: 'gone', rtpPort: 24006, rtcpPort: 24007, listening: true, connected: false }] }),
+    );
+    expect(found.map((o) => [o.kind, o.leaseId, o.fromOs])).toEqual([['orphan-listener', 'gone', false]]);
+  });
+});
