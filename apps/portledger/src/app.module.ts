@@ -49,6 +49,7 @@ export class AppModule {
         ReconcilerModule.forRoot({
           intervalS: settings.reconcile.intervalS,
           cron: settings.reconcile.cron,
+          minAgeMs: settings.reconcile.minAgeS * 1000,
           reportRetentionDays: settings.retention.reportDays,
         }),
       ],

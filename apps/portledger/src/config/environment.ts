@@ -78,6 +78,13 @@ export class EnvironmentVariables {
   @Max(24 * 3600)
   RECONCILE_INTERVAL_S = 30;
 
+  /** A racy reconcile finding (it could be a lease being created or released) is acted on only once this old. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  RECONCILE_MIN_AGE_S = 10;
+
   @IsOptional()
   @IsString()
   @Matches(/^\s*\S+(\s+\S+){4,5}\s*$/, { message: 'RECONCILE_CRON must be a cron expression of 5 or 6 fields' })

@@ -56,7 +56,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
       recordDir: vars.RECORD_DIR,
     },
     leaseDefaults: { ttlS: vars.LEASE_TTL_S, connectTimeoutS: vars.CONNECT_TIMEOUT_S, idleTimeoutS: vars.IDLE_TIMEOUT_S },
-    reconcile: { intervalS: vars.RECONCILE_INTERVAL_S, cron: vars.RECONCILE_CRON?.trim() ?? null },
+    reconcile: { intervalS: vars.RECONCILE_INTERVAL_S, cron: vars.RECONCILE_CRON?.trim() ?? null, minAgeS: vars.RECONCILE_MIN_AGE_S },
     webhook: { url: vars.WEBHOOK_URL ?? null, secret: vars.WEBHOOK_SECRET ?? null },
     zlmApiSecret: vars.ZLM_API_SECRET ?? null,
     retention: { historyDays: vars.HISTORY_RETENTION_DAYS, reportDays: vars.REPORT_RETENTION_DAYS },

@@ -7,7 +7,7 @@ export interface Settings {
   nodeId: string;
   media: { bindHost: string; advertisedHost: string; range: PortRange; recordDir: string };
   leaseDefaults: { ttlS: number; connectTimeoutS: number; idleTimeoutS: number };
-  reconcile: { intervalS: number; cron: string | null };
+  reconcile: { intervalS: number; cron: string | null; minAgeS: number };
   webhook: { url: string | null; secret: string | null };
   zlmApiSecret: string | null;
   retention: { historyDays: number; reportDays: number };
