@@ -10,7 +10,7 @@ const USAGE = `portledger device simulator: a GB28181 TCP-passive device (it con
 
 Where to push (one of):
   --api URL            ask the service for a lease per stream (POST /api/v1/leases), push to it
-  --lease ID           with --api: push to this existing lease
+  --lease ID[,ID...]   with --api: push to these existing leases (one stream each)
   --host H --port P    push straight to a port (one stream)
 
 What and how:
@@ -103,8 +103,11 @@ async function main(): Promise<number> {
   const created: string[] = [];
   let targets: StreamTarget[];
   if (client && o.lease) {
-    const l = await client.get(o.lease);
-    targets = [{ host: l.host, port: l.rtpPort, leaseId: l.id }];
+    const ids = o.lease.split(',').filter(Boolean);
+    targets = await mapLimit(ids, 16, async (id) => {
+      const l = await client.get(id);
+      return { host: l.host, port: l.rtpPort, leaseId: l.id };
+    });
   } else if (client) {
     const body = (i: number) => ({
       streamId: `${o['stream-prefix']}-${i}`,
