@@ -1,10 +1,11 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, statSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
 /**
- * Benchmark aid, off unless PORTLEDGER_BENCH_EVENTLOOP_FILE names a file: once a second it
- * appends `{"at":<ms>,"p50":…,"p99":…,"max":…}` (milliseconds, over that second) to the file,
- * so a benchmark can read the service's event-loop delay without any API change.
+ * Benchmark aid, off unless PORTLEDGER_BENCH_EVENTLOOP_FILE names a file. Once a second it
+ * appends `{"at","p50","p99","max","count"}` (milliseconds) to the file: the event-loop delay
+ * since the file was last found empty. A benchmark truncates the file to start a measurement
+ * window and reads the last line at its end. No API change, nothing when the variable is unset.
  */
 export class EventLoopProbe {
   private histogram: IntervalHistogram | null = null;
@@ -22,10 +23,10 @@ export class EventLoopProbe {
     const h = (this.histogram = monitorEventLoopDelay({ resolution: 5 }));
     h.enable();
     this.timer = setInterval(() => {
-      const ms = (ns: number) => Math.round(ns / 1e4) / 100;
-      const line = { at: Date.now(), p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) };
-      h.reset();
       try {
+        if (size(this.file) === 0) h.reset();
+        const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+        const line = { at: Date.now(), p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), count: h.count };
         appendFileSync(this.file, JSON.stringify(line) + '\n');
       } catch {
         // a benchmark aid must never disturb the service
@@ -39,5 +40,13 @@ export class EventLoopProbe {
     this.histogram?.disable();
     this.timer = null;
     this.histogram = null;
+  }
+}
+
+function size(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
   }
 }

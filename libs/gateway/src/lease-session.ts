@@ -32,7 +32,8 @@ const MAX_REPORTED_SSRCS = 16;
 export class LeaseSession {
   readonly pair: ListenerPair;
   readonly fanout: PsFanout;
-  readonly recorder: PsRecorder | null;
+  /** set once the listeners are open, so a failed bind leaves no file behind */
+  recorder: PsRecorder | null = null;
   private device: Socket | null = null;
   private ingest: RtpIngest | null = null;
   private deviceWhy = 'peer-closed';
@@ -63,16 +64,11 @@ export class LeaseSession {
       which === 'rtp' ? this.acceptDevice(s) : this.acceptRtcp(s),
     );
     this.fanout = new PsFanout(options.liveMaxBacklogBytes, this.now);
-    this.recorder = binding.recordPath ? new PsRecorder(binding.recordPath) : null;
   }
 
   async open(): Promise<void> {
-    try {
-      await this.pair.open();
-    } catch (err) {
-      await this.recorder?.close();
-      throw err;
-    }
+    await this.pair.open();
+    if (this.binding.recordPath) this.recorder = new PsRecorder(this.binding.recordPath);
     if (this.binding.connectTimeoutS > 0 && this.connections === 0) {
       this.connectTimer = this.every(this.binding.connectTimeoutS * 1000, () => this.timedOut('connect-timeout'));
     }
@@ -188,7 +184,7 @@ export class LeaseSession {
       const now = this.now();
       const before = ingest.rtpPackets - ingest.rejectedPackets;
       const err = ingest.push(chunk, now);
-      this.fanout.flush();
+      this.fanout.flushIfFull();
       if (ingest.rtpPackets - ingest.rejectedPackets !== before) {
         this.lastActivity = now;
         this.lastPacketAt = now;

@@ -119,6 +119,18 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
     return this.leases.get(leaseId)?.stats() ?? null;
   }
 
+  /**
+   * Changes the SSRC a live lease accepts (ZLMediaKit's updateRtpServerSSRC; the ledger row is
+   * updated first). Applies to every SSRC the current connection has not been judged on yet.
+   * Returns false when the lease is not open here.
+   */
+  updateSsrc(leaseId: string, ssrc: number | null): boolean {
+    const session = this.leases.get(leaseId);
+    if (!session) return false;
+    session.binding.ssrc = ssrc;
+    return true;
+  }
+
   listeners(): GatewayListenerView[] {
     return [...this.leases.values()].map((e) => ({
       leaseId: e.binding.leaseId,

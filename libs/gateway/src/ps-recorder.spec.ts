@@ -27,6 +27,16 @@ describe('PsRecorder', () => {
     expect(rec.error).toBeNull();
   });
 
+  it('appends to the file of a lease resumed after a restart', async () => {
+    const path = join(dir, 'resumed.ps');
+    writeFileSync(path, Buffer.from('before-restart|'));
+    const rec = new PsRecorder(path);
+    const more = Buffer.from('after');
+    rec.write(more, 0, more.length, INFO);
+    await rec.close();
+    expect(readFileSync(path, 'utf8')).toBe('before-restart|after');
+  });
+
   it('reports a file it cannot create instead of throwing', async () => {
     const blocker = join(dir, 'a-file');
     writeFileSync(blocker, 'x');

@@ -11,6 +11,7 @@ const FLUSH_EVERY_MS = 1000;
  * order, so the socket's receive path never waits for the disk. `close()` writes what is
  * left, fsyncs and closes the file: the file is complete when it resolves.
  *
+ * The file is opened for appending: a lease resumed after a restart continues its recording.
  * A disk error stops the recording (reported in `error`), never the stream or the process.
  */
 export class PsRecorder implements PsSink {
@@ -26,7 +27,7 @@ export class PsRecorder implements PsSink {
 
   constructor(readonly path: string) {
     this.file = mkdir(dirname(path), { recursive: true })
-      .then(() => open(path, 'w'))
+      .then(() => open(path, 'a'))
       .catch((err) => {
         this.fail(err);
         return null;
