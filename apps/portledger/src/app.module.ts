@@ -8,6 +8,7 @@ import pino from 'pino';
 import { BootSequence } from './boot/boot-sequence';
 import type { Settings } from './config/settings';
 import { SETTINGS } from './config/settings.token';
+import { HEALTH_CONTROLLERS, HEALTH_IMPORTS, HEALTH_PROVIDERS } from './health';
 import { LeaseStreamController } from './leases/lease-stream.controller';
 import { LeasesController } from './leases/leases.controller';
 import { PortsController } from './ports/ports.controller';
@@ -43,6 +44,7 @@ export class AppModule {
           advertisedHost: settings.media.advertisedHost,
           leaseDefaults: settings.leaseDefaults,
           recordDir: settings.media.recordDir,
+          historyRetentionDays: settings.retention.historyDays,
           testDelayAfterInsertMs: settings.testDelayAfterInsertMs,
         }),
         ScheduleModule.forRoot(),
@@ -52,9 +54,10 @@ export class AppModule {
           minAgeMs: settings.reconcile.minAgeS * 1000,
           reportRetentionDays: settings.retention.reportDays,
         }),
+        ...HEALTH_IMPORTS,
       ],
-      controllers: [LeasesController, LeaseStreamController, PortsController, ReconcileController],
-      providers: [{ provide: SETTINGS, useValue: settings }, BootSequence],
+      controllers: [LeasesController, LeaseStreamController, PortsController, ReconcileController, ...HEALTH_CONTROLLERS],
+      providers: [{ provide: SETTINGS, useValue: settings }, BootSequence, ...HEALTH_PROVIDERS],
     };
   }
 }

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
+import { ReadinessGuard } from './health';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { BearerAuthGuard } from './http/bearer-auth.guard';
 import { createValidationPipe } from './http/validation';
@@ -16,5 +17,5 @@ export function configureApp(app: INestApplication, settings: Settings): void {
   app.setGlobalPrefix('api/v1', { exclude: ['health', 'metrics', 'index/api/{*path}'] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter());
-  app.useGlobalGuards(new BearerAuthGuard(settings.http.authTokens));
+  app.useGlobalGuards(new BearerAuthGuard(settings.http.authTokens), app.get(ReadinessGuard));
 }

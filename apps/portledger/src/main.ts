@@ -5,6 +5,7 @@ import { AppModule } from './app.module';
 import { BootSequence } from './boot/boot-sequence';
 import { ConfigError, loadDotEnv, loadSettings } from './config/load-settings';
 import { configureApp } from './configure-app';
+import { Readiness } from './health';
 
 const SHUTDOWN_DEADLINE_MS = 8000;
 
@@ -24,8 +25,11 @@ async function main(): Promise<void> {
   configureApp(app, settings);
   installShutdown(app);
   await app.init();
-  await app.get(BootSequence).run();
+  // HTTP first, so /health can report a database that is still being retried; every other
+  // route answers 503 `starting` (ReadinessGuard) until the boot sequence is done.
   await app.listen(settings.http.port, settings.http.host);
+  await app.get(BootSequence).run();
+  app.get(Readiness).markReady();
   app.get(BootSequence).logReady(settings.http.host, settings.http.port);
 }
 

@@ -18,6 +18,7 @@ export * from './repositories/reconcile-report.repository';
 export * from './use-cases/allocate-lease.use-case';
 export * from './use-cases/allocate-request';
 export * from './use-cases/expiry-sweeper';
+export * from './use-cases/history-retention';
 export * from './use-cases/lease-queries';
 export * from './use-cases/ledger-lifecycle';
 export * from './use-cases/quarantine-pair.use-case';

@@ -11,6 +11,7 @@ import { ReconcileReportRepository } from './repositories/reconcile-report.repos
 import { AllocateLeaseUseCase } from './use-cases/allocate-lease.use-case';
 import { ExpirySweeper } from './use-cases/expiry-sweeper';
 import { ExpiryTimers } from './use-cases/expiry-timers';
+import { HistoryRetention } from './use-cases/history-retention';
 import { LeaseActivityRecorder } from './use-cases/lease-activity.recorder';
 import { LeaseQueries } from './use-cases/lease-queries';
 import { LedgerLifecycle } from './use-cases/ledger-lifecycle';
@@ -33,6 +34,7 @@ const EXPORTED = [
   QuarantinePairUseCase,
   LeaseQueries,
   ExpirySweeper,
+  HistoryRetention,
   LedgerLifecycle,
   Clock,
   IdGenerator,
@@ -59,6 +61,7 @@ export class LedgerModule {
       PortPool,
       ExpiryTimers,
       ExpirySweeper,
+      HistoryRetention,
       ReleaseLeaseUseCase,
       AllocateLeaseUseCase,
       RenewLeaseUseCase,

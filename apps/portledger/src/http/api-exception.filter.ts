@@ -1,4 +1,4 @@
-import { DomainError } from '@app/ledger';
+import { DomainError, isLedgerConnectionError, LedgerUnavailableError } from '@app/ledger';
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 
@@ -39,6 +39,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
   }
 
   private toBody(exception: unknown): { status: number; body: Record<string, unknown> } {
+    // A read that found the database unreachable is the ledger being down, not a bug.
+    if (!(exception instanceof DomainError) && !(exception instanceof HttpException) && isLedgerConnectionError(exception)) {
+      exception = new LedgerUnavailableError(exception);
+    }
     if (exception instanceof DomainError) {
       const status = STATUS_BY_KIND[exception.kind];
       return { status, body: { statusCode: status, error: exception.code, message: exception.message, ...exception.extra } };

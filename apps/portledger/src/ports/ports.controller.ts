@@ -1,6 +1,7 @@
 import { LeaseQueries } from '@app/ledger';
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { PortsQueryDto } from './dto/ports-query.dto';
 import { PortUsageResponse, toPortUsageResponse } from './port-usage.response';
 
 @ApiTags('ports')
@@ -10,7 +11,7 @@ export class PortsController {
 
   @Get()
   @ApiOkResponse({ type: PortUsageResponse })
-  async usage(): Promise<PortUsageResponse> {
-    return toPortUsageResponse(await this.queries.portUsage());
+  async usage(@Query() q: PortsQueryDto): Promise<PortUsageResponse> {
+    return toPortUsageResponse(await this.queries.portUsage(q.nodeId));
   }
 }

@@ -91,6 +91,28 @@ export function isUniqueViolation(err: unknown, index?: string): boolean {
   return msg.includes(index) || uniqueColumnsMatch(msg, index);
 }
 
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  // PostgreSQL: connection exceptions (08xxx), admin shutdown / crash shutdown / cannot connect now, too many connections
+  '08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300',
+  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_FULL', 'SQLITE_READONLY',
+]);
+const CONNECTION_TEXT =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection|not Connected|not initialized|Connection is not established|server closed the connection/i;
+
+/**
+ * True when the error says the database could not be reached or could not take the write
+ * (as opposed to a constraint or a bug): the API answers it as `503 ledger_unavailable`.
+ */
+export function isLedgerConnectionError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; name?: string; driverError?: { code?: string; message?: string } };
+  if (!e || typeof e !== 'object') return false;
+  const code = e.driverError?.code ?? e.code;
+  if (code && CONNECTION_CODES.has(code)) return true;
+  if (e.name === 'CannotExecuteNotConnectedError' || e.name === 'ConnectionIsNotSetError') return true;
+  return CONNECTION_TEXT.test(`${e.message ?? ''} ${e.driverError?.message ?? ''}`);
+}
+
 // SQLite names the columns ("leases.node_id, leases.rtp_port"), not the index.
 function uniqueColumnsMatch(msg: string, index: string): boolean {
   if (index === 'ux_leases_active_port') return /leases\.rtp_port/.test(msg);

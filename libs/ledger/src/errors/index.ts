@@ -4,3 +4,4 @@ export * from './stream-conflict.error';
 export * from './port-range-exhausted.error';
 export * from './lease-ended.error';
 export * from './ledger-unavailable.error';
+export * from './foreign-node.error';

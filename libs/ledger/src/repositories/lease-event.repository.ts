@@ -16,6 +16,13 @@ export class LeaseEventRepository {
     ]);
   }
 
+  /** Deletes every event of these leases (history retention); returns how many went. */
+  async deleteForLeases(tx: Tx, leaseIds: string[]): Promise<number> {
+    if (leaseIds.length === 0) return 0;
+    const r = await this.db.exec(tx, `DELETE FROM lease_events WHERE lease_id IN (${leaseIds.map(() => '?').join(', ')})`, leaseIds);
+    return r.affected;
+  }
+
   /** Oldest first; `last` returns only the newest N (still oldest first). */
   async forLease(leaseId: string, last?: number): Promise<LeaseEvent[]> {
     const rows = await this.db.manager.find(LeaseEventEntity, {

@@ -134,6 +134,33 @@ export class LeaseRepository {
     return { items, nextCursor: rows.length > f.limit && last ? encodeCursor(last) : null };
   }
 
+  /**
+   * Up to `limit` ids of this node's ended leases created and ended before `before`, oldest
+   * first (history retention). The created_at bound keeps it on ix_leases_node_history.
+   */
+  async findEndedBefore(tx: Tx, nodeId: string, before: number, limit: number): Promise<string[]> {
+    const { rows } = await this.db.exec<{ id: string }>(
+      tx,
+      `SELECT id FROM leases WHERE node_id = ? AND created_at < ? AND released_at < ? AND NOT (${ACTIVE_SQL})
+       ORDER BY created_at LIMIT ?`,
+      [nodeId, before, before, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Deletes these leases if they have ended (never an active one); events go first, see LeaseEventRepository. */
+  async deleteEnded(tx: Tx, ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const r = await this.db.exec(tx, `DELETE FROM leases WHERE id IN (${ids.map(() => '?').join(', ')}) AND NOT (${ACTIVE_SQL})`, ids);
+    return r.affected;
+  }
+
+  /** Ids of this node's active leases (the health check's listener comparison). */
+  async activeIdsForNode(nodeId: string): Promise<string[]> {
+    const { rows } = await this.db.exec<{ id: string }>(null, `SELECT id FROM leases WHERE node_id = ? AND ${ACTIVE_SQL}`, [nodeId]);
+    return rows.map((r) => r.id);
+  }
+
   async countActiveByNode(nodeId: string): Promise<number> {
     return this.db.manager
       .createQueryBuilder(LeaseEntity, 'l')

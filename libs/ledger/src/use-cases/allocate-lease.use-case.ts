@@ -73,11 +73,20 @@ export class AllocateLeaseUseCase {
       }
 
       const now = this.clock.now();
-      const listening = await this.db.transaction(async (tx) => {
-        const ok = await this.leases.markActiveState(tx, lease.id, 'listening', now);
-        if (ok) await this.events.append(tx, lease.id, 'listening', now, { host: this.options.bindHost, rtpPort, rtcpPort: rtpPort + 1 });
-        return ok;
-      });
+      let listening: boolean;
+      try {
+        listening = await this.db.transaction(async (tx) => {
+          const ok = await this.leases.markActiveState(tx, lease.id, 'listening', now);
+          if (ok) await this.events.append(tx, lease.id, 'listening', now, { host: this.options.bindHost, rtpPort, rtcpPort: rtpPort + 1 });
+          return ok;
+        });
+      } catch (err) {
+        // The ledger went away after listen(): no listener may outlive the answer. The release
+        // routine closes both and writes `failed` once the ledger is back; until then the pair
+        // stays out of the free list.
+        await this.release.releaseHeld(lease, { state: 'failed', reason: 'ledger-unavailable' }).catch(() => undefined);
+        throw new LedgerUnavailableError(err);
+      }
       if (!listening) {
         // Ended while we were opening (e.g. DELETE by streamId): the release routine closed it.
         return { lease: (await this.leases.findById(lease.id)) ?? lease, created: true };

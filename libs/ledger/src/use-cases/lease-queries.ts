@@ -61,7 +61,13 @@ export class LeaseQueries {
     return this.events.forLease(id);
   }
 
-  async portUsage(): Promise<PortUsage> {
+  /**
+   * This node's usage from its in-memory pool; another node's (`nodeId`) from the ledger: its
+   * active rows and quarantine rows, counted against this node's range (a fleet shares one
+   * MEDIA_PORT_RANGE; ranges are not stored per node).
+   */
+  async portUsage(nodeId?: string): Promise<PortUsage> {
+    if (nodeId !== undefined && nodeId !== this.options.nodeId) return this.foreignPortUsage(nodeId);
     const counts = this.pool.pairs.counts();
     const warning = await readEphemeralOverlapWarning(this.options.range);
     return {
@@ -70,6 +76,23 @@ export class LeaseQueries {
       ...counts,
       quarantine: await this.quarantine.forNode(this.options.nodeId),
       warnings: warning ? [warning] : [],
+    };
+  }
+
+  private async foreignPortUsage(nodeId: string): Promise<PortUsage> {
+    const { start, end } = this.options.range;
+    const [leased, quarantine] = await Promise.all([this.leases.countActiveByNode(nodeId), this.quarantine.forNode(nodeId)]);
+    const pairs = Math.floor((end - (start % 2 === 0 ? start : start + 1) + 1) / 2);
+    const quarantined = quarantine.length;
+    return {
+      nodeId,
+      range: { start, end },
+      pairs,
+      leased,
+      quarantined,
+      free: Math.max(0, pairs - leased - quarantined),
+      quarantine,
+      warnings: [`counted from the ledger against this node's (${this.options.nodeId}) MEDIA_PORT_RANGE; ${nodeId}'s own range is not stored`],
     };
   }
 }

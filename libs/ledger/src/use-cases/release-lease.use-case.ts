@@ -1,9 +1,9 @@
 import { MediaGateway } from '@app/gateway';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { LedgerDatabase } from '../database/ledger-database';
 import { Clock } from '../domain/clock';
 import { END_CAUSES, isActiveState, type EndCause, type Lease } from '../domain/lease';
-import { LeaseNotFoundError } from '../errors';
+import { ForeignNodeError, LeaseNotFoundError, LedgerUnavailableError } from '../errors';
 import { LEDGER_OPTIONS, type LedgerOptions } from '../ledger.options';
 import { PortPool } from '../ports/port-pool.service';
 import { LeaseEventRepository } from '../repositories/lease-event.repository';
@@ -17,11 +17,17 @@ import { ExpiryTimers } from './expiry-timers';
  *   one transaction writes terminal state, reason, final stats and the event →
  *   the pair returns to the free list.
  * Idempotent, and single-flight per lease: a second caller gets the first caller's result.
+ * When the terminal write fails (the ledger is unreachable), the sockets are already closed:
+ * the pair stays out of the free list and the write is retried with backoff until it lands;
+ * the caller gets `ledger_unavailable`. A lease active on another node is refused
+ * (`foreign_node`) without touching any socket here.
  */
 @Injectable()
-export class ReleaseLeaseUseCase {
+export class ReleaseLeaseUseCase implements OnApplicationShutdown {
   private readonly logger = new Logger(ReleaseLeaseUseCase.name);
   private readonly inFlight = new Map<string, Promise<Lease>>();
+  /** leases whose sockets are closed but whose terminal row is not written yet */
+  private readonly pendingEnds = new Map<string, PendingEnd>();
 
   constructor(
     @Inject(LEDGER_OPTIONS) private readonly options: LedgerOptions,
@@ -35,9 +41,26 @@ export class ReleaseLeaseUseCase {
   ) {}
 
   release(leaseId: string, cause: EndCause = END_CAUSES.clientRelease): Promise<Lease> {
+    return this.singleFlight(leaseId, () => this.run(leaseId, cause));
+  }
+
+  /**
+   * The same routine for a caller that already holds this node's row and cannot count on
+   * reading it again: allocation, when the ledger goes away after listen().
+   */
+  releaseHeld(lease: Lease, cause: EndCause): Promise<Lease> {
+    return this.singleFlight(lease.id, () => (this.pendingEnds.has(lease.id) ? this.writeEnd(this.pendingEnds.get(lease.id)!) : this.end(lease, cause)));
+  }
+
+  /** True while a lease's sockets are closed and its terminal write waits for the ledger. */
+  isEnding(leaseId: string): boolean {
+    return this.pendingEnds.has(leaseId);
+  }
+
+  private singleFlight(leaseId: string, fn: () => Promise<Lease>): Promise<Lease> {
     const pending = this.inFlight.get(leaseId);
     if (pending) return pending;
-    const run = this.run(leaseId, cause).finally(() => this.inFlight.delete(leaseId));
+    const run = fn().finally(() => this.inFlight.delete(leaseId));
     this.inFlight.set(leaseId, run);
     return run;
   }
@@ -59,21 +82,79 @@ export class ReleaseLeaseUseCase {
   }
 
   private async run(leaseId: string, cause: EndCause): Promise<Lease> {
-    const lease = await this.leases.findById(leaseId);
+    const pending = this.pendingEnds.get(leaseId);
+    if (pending) return this.writeEnd(pending);
+    let lease: Lease | null;
+    try {
+      lease = await this.leases.findById(leaseId);
+    } catch (err) {
+      throw new LedgerUnavailableError(err);
+    }
     if (!lease) throw new LeaseNotFoundError(leaseId);
-    if (!isActiveState(lease.state) || lease.nodeId !== this.options.nodeId) return lease;
-
-    this.timers.cancel(leaseId);
-    const finalStats = await this.gateway.close(leaseId);
-    const now = this.clock.now();
-    const ended = await this.db.transaction(async (tx) => {
-      const ok = await this.leases.markEnded(tx, leaseId, cause, now, finalStats);
-      if (ok) await this.events.append(tx, leaseId, cause.state, now, { reason: cause.reason, ...cause.detail });
-      return ok;
-    });
-    if (!ended) return (await this.leases.findById(leaseId)) ?? lease;
-    this.pool.pairs.giveBack(lease.rtpPort);
-    this.logger.log(`lease ${leaseId} stream ${lease.streamId} port ${lease.rtpPort}: ${cause.state} (${cause.reason})`);
-    return { ...lease, state: cause.state, releaseReason: cause.reason, releasedAt: now, updatedAt: now, finalStats };
+    if (!isActiveState(lease.state)) return lease;
+    if (lease.nodeId !== this.options.nodeId) throw new ForeignNodeError(leaseId, lease.nodeId, this.options.nodeId);
+    return this.end(lease, cause);
   }
+
+  /** stop accepting → destroy the connections → await the listeners' close → the terminal write. */
+  private async end(lease: Lease, cause: EndCause): Promise<Lease> {
+    this.timers.cancel(lease.id);
+    const finalStats = await this.gateway.close(lease.id);
+    return this.writeEnd({ lease, cause, at: this.clock.now(), finalStats, attempts: 0, timer: null });
+  }
+
+  private async writeEnd(p: PendingEnd): Promise<Lease> {
+    const { lease, cause, at, finalStats } = p;
+    let ended: boolean;
+    try {
+      ended = await this.db.transaction(async (tx) => {
+        const ok = await this.leases.markEnded(tx, lease.id, cause, at, finalStats);
+        if (ok) await this.events.append(tx, lease.id, cause.state, at, { reason: cause.reason, ...cause.detail });
+        return ok;
+      });
+    } catch (err) {
+      this.retryLater(p, err);
+      throw new LedgerUnavailableError(err);
+    }
+    if (p.timer) clearTimeout(p.timer);
+    this.pendingEnds.delete(lease.id);
+    if (!ended) return (await this.leases.findById(lease.id).catch(() => null)) ?? lease;
+    this.pool.pairs.giveBack(lease.rtpPort);
+    const late = p.attempts > 0 ? ` after ${p.attempts} failed writes` : '';
+    this.logger.log(`lease ${lease.id} stream ${lease.streamId} port ${lease.rtpPort}: ${cause.state} (${cause.reason})${late}`);
+    return { ...lease, state: cause.state, releaseReason: cause.reason, releasedAt: at, updatedAt: at, finalStats };
+  }
+
+  /** The sockets are closed, the row is still active: keep the pair out of the free list and write again soon. */
+  private retryLater(p: PendingEnd, err: unknown): void {
+    p.attempts++;
+    this.pendingEnds.set(p.lease.id, p);
+    if (p.timer) clearTimeout(p.timer);
+    // Well under two reconcile passes, so the reconciler never re-opens a lease that is ending.
+    const delay = Math.min(250 * 2 ** (p.attempts - 1), 4000);
+    this.logger.warn(
+      `lease ${p.lease.id} stream ${p.lease.streamId} port ${p.lease.rtpPort}: sockets closed but the ${p.cause.state} write failed ` +
+        `(attempt ${p.attempts}: ${err instanceof Error ? err.message : err}); pair kept out of the free list, retrying in ${delay} ms`,
+    );
+    p.timer = setTimeout(() => {
+      p.timer = null;
+      this.release(p.lease.id).catch(() => undefined);
+    }, delay);
+    p.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    // A row still active here is resumed (or expired) by the next boot pass.
+    for (const p of this.pendingEnds.values()) if (p.timer) clearTimeout(p.timer);
+  }
+}
+
+interface PendingEnd {
+  lease: Lease;
+  cause: EndCause;
+  /** when the sockets were closed: the terminal time written, however late the write lands */
+  at: number;
+  finalStats: Record<string, unknown> | null;
+  attempts: number;
+  timer: NodeJS.Timeout | null;
 }

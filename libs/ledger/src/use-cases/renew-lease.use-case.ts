@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { LedgerDatabase } from '../database/ledger-database';
 import { Clock } from '../domain/clock';
 import { isActiveState, type Lease } from '../domain/lease';
-import { LeaseEndedError, LeaseNotFoundError } from '../errors';
+import { ForeignNodeError, LeaseEndedError, LeaseNotFoundError } from '../errors';
 import { LEDGER_OPTIONS, type LedgerOptions } from '../ledger.options';
 import { LeaseEventRepository } from '../repositories/lease-event.repository';
 import { LeaseRepository } from '../repositories/lease.repository';
@@ -23,7 +23,8 @@ export class RenewLeaseUseCase {
   async renew(leaseId: string, ttlSeconds?: number): Promise<Lease> {
     const lease = await this.leases.findById(leaseId);
     if (!lease) throw new LeaseNotFoundError(leaseId);
-    if (!isActiveState(lease.state) || lease.nodeId !== this.options.nodeId) throw new LeaseEndedError(leaseId, lease.state);
+    if (!isActiveState(lease.state)) throw new LeaseEndedError(leaseId, lease.state);
+    if (lease.nodeId !== this.options.nodeId) throw new ForeignNodeError(leaseId, lease.nodeId, this.options.nodeId);
     const now = this.clock.now();
     const ttlS = ttlSeconds ?? lease.ttlS;
     const expiresAt = now + ttlS * 1000;

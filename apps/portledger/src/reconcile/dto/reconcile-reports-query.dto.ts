@@ -4,7 +4,7 @@ import { LeaseHistoryQueryDto } from '../../leases/dto/lease-history-query.dto';
 import { ToBoolean } from '../../leases/dto/query-transforms';
 
 /** Paged like lease history (same from/to/limit/cursor rules); `from`/`to` bound the pass's start. */
-export class ReconcileReportsQueryDto extends PickType(LeaseHistoryQueryDto, ['from', 'to', 'limit', 'cursor'] as const) {
+export class ReconcileReportsQueryDto extends PickType(LeaseHistoryQueryDto, ['from', 'to', 'limit', 'cursor', 'nodeId'] as const) {
   @ApiPropertyOptional({ description: 'true: skip the passes that found nothing' })
   @IsOptional()
   @ToBoolean()

@@ -1,0 +1,10 @@
+import { DomainError } from '@app/ledger';
+
+/** The boot sequence has not finished (the ledger may still be unreachable); /health says why. */
+export class ServiceStartingError extends DomainError {
+  readonly code = 'starting';
+  readonly kind = 'unavailable';
+  constructor() {
+    super('portledger is starting (connecting to the ledger, resuming leases, first reconcile pass); see GET /health');
+  }
+}
