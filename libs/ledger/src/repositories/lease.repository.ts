@@ -22,6 +22,8 @@ export interface LeaseHistoryFilter {
   cursor?: string;
 }
 
+export type ActiveLeaseSlot = Pick<Lease, 'id' | 'rtpPort' | 'rtcpPort' | 'state' | 'createdAt' | 'expiresAt'>;
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
@@ -86,6 +88,28 @@ export class LeaseRepository {
       .orderBy('l.rtp_port', 'ASC')
       .getMany();
     return rows.map(toLease);
+  }
+
+  /**
+   * What the reconciler compares of this node's active leases (RTP port above `afterPort`, in
+   * port order, at most `limit`): it reads in narrow pages so that no single synchronous
+   * SQLite read holds the event loop for long.
+   */
+  async findActiveSlotsForNode(nodeId: string, afterPort: number, limit: number): Promise<ActiveLeaseSlot[]> {
+    const { rows } = await this.db.exec<Pick<LeaseRow, 'id' | 'rtp_port' | 'rtcp_port' | 'state' | 'created_at' | 'expires_at'>>(
+      null,
+      `SELECT id, rtp_port, rtcp_port, state, created_at, expires_at FROM leases
+       WHERE node_id = ? AND ${ACTIVE_SQL} AND rtp_port > ? ORDER BY rtp_port LIMIT ?`,
+      [nodeId, afterPort, limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      rtpPort: Number(r.rtp_port),
+      rtcpPort: Number(r.rtcp_port),
+      state: r.state as LeaseState,
+      createdAt: Number(r.created_at),
+      expiresAt: Number(r.expires_at),
+    }));
   }
 
   async findOverdue(nodeId: string, now: number): Promise<Lease[]> {

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { readSync } from 'node:fs';
 import { open, readdir, readlink } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { RECONCILER_OPTIONS, type ResolvedReconcilerOptions } from '../reconciler.options';
 import { ProcNetTcpScanner, type PortFilter, type ProcNetTcpScan } from './proc-net-tcp.parser';
@@ -21,12 +23,13 @@ export interface OsSocketTable {
 }
 
 const CHUNK = 64 * 1024;
+const SLICE_MS = 2;
 const SOCKET_LINK = /^socket:\[(\d+)\]$/;
 
 /**
- * Reads the kernel's TCP tables and this process's socket inodes. Every read is async and the
- * tables are parsed chunk by chunk as they arrive (the kernel hands out ~4 KiB per read), so a
- * host with tens of thousands of sockets never blocks the event loop for long.
+ * Reads the kernel's TCP tables and this process's socket inodes without stalling the event
+ * loop: the tables are read and parsed in slices of at most SLICE_MS with a turn of the event
+ * loop between slices, so a host with tens of thousands of sockets never blocks it for long.
  */
 @Injectable()
 export class OsSocketReader {
@@ -69,12 +72,22 @@ export class OsSocketReader {
       throw new OsReadError(`cannot open ${path}: ${(err as Error).message}`, err);
     }
     try {
+      // The kernel hands out a table 4 KiB per read(); one thread-pool round trip per 4 KiB
+      // doubled the pass time under load (see BENCHMARKS.md). So: short synchronous reads of
+      // the open file, at most SLICE_MS at a time, then a turn of the event loop.
       const buf = Buffer.allocUnsafe(CHUNK);
-      for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
-        if (bytesRead === 0) break;
-        // The tables are ASCII, so a chunk boundary never splits a character.
-        scanner.push(buf.toString('latin1', 0, bytesRead));
+      for (let eof = false; !eof; ) {
+        const until = performance.now() + SLICE_MS;
+        while (performance.now() < until) {
+          const n = readSync(fh.fd, buf, 0, CHUNK, null);
+          if (n === 0) {
+            eof = true;
+            break;
+          }
+          // The tables are ASCII, so a chunk boundary never splits a character.
+          scanner.push(buf.toString('latin1', 0, n));
+        }
+        if (!eof) await new Promise((resolve) => setImmediate(resolve));
       }
       return scanner.end();
     } catch (err) {

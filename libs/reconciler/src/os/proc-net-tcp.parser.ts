@@ -25,6 +25,8 @@ export interface ProcNetTcpScan {
  */
 export class ProcNetTcpScanner {
   private carry = '';
+  private readonly addresses = new Map<string, string>();
+  private readonly fields = new Array<number>(18);
   private readonly result: ProcNetTcpScan = { sockets: [], lines: 0, malformed: 0, sawHeader: false };
 
   constructor(
@@ -68,20 +70,30 @@ export class ProcNetTcpScanner {
       return;
     }
     if (port < this.filter.start || port > this.filter.end) return;
-    const socket = this.decode(text.slice(a, to).trim().split(/\s+/));
+    const socket = this.decode(text, a, to);
     if (socket) this.result.sockets.push(socket);
     else this.result.malformed++;
   }
 
-  private decode(cols: string[]): TcpSocket | null {
+  /** Decodes the fields of one in-range line by hand (no split, no regex on the hot path). */
+  private decode(text: string, from: number, to: number): TcpSocket | null {
     // local rem st tx:rx tr:when retrnsmt uid timeout inode ...
-    if (cols.length < 9) return null;
-    const local = splitEndpoint(cols[0], this.family, this.littleEndian);
-    const remote = splitEndpoint(cols[1], this.family, this.littleEndian);
-    const st = parseInt(cols[2], 16);
-    const retransmits = parseInt(cols[5], 16);
-    const uid = Number(cols[6]);
-    const inode = Number(cols[8]);
+    const f = this.fields;
+    let n = 0;
+    for (let i = from; n < 18 && i < to; ) {
+      while (i < to && text.charCodeAt(i) === 32) i++;
+      if (i >= to) break;
+      f[n++] = i;
+      while (i < to && text.charCodeAt(i) !== 32) i++;
+      f[n++] = i;
+    }
+    if (n < 18) return null;
+    const local = this.endpoint(text, f[0], f[1]);
+    const remote = this.endpoint(text, f[2], f[3]);
+    const st = parseInt(text.slice(f[4], f[5]), 16);
+    const retransmits = parseInt(text.slice(f[10], f[11]), 16);
+    const uid = Number(text.slice(f[12], f[13]));
+    const inode = Number(text.slice(f[16], f[17]));
     if (!local || !remote || !(st > 0 && st < TCP_STATES.length) || !Number.isFinite(uid) || !Number.isFinite(inode)) return null;
     return {
       family: this.family,
@@ -95,6 +107,21 @@ export class ProcNetTcpScanner {
       inode,
     };
   }
+
+  /** "0100007F:5DC0" → 127.0.0.1 and 24000; the few distinct addresses of a host are decoded once. */
+  private endpoint(text: string, from: number, to: number): { address: string; port: number } | null {
+    const colon = text.indexOf(':', from);
+    if (colon === -1 || colon >= to || colon - from !== (this.family === 4 ? 8 : 32)) return null;
+    const hex = text.slice(from, colon);
+    let address = this.addresses.get(hex);
+    if (address === undefined) {
+      if (!/^[0-9A-Fa-f]+$/.test(hex)) return null;
+      address = this.family === 4 ? decodeV4(hex, this.littleEndian) : decodeV6(hex, this.littleEndian);
+      this.addresses.set(hex, address);
+    }
+    const port = parseInt(text.slice(colon + 1, to), 16);
+    return Number.isNaN(port) ? null : { address, port };
+  }
 }
 
 /** Parses a whole file's text in one go. */
@@ -102,14 +129,6 @@ export function parseProcNetTcp(text: string, family: 4 | 6, filter?: PortFilter
   const s = new ProcNetTcpScanner(family, filter, littleEndian);
   s.push(text);
   return s.end();
-}
-
-function splitEndpoint(text: string, family: 4 | 6, le: boolean): { address: string; port: number } | null {
-  const colon = text.indexOf(':');
-  const hex = text.slice(0, colon);
-  const port = parseInt(text.slice(colon + 1), 16);
-  if (colon === -1 || Number.isNaN(port) || hex.length !== (family === 4 ? 8 : 32) || !/^[0-9A-Fa-f]+$/.test(hex)) return null;
-  return { address: family === 4 ? decodeV4(hex, le) : decodeV6(hex, le), port };
 }
 
 /** Bytes of one 8-hex-digit word in network order. */

@@ -14,6 +14,7 @@ import {
   ReconcileReportRepository,
   ReleaseLeaseUseCase,
   toBinding,
+  type ActiveLeaseSlot,
   type LedgerOptions,
 } from '@app/ledger';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
@@ -27,6 +28,7 @@ import { ConfirmationTracker } from './confirmation-tracker';
 import type { FindingAction, Observation, ReconcileFinding, ReconcileReport } from './finding';
 
 const DAY_MS = 24 * 3600 * 1000;
+const LEASE_PAGE = 500;
 
 interface OsView {
   view: PassViews['os'];
@@ -101,13 +103,15 @@ export class Reconciler implements OnModuleDestroy {
     const { nodeId } = this.ledger;
     let leases, quarantine;
     try {
-      leases = await this.leases.findActiveForNode(nodeId);
+      leases = await this.readActiveLeases(nodeId);
       quarantine = await this.quarantines.forNode(nodeId);
     } catch (err) {
       throw new LedgerUnavailableError(err);
     }
     const gateway = this.gateway.listeners();
     const os = await this.readOs(gateway);
+    // The comparison is synchronous: give the event loop its turn first.
+    await new Promise((resolve) => setImmediate(resolve));
     const now = this.clock.now();
     const pairs = this.pool.pairs;
     const observations = compareViews({
@@ -143,13 +147,31 @@ export class Reconciler implements OnModuleDestroy {
     return report;
   }
 
+  /** This node's active leases, a page at a time with a turn of the event loop between pages. */
+  private async readActiveLeases(nodeId: string): Promise<ActiveLeaseSlot[]> {
+    const all: ActiveLeaseSlot[] = [];
+    for (let after = -1; ; ) {
+      const page = await this.leases.findActiveSlotsForNode(nodeId, after, LEASE_PAGE);
+      all.push(...page);
+      if (page.length < LEASE_PAGE) return all;
+      after = page[page.length - 1].rtpPort;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
   private async readOs(gateway: GatewayListenerView[]): Promise<OsView> {
     const { range, bindHost } = this.ledger;
     try {
       const table = await this.reader.readTable(range);
       // Only sockets that could stop our own listen() matter: ours are all at the bind host,
       // and another node of the fleet on another address is no conflict.
-      const sockets = table.sockets.filter((s) => s.inode !== 0 && conflictsWithBindHost(s.localAddress, bindHost));
+      const conflicts = new Map<string, boolean>();
+      const inTheWay = (address: string) => {
+        let c = conflicts.get(address);
+        if (c === undefined) conflicts.set(address, (c = conflictsWithBindHost(address, bindHost)));
+        return c;
+      };
+      const sockets = table.sockets.filter((s) => s.inode !== 0 && inTheWay(s.localAddress));
       const gatewayPorts = new Set<number>();
       for (const g of gateway) if (g.listening) gatewayPorts.add(g.rtpPort).add(g.rtcpPort);
       // A socket on a port our gateway listens on is ours (the listener, or a connection it
