@@ -88,6 +88,12 @@ export class ReleaseLeaseUseCase implements OnApplicationShutdown {
     try {
       lease = await this.leases.findById(leaseId);
     } catch (err) {
+      // The ledger cannot be read. A lease this node's gateway holds is this node's and active:
+      // its sockets end now; the row is read and written when the ledger is back.
+      if (!this.gateway.has(leaseId)) throw new LedgerUnavailableError(err);
+      this.timers.cancel(leaseId);
+      const finalStats = await this.gateway.close(leaseId);
+      this.retryLater({ leaseId, lease: null, cause, at: this.clock.now(), finalStats, attempts: 0, timer: null }, err);
       throw new LedgerUnavailableError(err);
     }
     if (!lease) throw new LeaseNotFoundError(leaseId);
@@ -100,10 +106,22 @@ export class ReleaseLeaseUseCase implements OnApplicationShutdown {
   private async end(lease: Lease, cause: EndCause): Promise<Lease> {
     this.timers.cancel(lease.id);
     const finalStats = await this.gateway.close(lease.id);
-    return this.writeEnd({ lease, cause, at: this.clock.now(), finalStats, attempts: 0, timer: null });
+    return this.writeEnd({ leaseId: lease.id, lease, cause, at: this.clock.now(), finalStats, attempts: 0, timer: null });
   }
 
   private async writeEnd(p: PendingEnd): Promise<Lease> {
+    if (!p.lease) {
+      try {
+        p.lease = await this.leases.findById(p.leaseId);
+      } catch (err) {
+        this.retryLater(p, err);
+        throw new LedgerUnavailableError(err);
+      }
+      if (!p.lease) {
+        this.pendingEnds.delete(p.leaseId);
+        throw new LeaseNotFoundError(p.leaseId);
+      }
+    }
     const { lease, cause, at, finalStats } = p;
     let ended: boolean;
     try {
@@ -128,17 +146,17 @@ export class ReleaseLeaseUseCase implements OnApplicationShutdown {
   /** The sockets are closed, the row is still active: keep the pair out of the free list and write again soon. */
   private retryLater(p: PendingEnd, err: unknown): void {
     p.attempts++;
-    this.pendingEnds.set(p.lease.id, p);
+    this.pendingEnds.set(p.leaseId, p);
     if (p.timer) clearTimeout(p.timer);
     // Well under two reconcile passes, so the reconciler never re-opens a lease that is ending.
     const delay = Math.min(250 * 2 ** (p.attempts - 1), 4000);
     this.logger.warn(
-      `lease ${p.lease.id} stream ${p.lease.streamId} port ${p.lease.rtpPort}: sockets closed but the ${p.cause.state} write failed ` +
+      `lease ${p.leaseId} stream ${p.lease?.streamId ?? '?'} port ${p.lease?.rtpPort ?? '?'}: sockets closed but the ${p.cause.state} write failed ` +
         `(attempt ${p.attempts}: ${err instanceof Error ? err.message : err}); pair kept out of the free list, retrying in ${delay} ms`,
     );
     p.timer = setTimeout(() => {
       p.timer = null;
-      this.release(p.lease.id).catch(() => undefined);
+      this.release(p.leaseId).catch(() => undefined);
     }, delay);
     p.timer.unref();
   }
@@ -150,7 +168,9 @@ export class ReleaseLeaseUseCase implements OnApplicationShutdown {
 }
 
 interface PendingEnd {
-  lease: Lease;
+  leaseId: string;
+  /** null while the row could not be read yet */
+  lease: Lease | null;
   cause: EndCause;
   /** when the sockets were closed: the terminal time written, however late the write lands */
   at: number;
