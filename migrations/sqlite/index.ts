@@ -1,5 +1,6 @@
 import { InitialLedgerSqlite1764000000000 } from './1764000000000-initial-ledger';
 import { ReconcileReportsSqlite1764000000001 } from './1764000000001-reconcile-reports';
+import { WebhookOutboxSqlite1764000000002 } from './1764000000002-webhook-outbox';
 
 /** Ordered; listed explicitly (no globs). */
-export const SQLITE_MIGRATIONS = [InitialLedgerSqlite1764000000000, ReconcileReportsSqlite1764000000001];
+export const SQLITE_MIGRATIONS = [InitialLedgerSqlite1764000000000, ReconcileReportsSqlite1764000000001, WebhookOutboxSqlite1764000000002];

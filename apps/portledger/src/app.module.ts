@@ -13,6 +13,9 @@ import { LeaseStreamController } from './leases/lease-stream.controller';
 import { LeasesController } from './leases/leases.controller';
 import { PortsController } from './ports/ports.controller';
 import { ReconcileController } from './reconcile/reconcile.controller';
+import { MetricsModule } from './metrics/metrics.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
+import { ZlmApiModule } from './zlm/zlm-api.module';
 
 @Module({})
 export class AppModule {
@@ -44,10 +47,19 @@ export class AppModule {
           advertisedHost: settings.media.advertisedHost,
           leaseDefaults: settings.leaseDefaults,
           recordDir: settings.media.recordDir,
+          webhooks: settings.webhook.url !== null,
           historyRetentionDays: settings.retention.historyDays,
           testDelayAfterInsertMs: settings.testDelayAfterInsertMs,
         }),
         ScheduleModule.forRoot(),
+        MetricsModule,
+        WebhooksModule.forRoot({
+          url: settings.webhook.url,
+          secret: settings.webhook.secret,
+          deliveredRetentionDays: settings.retention.reportDays,
+          failedRetentionDays: settings.retention.historyDays,
+        }),
+        ...(settings.zlmApiSecret ? [ZlmApiModule.forRoot(settings.zlmApiSecret)] : []),
         ReconcilerModule.forRoot({
           intervalS: settings.reconcile.intervalS,
           cron: settings.reconcile.cron,

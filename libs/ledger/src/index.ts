@@ -25,3 +25,8 @@ export * from './use-cases/quarantine-pair.use-case';
 export * from './use-cases/release-lease.use-case';
 export * from './use-cases/renew-lease.use-case';
 export * from './use-cases/resume-leases.use-case';
+export * from './use-cases/update-lease-ssrc.use-case';
+export * from './telemetry/ledger-telemetry';
+export * from './webhooks/webhook-event';
+export * from './webhooks/webhook-outbox';
+export * from './webhooks/webhook-outbox.repository';

@@ -19,6 +19,10 @@ import { QuarantinePairUseCase } from './use-cases/quarantine-pair.use-case';
 import { ReleaseLeaseUseCase } from './use-cases/release-lease.use-case';
 import { RenewLeaseUseCase } from './use-cases/renew-lease.use-case';
 import { ResumeLeasesUseCase } from './use-cases/resume-leases.use-case';
+import { UpdateLeaseSsrcUseCase } from './use-cases/update-lease-ssrc.use-case';
+import { LedgerTelemetry } from './telemetry/ledger-telemetry';
+import { WebhookOutbox } from './webhooks/webhook-outbox';
+import { WebhookOutboxRepository } from './webhooks/webhook-outbox.repository';
 
 const EXPORTED = [
   LedgerDatabase,
@@ -33,6 +37,10 @@ const EXPORTED = [
   ResumeLeasesUseCase,
   QuarantinePairUseCase,
   LeaseQueries,
+  UpdateLeaseSsrcUseCase,
+  WebhookOutbox,
+  WebhookOutboxRepository,
+  LedgerTelemetry,
   ExpirySweeper,
   HistoryRetention,
   LedgerLifecycle,
@@ -70,6 +78,10 @@ export class LedgerModule {
       LeaseActivityRecorder,
       LeaseQueries,
       LedgerLifecycle,
+      UpdateLeaseSsrcUseCase,
+      WebhookOutbox,
+      WebhookOutboxRepository,
+      LedgerTelemetry,
     ];
     return { module: LedgerModule, global: true, providers, exports: [LEDGER_OPTIONS, ...EXPORTED] };
   }

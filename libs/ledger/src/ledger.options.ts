@@ -12,6 +12,8 @@ export interface LedgerOptions {
   leaseDefaults: { ttlS: number; connectTimeoutS: number; idleTimeoutS: number };
   /** where leases with record=true write their .ps file */
   recordDir: string;
+  /** WEBHOOK_URL is set: state changes also write webhook events into the outbox */
+  webhooks?: boolean;
   /** ended leases (and their events) older than this are pruned, hourly; default 90 */
   historyRetentionDays?: number;
   /** Test-only pause between the ledger insert and listen(), so e2e tests can kill -9 there. */

@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
- * When AUTH_TOKENS is set, every /api/v1 route needs `Authorization: Bearer <token>`.
+ * When AUTH_TOKENS is set, every /api/v1 route and /metrics need `Authorization: Bearer <token>`.
  * Tokens are compared as SHA-256 digests with timingSafeEqual: constant time, and the
  * equal-length requirement never leaks a token's length.
  */
@@ -18,7 +18,7 @@ export class BearerAuthGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     if (this.digests.length === 0) return true;
     const req = context.switchToHttp().getRequest<Request>();
-    if (!req.path.startsWith('/api/')) return true;
+    if (!req.path.startsWith('/api/') && req.path !== '/metrics') return true;
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     if (m) {
       const given = digest(m[1]);

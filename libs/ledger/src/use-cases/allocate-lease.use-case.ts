@@ -15,6 +15,9 @@ import { LeaseRepository } from '../repositories/lease.repository';
 import type { AllocateRequest, AllocateResult } from './allocate-request';
 import { QuarantinePairUseCase } from './quarantine-pair.use-case';
 import { ReleaseLeaseUseCase } from './release-lease.use-case';
+import { DomainError } from '../errors/domain.error';
+import { LedgerTelemetry } from '../telemetry/ledger-telemetry';
+import { WebhookOutbox } from '../webhooks/webhook-outbox';
 
 /**
  * The one allocation routine (REST, the ZLMediaKit-compatible API, and anything later):
@@ -38,9 +41,22 @@ export class AllocateLeaseUseCase {
     private readonly quarantine: QuarantinePairUseCase,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly webhooks: WebhookOutbox,
+    private readonly telemetry: LedgerTelemetry,
   ) {}
 
   async allocate(req: AllocateRequest): Promise<AllocateResult> {
+    try {
+      const result = await this.allocateOnce(req);
+      if (result.created && result.lease.state === 'listening') this.telemetry.allocated();
+      return result;
+    } catch (err) {
+      this.telemetry.allocationFailed(err instanceof DomainError ? err.code : 'internal_error');
+      throw err;
+    }
+  }
+
+  private async allocateOnce(req: AllocateRequest): Promise<AllocateResult> {
     const existing = await this.readActive(req.streamId);
     if (existing) return this.matchExisting(existing, req);
 
@@ -78,6 +94,7 @@ export class AllocateLeaseUseCase {
         listening = await this.db.transaction(async (tx) => {
           const ok = await this.leases.markActiveState(tx, lease.id, 'listening', now);
           if (ok) await this.events.append(tx, lease.id, 'listening', now, { host: this.options.bindHost, rtpPort, rtcpPort: rtpPort + 1 });
+          if (ok) await this.webhooks.lease(tx, 'lease.listening', { ...lease, state: 'listening', updatedAt: now });
           return ok;
         });
       } catch (err) {

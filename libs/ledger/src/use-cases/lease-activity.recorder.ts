@@ -6,6 +6,7 @@ import { END_CAUSES } from '../domain/lease';
 import { LeaseEventRepository } from '../repositories/lease-event.repository';
 import { LeaseRepository } from '../repositories/lease.repository';
 import { ReleaseLeaseUseCase } from './release-lease.use-case';
+import { WebhookOutbox } from '../webhooks/webhook-outbox';
 
 /**
  * Turns what happens on the sockets into ledger rows: events, streaming ↔ listening, and —
@@ -22,6 +23,7 @@ export class LeaseActivityRecorder implements GatewayEventSink, OnModuleInit {
     private readonly events: LeaseEventRepository,
     private readonly release: ReleaseLeaseUseCase,
     private readonly clock: Clock,
+    private readonly webhooks: WebhookOutbox,
   ) {}
 
   onModuleInit(): void {
@@ -35,7 +37,11 @@ export class LeaseActivityRecorder implements GatewayEventSink, OnModuleInit {
 
   leaseStateChanged(leaseId: string, state: 'streaming' | 'listening'): void {
     const at = this.clock.now();
-    this.write(leaseId, state, () => this.db.transaction((tx) => this.leases.markActiveState(tx, leaseId, state, at)));
+    this.write(leaseId, state, () =>
+      this.db.transaction(async (tx) => {
+        if (await this.leases.markActiveState(tx, leaseId, state, at)) await this.webhooks.lease(tx, `lease.${state}`, leaseId);
+      }),
+    );
   }
 
   leaseTimedOut(leaseId: string, reason: GatewayTimeout): void {

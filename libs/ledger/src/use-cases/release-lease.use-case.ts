@@ -9,6 +9,8 @@ import { PortPool } from '../ports/port-pool.service';
 import { LeaseEventRepository } from '../repositories/lease-event.repository';
 import { LeaseRepository } from '../repositories/lease.repository';
 import { ExpiryTimers } from './expiry-timers';
+import { LedgerTelemetry } from '../telemetry/ledger-telemetry';
+import { WebhookOutbox } from '../webhooks/webhook-outbox';
 
 /**
  * The one release routine. Every way a lease ends — client DELETE, TTL, connect or idle
@@ -38,6 +40,8 @@ export class ReleaseLeaseUseCase implements OnApplicationShutdown {
     private readonly pool: PortPool,
     private readonly timers: ExpiryTimers,
     private readonly clock: Clock,
+    private readonly webhooks: WebhookOutbox,
+    private readonly telemetry: LedgerTelemetry,
   ) {}
 
   release(leaseId: string, cause: EndCause = END_CAUSES.clientRelease): Promise<Lease> {
@@ -128,6 +132,7 @@ export class ReleaseLeaseUseCase implements OnApplicationShutdown {
       ended = await this.db.transaction(async (tx) => {
         const ok = await this.leases.markEnded(tx, lease.id, cause, at, finalStats);
         if (ok) await this.events.append(tx, lease.id, cause.state, at, { reason: cause.reason, ...cause.detail });
+        if (ok) await this.webhooks.lease(tx, 'lease.ended', { ...lease, state: cause.state, releaseReason: cause.reason, releasedAt: at, updatedAt: at, finalStats });
         return ok;
       });
     } catch (err) {
@@ -138,6 +143,7 @@ export class ReleaseLeaseUseCase implements OnApplicationShutdown {
     this.pendingEnds.delete(lease.id);
     if (!ended) return (await this.leases.findById(lease.id).catch(() => null)) ?? lease;
     this.pool.pairs.giveBack(lease.rtpPort);
+    this.telemetry.ended(cause.state, cause.reason, finalStats);
     const late = p.attempts > 0 ? ` after ${p.attempts} failed writes` : '';
     this.logger.log(`lease ${lease.id} stream ${lease.streamId} port ${lease.rtpPort}: ${cause.state} (${cause.reason})${late}`);
     return { ...lease, state: cause.state, releaseReason: cause.reason, releasedAt: at, updatedAt: at, finalStats };

@@ -15,6 +15,8 @@ import {
   ReleaseLeaseUseCase,
   toBinding,
   type ActiveLeaseSlot,
+  LedgerTelemetry,
+  WebhookOutbox,
   type LedgerOptions,
 } from '@app/ledger';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
@@ -74,6 +76,8 @@ export class Reconciler implements OnModuleDestroy {
     private readonly owners: SocketOwnerResolver,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly webhooks: WebhookOutbox,
+    private readonly telemetry: LedgerTelemetry,
   ) {}
 
   /** Runs one pass (or joins the one running) and resolves with its report, already stored. */
@@ -142,6 +146,7 @@ export class Reconciler implements OnModuleDestroy {
       findings,
     };
     await this.store(report);
+    this.telemetry.reconciled(report);
     this.log(report);
     this.last = report;
     return report;
@@ -308,6 +313,7 @@ export class Reconciler implements OnModuleDestroy {
     try {
       await this.db.transaction(async (tx) => {
         await this.reports.insert(tx, report);
+        await this.webhooks.reconcileReport(tx, report);
         await this.reports.prune(tx, report.nodeId, olderThan, this.options.maxReports);
       });
     } catch (err) {
