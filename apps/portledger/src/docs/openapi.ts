@@ -1,0 +1,29 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { Settings } from '../config/settings';
+import { ErrorBody } from '../http/error-body';
+
+/**
+ * GET /docs (Swagger UI) and /docs-json, generated from the controllers and DTOs. With
+ * AUTH_TOKENS set, bearer auth is declared and required on every /api/v1 route and /metrics.
+ */
+export function setupOpenApi(app: INestApplication, settings: Settings): OpenAPIObject {
+  const secured = settings.http.authTokens.length > 0;
+  const builder = new DocumentBuilder()
+    .setTitle('portledger')
+    .setDescription(
+      'Media port leases for GB28181 TCP-passive streams. Errors of /api/v1 are `{ statusCode, error, message }` (ErrorBody); ' +
+        'the ZLMediaKit-compatible routes under /index/api/ always answer HTTP 200 with a `code`.',
+    )
+    .setVersion('1');
+  if (secured) builder.addBearerAuth({ type: 'http', scheme: 'bearer', description: 'one of AUTH_TOKENS' }, 'bearer');
+  const document = SwaggerModule.createDocument(app, builder.build(), { extraModels: [ErrorBody] });
+  if (secured) {
+    for (const [path, item] of Object.entries(document.paths)) {
+      if (!path.startsWith('/api/') && path !== '/metrics') continue;
+      for (const op of Object.values(item)) if (op && typeof op === 'object' && 'responses' in op) op.security = [{ bearer: [] }];
+    }
+  }
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return document;
+}

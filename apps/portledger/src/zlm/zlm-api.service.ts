@@ -1,0 +1,171 @@
+import { MediaGateway } from '@app/gateway';
+import {
+  AllocateLeaseUseCase,
+  DomainError,
+  LEDGER_OPTIONS,
+  LeaseNotFoundError,
+  LeaseRepository,
+  ReleaseLeaseUseCase,
+  StreamConflictError,
+  UpdateLeaseSsrcUseCase,
+  type LedgerOptions,
+} from '@app/ledger';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { canonicalSsrc } from '../leases/dto/ssrc.validator';
+import { ZLM_API_SECRET } from './zlm-api.options';
+import { boolArg, intArg, requireArgs, ZLM_CODE, ZlmError, type ZlmArgs } from './zlm-args';
+
+export type ZlmReply = { code: number; msg?: string } & Record<string, unknown>;
+export type ZlmApiName = 'openRtpServer' | 'closeRtpServer' | 'listRtpServer' | 'getRtpInfo' | 'updateRtpServerSSRC';
+
+const STREAM_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+const MAX_SSRC = 0xffffffff;
+/** ZLMediaKit's defaults for the stream's vhost and app (DEFAULT_VHOST, kRtpAppName). */
+const DEFAULT_VHOST = '__defaultVhost__';
+const RTP_APP = 'rtp';
+const TCP_PASSIVE = 1;
+
+/**
+ * The ZLMediaKit-compatible RTP-server API, on the same ledger and use cases as the REST API.
+ * Parameter names, defaults, answer shapes and codes follow ZLMediaKit's server/WebApi.cpp
+ * (https://github.com/ZLMediaKit/ZLMediaKit/blob/master/server/WebApi.cpp: getAllArgs,
+ * CHECK_SECRET, CHECK_ARGS, and the /index/api/{open,close,list}RtpServer, getRtpInfo and
+ * updateRtpServerSSRC handlers), as WVP-GB28181-pro calls them (ZLMServerFactory,
+ * ZLMRESTfulUtils: form POSTs with `secret` first). Every answer is HTTP 200 with a `code`.
+ *
+ * Differences, all deliberate: only tcp_mode=1 (TCP-PASSIVE) is served; a given `port` must
+ * be the even port of a pair in MEDIA_PORT_RANGE; `vhost`, `app`, `re_use_port`, `only_track`
+ * and `local_ip` are accepted and ignored (a stream is its `stream_id`); `getRtpInfo` answers
+ * `exist: true` for any active lease (with `local_port: 0` until a device connects, which makes
+ * WVP re-open a server that never received a stream, as it does with ZLMediaKit); and
+ * `updateRtpServerSSRC` also applies to the running session.
+ */
+@Injectable()
+export class ZlmApiService {
+  private readonly logger = new Logger(ZlmApiService.name);
+  private readonly secretDigest: Buffer;
+
+  constructor(
+    @Inject(ZLM_API_SECRET) secret: string,
+    @Inject(LEDGER_OPTIONS) private readonly ledger: LedgerOptions,
+    private readonly allocation: AllocateLeaseUseCase,
+    private readonly releasing: ReleaseLeaseUseCase,
+    private readonly ssrcUpdate: UpdateLeaseSsrcUseCase,
+    private readonly leases: LeaseRepository,
+    private readonly gateway: MediaGateway,
+  ) {
+    this.secretDigest = digest(secret);
+  }
+
+  /** Checks the secret, runs the API, and turns every failure into ZLMediaKit's `{ code, msg }`. */
+  async call(api: ZlmApiName, args: ZlmArgs): Promise<ZlmReply> {
+    try {
+      this.checkSecret(args);
+      return { code: ZLM_CODE.success, ...(await this[api](args)) };
+    } catch (err) {
+      return this.failure(api, args, err);
+    }
+  }
+
+  private checkSecret(args: ZlmArgs): void {
+    requireArgs(args, 'secret');
+    if (!timingSafeEqual(digest(args.secret), this.secretDigest)) throw new ZlmError(ZLM_CODE.authFailed, 'Incorrect secret');
+  }
+
+  private async openRtpServer(args: ZlmArgs): Promise<Record<string, unknown>> {
+    requireArgs(args, 'port', 'stream_id');
+    const streamId = this.streamId(args);
+    let tcpMode = intArg(args, 'tcp_mode', 0);
+    // Older callers send enable_tcp=1 instead of tcp_mode (ZLMediaKit maps it to 1 too).
+    if (tcpMode === 0 && boolArg(args, 'enable_tcp')) tcpMode = TCP_PASSIVE;
+    if (tcpMode !== TCP_PASSIVE) {
+      throw new ZlmError(ZLM_CODE.invalidArgs, `only TCP-PASSIVE is served (tcp_mode=1); tcp_mode=${tcpMode} (${tcpMode === 0 ? 'UDP' : tcpMode === 2 ? 'TCP-ACTIVE' : 'unknown'}) is not`);
+    }
+    const port = intArg(args, 'port', 0, 65535);
+    const { start, end } = this.ledger.range;
+    if (port !== 0 && (port < start || port > end || (port - start) % 2 !== 0)) {
+      throw new ZlmError(ZLM_CODE.invalidArgs, `port ${port} is not the RTP (even) port of a pair in MEDIA_PORT_RANGE ${start}-${end}; use port=0 to get one`);
+    }
+    const ssrc = intArg(args, 'ssrc', 0, MAX_SSRC);
+    const { lease, created } = await this.allocation.allocate({
+      streamId,
+      // ssrc=0 means "no filter" to ZLMediaKit (and WVP leaves it out then).
+      ssrc: ssrc === 0 ? undefined : canonicalSsrc(String(ssrc)),
+      rtpPort: port === 0 ? undefined : port,
+      client: 'zlm-api',
+    });
+    if (!created) throw new ZlmError(ZLM_CODE.invalidArgs, 'This stream already exists');
+    return { port: lease.rtpPort };
+  }
+
+  private async closeRtpServer(args: ZlmArgs): Promise<Record<string, unknown>> {
+    requireArgs(args, 'stream_id');
+    const lease = await this.leases.findActiveByStream(this.ledger.nodeId, this.streamId(args));
+    if (!lease) return { hit: 0 };
+    await this.releasing.release(lease.id);
+    return { hit: 1 };
+  }
+
+  private async listRtpServer(): Promise<Record<string, unknown>> {
+    const active = await this.leases.findActiveForNode(this.ledger.nodeId);
+    return {
+      data: active.map((l) => ({
+        vhost: DEFAULT_VHOST,
+        app: RTP_APP,
+        stream_id: l.streamId,
+        port: l.rtpPort,
+        ssrc: l.ssrc === null ? 0 : Number(l.ssrc),
+        tcp_mode: TCP_PASSIVE,
+        only_track: 0,
+      })),
+    };
+  }
+
+  private async getRtpInfo(args: ZlmArgs): Promise<Record<string, unknown>> {
+    requireArgs(args, 'stream_id');
+    const lease = await this.leases.findActiveByStream(this.ledger.nodeId, this.streamId(args));
+    if (!lease) return { exist: false };
+    const stats = this.gateway.stats(lease.id);
+    if (!stats?.connected || !stats.peer) return { exist: true, local_port: 0 };
+    const colon = stats.peer.lastIndexOf(':');
+    return {
+      exist: true,
+      peer_ip: stats.peer.slice(0, colon),
+      peer_port: Number(stats.peer.slice(colon + 1)),
+      local_ip: lease.host,
+      local_port: lease.rtpPort,
+    };
+  }
+
+  private async updateRtpServerSSRC(args: ZlmArgs): Promise<Record<string, unknown>> {
+    requireArgs(args, 'stream_id', 'ssrc');
+    const ssrc = intArg(args, 'ssrc', 0, MAX_SSRC);
+    try {
+      await this.ssrcUpdate.updateForStream(this.streamId(args), ssrc === 0 ? null : (canonicalSsrc(String(ssrc)) as string));
+    } catch (err) {
+      if (err instanceof LeaseNotFoundError) throw new ZlmError(ZLM_CODE.notFound, 'RtpServer not found by stream_id');
+      throw err;
+    }
+    return {};
+  }
+
+  private streamId(args: ZlmArgs): string {
+    const id = args.stream_id;
+    if (!STREAM_ID.test(id)) throw new ZlmError(ZLM_CODE.invalidArgs, 'stream_id must be 1-128 chars of A-Za-z0-9_.:-');
+    return id;
+  }
+
+  private failure(api: ZlmApiName, args: ZlmArgs, err: unknown): ZlmReply {
+    if (err instanceof ZlmError) return { code: err.code, msg: err.message };
+    if (err instanceof StreamConflictError) return { code: ZLM_CODE.invalidArgs, msg: 'This stream already exists' };
+    // No free pair, a listen() failure, an unreachable ledger: ZLMediaKit's "exception" code.
+    if (err instanceof DomainError) return { code: err.kind === 'not-found' ? ZLM_CODE.notFound : ZLM_CODE.exception, msg: err.message };
+    this.logger.error(`${api} stream ${args.stream_id ?? '-'}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return { code: ZLM_CODE.exception, msg: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
