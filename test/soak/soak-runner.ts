@@ -577,7 +577,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       await pause(rand(o.killEveryS[0], o.killEveryS[1]) * 1000);
       if (stopping) return;
       await exclusive(async () => {
-        if (!service.ready) return;
+        // Every fault gets its whole grace window observed before the next one.
+        while (!stopping && Date.now() < quietUntil) await sleep(200);
+        if (stopping || !service.ready) return;
         kills++;
         note(`kill -9 #${kills} (pid ${service.child?.pid})`);
         await service.kill9();
@@ -640,7 +642,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       await pause(rand(o.dbCutEveryS[0], o.dbCutEveryS[1]) * 1000);
       if (stopping) return;
       await exclusive(async () => {
-        if (!service.ready) return;
+        while (!stopping && Date.now() < quietUntil) await sleep(200);
+        if (stopping || !service.ready) return;
         const refuse = rng() < 0.5;
         const forMs = rand(o.dbCutForS[0], o.dbCutForS[1]) * 1000;
         note(`database cut #${proxy!.cuts + 1} (${refuse ? 'refused' : 'reset'}) for ${Math.round(forMs)} ms`);
