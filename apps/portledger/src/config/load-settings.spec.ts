@@ -19,7 +19,7 @@ describe('configuration', () => {
     expect(s.media.range).toEqual({ start: 30000, end: 30999 });
     expect(s.media.bindHost).toBe('0.0.0.0');
     expect(s.leaseDefaults).toEqual({ ttlS: 3600, connectTimeoutS: 30, idleTimeoutS: 20 });
-    expect(s.reconcile).toEqual({ intervalS: 30, cron: null });
+    expect(s.reconcile).toEqual({ intervalS: 30, cron: null, minAgeS: 10 });
     expect(s.retention).toEqual({ historyDays: 90, reportDays: 7 });
     expect(s.media.recordDir).toBe('./data/records');
     expect(s.nodeId.length).toBeGreaterThan(0);
