@@ -83,6 +83,13 @@ describe('lease REST API', () => {
     expect(big.body).toMatchObject({ statusCode: 413, error: 'payload_too_large' });
   });
 
+  it('answers 400, not a 500, for a body nested thousands of levels deep', async () => {
+    const r = await client.call('POST', '/api/v1/leases', `{"streamId":"deep","a":${'['.repeat(3000)}${']'.repeat(3000)}}`);
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ statusCode: 400, error: 'validation_failed' });
+    expect((await client.get('/api/v1/ports')).status).toBe(200);
+  });
+
   it('answers 404 with the error body for an unknown lease', async () => {
     const r = await client.get('/api/v1/leases/00000000-0000-0000-0000-000000000000');
     expect(r.status).toBe(404);
