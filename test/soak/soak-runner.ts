@@ -64,6 +64,8 @@ export interface SoakOptions {
   dbCutEveryS: [number, number] | null;
   dbCutForS: [number, number];
   checkIntervalMs: number;
+  /** checker self-test: at this second a listener nobody registers grabs a free port of the range for 25 s */
+  rogueListenerAtS?: number;
   /** quick-cycle repetitions per pick */
   quickBatch: number;
   mix: Record<Behaviour, number>;
@@ -656,6 +658,26 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }
   };
 
+  const rogue = async () => {
+    if (o.rogueListenerAtS === undefined) return;
+    await pause(o.rogueListenerAtS * 1000);
+    if (stopping) return;
+    const listening = new Set(listeningPorts(o.range.start, o.range.end));
+    for (let p = o.range.end; p >= o.range.start; p--) {
+      if (listening.has(p)) continue;
+      const g = await grabPort(p, '127.0.0.1');
+      if (g.outcome !== 'held') {
+        await g.release();
+        continue;
+      }
+      note(`rogue listener (not registered with the checker) on ${p}`);
+      const until = Date.now() + 25_000;
+      while (!stopping && Date.now() < until) await sleep(200);
+      await g.release();
+      return;
+    }
+  };
+
   // --- invariant checker ---
   const checker = new InvariantChecker(checkClient, {
     range: o.range,
@@ -705,7 +727,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
   note(`soak started: ${JSON.stringify({ db: o.db, seed: o.seed, workers: o.workers, range: o.range, durationS: o.durationS })}`);
   const workers = Array.from({ length: o.workers }, (_, i) => new Worker(i));
-  const faults = [killer(), foreign(), flapper(), cutter()];
+  const faults = [killer(), foreign(), flapper(), cutter(), rogue()];
   const working = Promise.all(workers.map((w) => w.loop()));
 
   await pause(o.durationS * 1000);
