@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import type { DataSource, EntityManager } from 'typeorm';
 import { LEDGER_OPTIONS, type LedgerOptions } from '../ledger.options';
 import { createLedgerDataSource } from './data-source.factory';
+import { SqliteCheckpointer } from './sqlite-checkpointer';
 
 export type Tx = EntityManager;
 
@@ -18,10 +19,12 @@ export class LedgerDatabase implements OnApplicationShutdown {
   readonly dataSource: DataSource;
   readonly dialect: 'sqlite' | 'postgres';
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly checkpointer: SqliteCheckpointer | null;
 
   constructor(@Inject(LEDGER_OPTIONS) options: LedgerOptions) {
     this.dataSource = createLedgerDataSource(options.database);
     this.dialect = options.database.kind;
+    this.checkpointer = options.database.kind === 'sqlite' ? new SqliteCheckpointer(options.database.path) : null;
   }
 
   /** Connects and migrates. Called once at boot, before any listener or HTTP. */
@@ -29,6 +32,7 @@ export class LedgerDatabase implements OnApplicationShutdown {
     if (!this.dataSource.isInitialized) await this.dataSource.initialize();
     const ran = await this.dataSource.runMigrations({ transaction: this.dialect === 'postgres' ? 'all' : 'each' });
     if (ran.length > 0) this.logger.log(`applied migrations: ${ran.map((m) => m.name).join(', ')}`);
+    this.checkpointer?.start();
   }
 
   get manager(): EntityManager {
@@ -77,6 +81,7 @@ export class LedgerDatabase implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.queue.catch(() => undefined);
+    await this.checkpointer?.stop();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
