@@ -737,7 +737,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   await Promise.race([working, sleep(90_000)]);
   await Promise.all(faults);
   await proxy?.restore();
-  if (restarting) await restarting.catch(() => undefined);
+  const pendingRestart = restarting as Promise<void> | null; // assigned in closures: TS narrows it to null
+  if (pendingRestart) await pendingRestart.catch(() => undefined);
   if (!service.ready) await restart('for the end checks');
   checking = false;
   await checkLoop;
