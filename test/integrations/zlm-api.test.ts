@@ -127,7 +127,7 @@ describe.each(DB_KINDS)('ZLMediaKit-compatible API, called as WVP-GB28181-pro ca
     expect(await json.json()).toEqual({ code: 0, hit: 1 });
     const bad = await post('{"secret":');
     expect(bad.status).toBe(200);
-    expect((await bad.json()).code).toBe(-300);
+    expect(((await bad.json()) as { code: number }).code).toBe(-300);
   });
 
   it('getRtpInfo reports the connected device and the local port; local_port is 0 until one connects', async () => {

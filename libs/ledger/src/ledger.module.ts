@@ -24,6 +24,7 @@ import { LedgerTelemetry } from './telemetry/ledger-telemetry';
 import { WebhookOutbox } from './webhooks/webhook-outbox';
 import { WebhookOutboxRepository } from './webhooks/webhook-outbox.repository';
 
+/** Injectable by the rest of the service (the app, the reconciler, tests). */
 const EXPORTED = [
   LedgerDatabase,
   LeaseRepository,
@@ -44,9 +45,10 @@ const EXPORTED = [
   ExpirySweeper,
   HistoryRetention,
   LedgerLifecycle,
-  Clock,
-  IdGenerator,
 ];
+
+/** Internal to the ledger. */
+const INTERNAL = [ExpiryTimers, LeaseActivityRecorder];
 
 export interface LedgerModuleExtras {
   clock?: Clock;
@@ -61,28 +63,9 @@ export class LedgerModule {
       { provide: LEDGER_OPTIONS, useValue: options },
       extras.clock ? { provide: Clock, useValue: extras.clock } : { provide: Clock, useClass: SystemClock },
       extras.ids ? { provide: IdGenerator, useValue: extras.ids } : { provide: IdGenerator, useClass: UuidGenerator },
-      LedgerDatabase,
-      LeaseRepository,
-      LeaseEventRepository,
-      QuarantineRepository,
-      ReconcileReportRepository,
-      PortPool,
-      ExpiryTimers,
-      ExpirySweeper,
-      HistoryRetention,
-      ReleaseLeaseUseCase,
-      AllocateLeaseUseCase,
-      RenewLeaseUseCase,
-      ResumeLeasesUseCase,
-      QuarantinePairUseCase,
-      LeaseActivityRecorder,
-      LeaseQueries,
-      LedgerLifecycle,
-      UpdateLeaseSsrcUseCase,
-      WebhookOutbox,
-      WebhookOutboxRepository,
-      LedgerTelemetry,
+      ...EXPORTED,
+      ...INTERNAL,
     ];
-    return { module: LedgerModule, global: true, providers, exports: [LEDGER_OPTIONS, ...EXPORTED] };
+    return { module: LedgerModule, global: true, providers, exports: [LEDGER_OPTIONS, Clock, IdGenerator, ...EXPORTED] };
   }
 }
