@@ -4,7 +4,7 @@ import { ReconcilerModule } from '@app/reconciler';
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
-import pino from 'pino';
+import { jsonLogDestination } from './logging/log-destination';
 import { BootSequence } from './boot/boot-sequence';
 import type { Settings } from './config/settings';
 import { SETTINGS } from './config/settings.token';
@@ -34,8 +34,7 @@ export class AppModule {
               quietReqLogger: true,
               ...(settings.log.format === 'pretty' ? { transport: { target: 'pino-pretty', options: { singleLine: true } } } : {}),
             },
-            // Asynchronous writes: lines written in one event-loop turn go out in one syscall.
-            ...(settings.log.format === 'json' ? [pino.destination({ dest: 1, sync: false })] : []),
+            ...(settings.log.format === 'json' ? [jsonLogDestination()] : []),
           ] as never,
         }),
         GatewayModule.forRoot({ bindHost: settings.media.bindHost }),

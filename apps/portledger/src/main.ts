@@ -5,6 +5,7 @@ import { AppModule } from './app.module';
 import { BootSequence } from './boot/boot-sequence';
 import { ConfigError, loadDotEnv, loadSettings } from './config/load-settings';
 import { configureApp } from './configure-app';
+import { flushLogs } from './logging/log-destination';
 import { Readiness } from './health';
 
 const SHUTDOWN_DEADLINE_MS = 8000;
@@ -46,9 +47,13 @@ function installShutdown(app: NestExpressApplication): void {
     setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
     app
       .close()
-      .then(() => process.exit(0))
+      .then(() => {
+        flushLogs();
+        process.exit(0);
+      })
       .catch((err) => {
         process.stderr.write(`portledger: shutdown after ${signal} failed: ${err}\n`);
+        flushLogs();
         process.exit(1);
       });
   };
