@@ -9,6 +9,7 @@ import { LeaseRepository } from './repositories/lease.repository';
 import { QuarantineRepository } from './repositories/quarantine.repository';
 import { ReconcileReportRepository } from './repositories/reconcile-report.repository';
 import { AllocateLeaseUseCase } from './use-cases/allocate-lease.use-case';
+import { EndFailedBindUseCase } from './use-cases/end-failed-bind.use-case';
 import { ExpirySweeper } from './use-cases/expiry-sweeper';
 import { ExpiryTimers } from './use-cases/expiry-timers';
 import { HistoryRetention } from './use-cases/history-retention';
@@ -48,7 +49,7 @@ const EXPORTED = [
 ];
 
 /** Internal to the ledger. */
-const INTERNAL = [ExpiryTimers, LeaseActivityRecorder];
+const INTERNAL = [ExpiryTimers, LeaseActivityRecorder, EndFailedBindUseCase];
 
 export interface LedgerModuleExtras {
   clock?: Clock;

@@ -1,4 +1,4 @@
-import { BindError, MediaGateway } from '@app/gateway';
+import { MediaGateway } from '@app/gateway';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,7 +13,7 @@ import { PortPool } from '../ports/port-pool.service';
 import { LeaseEventRepository } from '../repositories/lease-event.repository';
 import { LeaseRepository } from '../repositories/lease.repository';
 import type { AllocateRequest, AllocateResult } from './allocate-request';
-import { QuarantinePairUseCase } from './quarantine-pair.use-case';
+import { bindFailureOf, EndFailedBindUseCase } from './end-failed-bind.use-case';
 import { ReleaseLeaseUseCase } from './release-lease.use-case';
 import { DomainError } from '../errors/domain.error';
 import { LedgerTelemetry } from '../telemetry/ledger-telemetry';
@@ -38,7 +38,7 @@ export class AllocateLeaseUseCase {
     private readonly gateway: MediaGateway,
     private readonly pool: PortPool,
     private readonly release: ReleaseLeaseUseCase,
-    private readonly quarantine: QuarantinePairUseCase,
+    private readonly failedBind: EndFailedBindUseCase,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly webhooks: WebhookOutbox,
@@ -82,8 +82,10 @@ export class AllocateLeaseUseCase {
       try {
         await this.gateway.open(toBinding(lease));
       } catch (err) {
-        await this.endFailedBind(lease, err);
-        failures.push(`${err instanceof BindError ? err.port : rtpPort} (${err instanceof BindError ? err.code : String(err)})`);
+        const { port, code } = bindFailureOf(err, rtpPort);
+        this.logger.warn(`lease ${lease.id} stream ${lease.streamId} port ${port}: listen failed (${code}), trying the next pair`);
+        await this.failedBind.end(lease, err, 'allocation');
+        failures.push(`${port} (${code})`);
         if (req.rtpPort !== undefined) throw new PortRangeExhaustedError(`bind failed on ${failures.join(', ')}`);
         continue;
       }
@@ -187,14 +189,6 @@ export class AllocateLeaseUseCase {
       this.pool.pairs.giveBack(lease.rtpPort);
       throw new LedgerUnavailableError(err);
     }
-  }
-
-  private async endFailedBind(lease: Lease, err: unknown): Promise<void> {
-    const port = err instanceof BindError ? err.port : lease.rtpPort;
-    const code = err instanceof BindError ? err.code : err instanceof Error ? err.message : String(err);
-    this.logger.warn(`lease ${lease.id} stream ${lease.streamId} port ${port}: listen failed (${code}), trying the next pair`);
-    await this.quarantine.quarantine(port, `bind-failed: ${code}`);
-    await this.release.release(lease.id, { state: 'failed', reason: 'bind-failed', detail: { port, code } });
   }
 
   private matchExisting(lease: Lease, req: AllocateRequest): AllocateResult {

@@ -1,4 +1,4 @@
-import { BindError, MediaGateway } from '@app/gateway';
+import { MediaGateway } from '@app/gateway';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LedgerDatabase } from '../database/ledger-database';
 import { Clock } from '../domain/clock';
@@ -8,7 +8,7 @@ import { LEDGER_OPTIONS, type LedgerOptions } from '../ledger.options';
 import { PortPool } from '../ports/port-pool.service';
 import { LeaseEventRepository } from '../repositories/lease-event.repository';
 import { LeaseRepository } from '../repositories/lease.repository';
-import { QuarantinePairUseCase } from './quarantine-pair.use-case';
+import { EndFailedBindUseCase } from './end-failed-bind.use-case';
 import { ReleaseLeaseUseCase } from './release-lease.use-case';
 
 export interface ResumeSummary {
@@ -34,7 +34,7 @@ export class ResumeLeasesUseCase {
     private readonly gateway: MediaGateway,
     private readonly pool: PortPool,
     private readonly release: ReleaseLeaseUseCase,
-    private readonly quarantine: QuarantinePairUseCase,
+    private readonly failedBind: EndFailedBindUseCase,
     private readonly clock: Clock,
   ) {}
 
@@ -54,10 +54,7 @@ export class ResumeLeasesUseCase {
         try {
           await this.gateway.open(toBinding(lease));
         } catch (err) {
-          const port = err instanceof BindError ? err.port : lease.rtpPort;
-          const code = err instanceof BindError ? err.code : String(err);
-          await this.quarantine.quarantine(port, `bind-failed at resume: ${code}`);
-          await this.release.release(lease.id, { state: 'failed', reason: 'bind-failed', detail: { port, code, atResume: true } });
+          await this.failedBind.end(lease, err, 'resume');
           summary.failed++;
           continue;
         }
