@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Brackets } from 'typeorm';
 import { LedgerDatabase, type Tx } from '../database/ledger-database';
 import { ACTIVE_STATES, type EndCause, type Lease, type LeaseState } from '../domain/lease';
 import { LeaseEntity } from '../entities';
-import { decodeCursor, encodeCursor } from './history-cursor';
+import { keysetPage } from './history-cursor';
 import { LEASE_COLUMNS, leaseFromRow, leaseToParams, type LeaseRow } from './lease-row';
 import { toLease } from './lease.mapper';
 
@@ -144,18 +143,7 @@ export class LeaseRepository {
     if (f.nodeId) q.andWhere('l.node_id = :nodeId', { nodeId: f.nodeId });
     if (f.from !== undefined) q.andWhere('l.created_at >= :from', { from: f.from });
     if (f.to !== undefined) q.andWhere('l.created_at < :to', { to: f.to });
-    const cursor = f.cursor ? decodeCursor(f.cursor) : null;
-    if (cursor) {
-      q.andWhere(
-        new Brackets((b) =>
-          b.where('l.created_at < :cAt', { cAt: cursor.createdAt }).orWhere('l.created_at = :cAt AND l.id < :cId', { cId: cursor.id }),
-        ),
-      );
-    }
-    const rows = await q.orderBy('l.created_at', 'DESC').addOrderBy('l.id', 'DESC').take(f.limit + 1).getMany();
-    const items = rows.slice(0, f.limit).map(toLease);
-    const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > f.limit && last ? encodeCursor(last) : null };
+    return keysetPage(q, { time: 'l.created_at', id: 'l.id' }, f.limit, f.cursor, toLease, (l) => ({ createdAt: l.createdAt, id: l.id }));
   }
 
   /**

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Brackets } from 'typeorm';
 import { LedgerDatabase, type Tx } from '../database/ledger-database';
 import { ReconcileReportEntity } from '../entities';
-import { decodeCursor, encodeCursor } from './history-cursor';
+import { keysetPage } from './history-cursor';
 import type { Page } from './lease.repository';
 
 /** One finding of a reconcile pass, in the contract's shape. */
@@ -63,18 +62,7 @@ export class ReconcileReportRepository {
     if (f.withFindings) q.andWhere('r.finding_count > 0');
     if (f.from !== undefined) q.andWhere('r.started_at >= :from', { from: f.from });
     if (f.to !== undefined) q.andWhere('r.started_at < :to', { to: f.to });
-    const cursor = f.cursor ? decodeCursor(f.cursor) : null;
-    if (cursor) {
-      q.andWhere(
-        new Brackets((b) =>
-          b.where('r.started_at < :cAt', { cAt: cursor.createdAt }).orWhere('r.started_at = :cAt AND r.id < :cId', { cId: cursor.id }),
-        ),
-      );
-    }
-    const rows = await q.orderBy('r.started_at', 'DESC').addOrderBy('r.id', 'DESC').take(f.limit + 1).getMany();
-    const items = rows.slice(0, f.limit).map(toRecord);
-    const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > f.limit && last ? encodeCursor({ createdAt: last.startedAt, id: last.id }) : null };
+    return keysetPage(q, { time: 'r.started_at', id: 'r.id' }, f.limit, f.cursor, toRecord, (r) => ({ createdAt: r.startedAt, id: r.id }));
   }
 
   /** Passes, the longest pass and findings by kind and action over [from, to). */
