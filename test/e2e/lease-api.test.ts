@@ -179,7 +179,7 @@ describe('bearer tokens', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
-    svc = await startService({ DATABASE_URL: db.url, MEDIA_PORT_RANGE: tokenBlock.range(4), HTTP_PORT: String(tokenBlock.http()), AUTH_TOKENS: 'alpha,beta' });
+    svc = await startService({ DATABASE_URL: db.url, MEDIA_PORT_RANGE: tokenBlock.range(4), HTTP_PORT: String(tokenBlock.http()), AUTH_TOKENS: 'alpha-token-0123456789,beta-token-0123456789' });
   });
   afterAll(async () => {
     await svc?.kill9();
@@ -187,7 +187,7 @@ describe('bearer tokens', () => {
   });
 
   it('refuses requests without a valid token with 401 and the error body', async () => {
-    for (const token of [undefined, 'gamma', 'alph']) {
+    for (const token of [undefined, 'gamma-token-0123456789', 'alpha-token-012345678', 'alpha']) {
       const r = await api(svc.baseUrl, token).get('/api/v1/ports');
       expect(r.status).toBe(401);
       expect(r.body).toMatchObject({ statusCode: 401, error: 'unauthorized' });
@@ -195,8 +195,8 @@ describe('bearer tokens', () => {
   });
 
   it('accepts every configured token', async () => {
-    expect((await api(svc.baseUrl, 'alpha').get('/api/v1/ports')).status).toBe(200);
-    expect((await api(svc.baseUrl, 'beta').post('/api/v1/leases', { streamId: 'tok' })).status).toBe(201);
+    expect((await api(svc.baseUrl, 'alpha-token-0123456789').get('/api/v1/ports')).status).toBe(200);
+    expect((await api(svc.baseUrl, 'beta-token-0123456789').post('/api/v1/leases', { streamId: 'tok' })).status).toBe(201);
   });
 });
 

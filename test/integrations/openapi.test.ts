@@ -3,7 +3,8 @@ import { portBlock } from '../support/port-blocks';
 import { startService, type ServiceProcess } from '../support/service-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases';
 
-const TOKEN = 'docs-test-token';
+const TOKEN = 'docs-test-token-0123456789';
+const AUTH = { headers: { authorization: `Bearer ${TOKEN}` } };
 
 /** Every route the running service mapped, from Nest's own "Mapped {/path, METHOD} route" log lines. */
 function mappedRoutes(output: string): Array<{ path: string; method: string }> {
@@ -28,7 +29,7 @@ describe('OpenAPI document', () => {
       WEBHOOK_URL: `http://127.0.0.1:${block.http(5)}/hook`,
       WEBHOOK_SECRET: 'docs',
     });
-    const r = await fetch(`${svc.baseUrl}/docs-json`);
+    const r = await fetch(`${svc.baseUrl}/docs-json`, AUTH);
     expect(r.status).toBe(200);
     doc = await r.json();
   });
@@ -59,11 +60,13 @@ describe('OpenAPI document', () => {
     expect(doc.paths['/api/v1/leases'].post.security).toEqual([{ bearer: [] }]);
     expect(doc.paths['/metrics'].get.security).toEqual([{ bearer: [] }]);
     expect(doc.paths['/index/api/openRtpServer'].post.security).toBeUndefined();
+    expect(doc.paths['/health'].get.security).toBeUndefined();
   });
 
-  it('serves the UI at /docs', async () => {
-    const r = await fetch(`${svc.baseUrl}/docs`);
+  it('serves the UI at /docs, and the UI and the document only with a token', async () => {
+    const r = await fetch(`${svc.baseUrl}/docs`, AUTH);
     expect(r.status).toBe(200);
     expect(await r.text()).toContain('swagger');
+    for (const page of ['/docs', '/docs-json', '/docs/swagger-ui-init.js']) expect((await fetch(`${svc.baseUrl}${page}`)).status, page).toBe(401);
   });
 });

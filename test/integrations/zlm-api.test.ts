@@ -104,16 +104,35 @@ describe.each(DB_KINDS)('ZLMediaKit-compatible API, called as WVP-GB28181-pro ca
     for (const id of ids) await wvp.closeRtpServer(id);
   });
 
-  it('checks the secret on every call: a wrong one is -100, a missing one -300, always with HTTP 200', async () => {
+  it('checks the secret before anything else: a missing or wrong one is -100 with HTTP 200, by GET, form, JSON and unreadable body', async () => {
     const wrong = wvpClient(svc.baseUrl, 'not-the-secret');
     for (const r of [await wrong.listRtpServer(), await wrong.openRtpServer('no-secret'), await wrong.getRtpInfo('x')]) {
       expect(r.status).toBe(200);
       expect(r.body).toEqual({ code: -100, msg: 'Incorrect secret' });
     }
-    const missing = await fetch(`${svc.baseUrl}/index/api/listRtpServer`);
-    expect(missing.status).toBe(200);
-    expect(await missing.json()).toMatchObject({ code: -300 });
+    const url = `${svc.baseUrl}/index/api/openRtpServer`;
+    const post = (type: string, body: string, query = '') => fetch(`${url}${query}`, { method: 'POST', headers: { 'content-type': type }, body });
+    const noSecret = [
+      await fetch(`${svc.baseUrl}/index/api/listRtpServer`),
+      await fetch(`${url}?port=0&tcp_mode=1&stream_id=no-secret`),
+      await fetch(`${url}?secret=&port=0&tcp_mode=1&stream_id=no-secret`),
+      await post('application/x-www-form-urlencoded', 'port=0&tcp_mode=1&stream_id=no-secret'),
+      await post('application/json', JSON.stringify({ port: 0, tcp_mode: 1, stream_id: 'no-secret' })),
+      await post('application/json', JSON.stringify({ secret: 'wrong', port: 0, tcp_mode: 1, stream_id: 'no-secret' })),
+      // the body cannot be read, so it cannot carry the secret either
+      await post('application/json', `{"secret":"${SECRET}",`),
+      await post('application/json', JSON.stringify({ secret: SECRET, stream_id: 'no-secret', pad: 'x'.repeat(70_000) })),
+      await post('application/x-www-form-urlencoded', 'stream_id=no-secret', '?secret=wrong'),
+    ];
+    for (const r of noSecret) {
+      expect(r.status).toBe(200);
+      expect(await r.json()).toEqual({ code: -100, msg: 'Incorrect secret' });
+    }
     expect(await restLease('no-secret')).toBeUndefined();
+    // with the secret in the query, the unreadable body itself is what is wrong
+    const unreadable = await post('application/json', '{"stream_id":', `?secret=${SECRET}`);
+    expect(unreadable.status).toBe(200);
+    expect(await unreadable.json()).toMatchObject({ code: -300, msg: expect.stringContaining('unreadable request body') });
   });
 
   it('takes the same parameters as a GET query and as a JSON body; an unreadable body is still HTTP 200', async () => {
@@ -127,7 +146,7 @@ describe.each(DB_KINDS)('ZLMediaKit-compatible API, called as WVP-GB28181-pro ca
     expect(await json.json()).toEqual({ code: 0, hit: 1 });
     const bad = await post('{"secret":');
     expect(bad.status).toBe(200);
-    expect(((await bad.json()) as { code: number }).code).toBe(-300);
+    expect(((await bad.json()) as { code: number }).code).toBe(-100);
   });
 
   it('getRtpInfo reports the connected device and the local port; local_port is 0 until one connects', async () => {

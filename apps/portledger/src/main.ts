@@ -5,6 +5,7 @@ import { AppModule } from './app.module';
 import { BootSequence } from './boot/boot-sequence';
 import { ConfigError, loadDotEnv, loadSettings } from './config/load-settings';
 import { configureApp } from './configure-app';
+import { exactRoutingAdapter } from './http/exact-routing';
 import { flushLogs } from './logging/log-destination';
 import { Readiness } from './health';
 
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings), { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings), exactRoutingAdapter(), { bufferLogs: true, bodyParser: false });
   configureApp(app, settings);
   installShutdown(app);
   await app.init();

@@ -1,11 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { Settings } from '../config/settings';
+import { passesWithoutToken } from '../http/auth-policy';
 import { ErrorBody } from '../http/error-body';
 
 /**
  * GET /docs (Swagger UI) and /docs-json, generated from the controllers and DTOs. With
- * AUTH_TOKENS set, bearer auth is declared and required on every /api/v1 route and /metrics.
+ * AUTH_TOKENS set, bearer auth is declared and required on every route but /health and the
+ * ZLMediaKit routes (which take their `secret`); /docs itself then needs the token too.
  */
 export function setupOpenApi(app: INestApplication, settings: Settings): OpenAPIObject {
   const secured = settings.http.authTokens.length > 0;
@@ -20,7 +22,7 @@ export function setupOpenApi(app: INestApplication, settings: Settings): OpenAPI
   const document = SwaggerModule.createDocument(app, builder.build(), { extraModels: [ErrorBody] });
   if (secured) {
     for (const [path, item] of Object.entries(document.paths)) {
-      if (!path.startsWith('/api/') && path !== '/metrics') continue;
+      if (passesWithoutToken(path, true)) continue;
       for (const op of Object.values(item)) if (op && typeof op === 'object' && 'responses' in op) op.security = [{ bearer: [] }];
     }
   }

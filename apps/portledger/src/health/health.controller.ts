@@ -2,6 +2,7 @@ import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/commo
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import type { Response } from 'express';
+import { OpenRoute } from '../http/auth-policy';
 import { BootHealthIndicator, DatabaseHealthIndicator, ListenerHealthIndicator, ReconcilerHealthIndicator } from './ledger-health.indicators';
 
 /**
@@ -9,6 +10,7 @@ import { BootHealthIndicator, DatabaseHealthIndicator, ListenerHealthIndicator, 
  * both with every check's details: `{ status, info, error, details }` (Terminus' shape).
  */
 @ApiTags('operations')
+@OpenRoute()
 @Controller('health')
 export class HealthController {
   constructor(

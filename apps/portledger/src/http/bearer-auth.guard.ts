@@ -1,35 +1,27 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { AUTH_POLICY, type AuthPolicy } from './auth-policy';
+import { BearerTokens, UNAUTHORIZED_BODY } from './bearer-tokens';
 
 /**
- * When AUTH_TOKENS is set, every /api/v1 route and /metrics need `Authorization: Bearer <token>`.
- * Tokens are compared as SHA-256 digests with timingSafeEqual: constant time, and the
- * equal-length requirement never leaks a token's length.
+ * When AUTH_TOKENS is set, every route needs `Authorization: Bearer <token>` unless the matched
+ * route itself says otherwise (@OpenRoute, @ZlmSecretRoute). The decision reads the route's
+ * metadata, so no spelling of a path can change it.
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
-  private readonly digests: Buffer[];
-
-  constructor(tokens: string[]) {
-    this.digests = tokens.map(digest);
-  }
+  constructor(
+    private readonly tokens: BearerTokens,
+    private readonly reflector: Reflector,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    if (this.digests.length === 0) return true;
+    if (!this.tokens.required) return true;
+    const policy = this.reflector.getAllAndOverride<AuthPolicy | undefined>(AUTH_POLICY, [context.getHandler(), context.getClass()]);
+    if (policy === 'open' || policy === 'zlm-secret') return true;
     const req = context.switchToHttp().getRequest<Request>();
-    if (!req.path.startsWith('/api/') && req.path !== '/metrics') return true;
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (m) {
-      const given = digest(m[1]);
-      let ok = false;
-      for (const d of this.digests) ok = timingSafeEqual(d, given) || ok;
-      if (ok) return true;
-    }
-    throw new UnauthorizedException({ statusCode: 401, error: 'unauthorized', message: 'a valid Authorization: Bearer <token> header is required' });
+    if (this.tokens.accepts(req.headers.authorization)) return true;
+    throw new UnauthorizedException(UNAUTHORIZED_BODY);
   }
-}
-
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
 }

@@ -10,6 +10,7 @@ import {
   ZlmReplyBody,
 } from './zlm-api.responses';
 import { collectZlmArgs } from './zlm-args';
+import { ZlmSecretRoute } from '../http/auth-policy';
 
 type Args = Record<string, unknown>;
 
@@ -31,6 +32,7 @@ function ZlmDoc(api: ZlmApiName, method: 'get' | 'post', summary: string, reply:
 }
 
 @ApiTags('zlmediakit')
+@ZlmSecretRoute()
 @Controller('index/api')
 export class ZlmApiController {
   constructor(private readonly zlm: ZlmApiService) {}

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ZlmApiController } from './zlm-api.controller';
-import { ZLM_API_SECRET } from './zlm-api.options';
 import { ZlmApiService } from './zlm-api.service';
+import { ZlmSecret } from './zlm-secret';
 
 /** The ZLMediaKit-compatible API under /index/api/; imported only when ZLM_API_SECRET is set. */
 @Module({})
@@ -10,7 +10,8 @@ export class ZlmApiModule {
     return {
       module: ZlmApiModule,
       controllers: [ZlmApiController],
-      providers: [{ provide: ZLM_API_SECRET, useValue: secret }, ZlmApiService],
+      providers: [{ provide: ZlmSecret, useValue: new ZlmSecret(secret) }, ZlmApiService],
+      exports: [ZlmSecret],
     };
   }
 }

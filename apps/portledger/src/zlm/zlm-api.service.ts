@@ -11,10 +11,9 @@ import {
   type LedgerOptions,
 } from '@app/ledger';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { canonicalSsrc } from '../leases/dto/ssrc.validator';
-import { ZLM_API_SECRET } from './zlm-api.options';
 import { boolArg, intArg, requireArgs, ZLM_CODE, ZlmError, type ZlmArgs } from './zlm-args';
+import { INCORRECT_SECRET, ZlmSecret } from './zlm-secret';
 
 export type ZlmReply = { code: number; msg?: string } & Record<string, unknown>;
 export type ZlmApiName = 'openRtpServer' | 'closeRtpServer' | 'listRtpServer' | 'getRtpInfo' | 'updateRtpServerSSRC';
@@ -44,19 +43,16 @@ const TCP_PASSIVE = 1;
 @Injectable()
 export class ZlmApiService {
   private readonly logger = new Logger(ZlmApiService.name);
-  private readonly secretDigest: Buffer;
 
   constructor(
-    @Inject(ZLM_API_SECRET) secret: string,
+    private readonly secret: ZlmSecret,
     @Inject(LEDGER_OPTIONS) private readonly ledger: LedgerOptions,
     private readonly allocation: AllocateLeaseUseCase,
     private readonly releasing: ReleaseLeaseUseCase,
     private readonly ssrcUpdate: UpdateLeaseSsrcUseCase,
     private readonly leases: LeaseRepository,
     private readonly gateway: MediaGateway,
-  ) {
-    this.secretDigest = digest(secret);
-  }
+  ) {}
 
   /** Checks the secret, runs the API, and turns every failure into ZLMediaKit's `{ code, msg }`. */
   async call(api: ZlmApiName, args: ZlmArgs): Promise<ZlmReply> {
@@ -68,9 +64,9 @@ export class ZlmApiService {
     }
   }
 
+  /** Before anything else: a missing or wrong secret is -100, whatever else the call holds. */
   private checkSecret(args: ZlmArgs): void {
-    requireArgs(args, 'secret');
-    if (!timingSafeEqual(digest(args.secret), this.secretDigest)) throw new ZlmError(ZLM_CODE.authFailed, 'Incorrect secret');
+    if (!this.secret.accepts(args.secret)) throw new ZlmError(ZLM_CODE.authFailed, INCORRECT_SECRET);
   }
 
   private async openRtpServer(args: ZlmArgs): Promise<Record<string, unknown>> {
@@ -164,8 +160,4 @@ export class ZlmApiService {
     this.logger.error(`${api} stream ${args.stream_id ?? '-'}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return { code: ZLM_CODE.exception, msg: err instanceof Error ? err.message : String(err) };
   }
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
 }

@@ -1,0 +1,59 @@
+import { request } from 'node:http';
+
+export interface RawResponse {
+  status: number;
+  text: string;
+}
+
+/**
+ * One request with the path sent exactly as given (fetch would normalise `/./`, `//` and
+ * case in the host only; node:http sends the request target verbatim). `headersOnly` answers
+ * at the status line, for routes that stream without end.
+ */
+export function rawRequest(
+  port: number,
+  method: string,
+  path: string,
+  opts: { headers?: Record<string, string>; body?: string; headersOnly?: boolean } = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { connection: 'close', ...opts.headers };
+    if (opts.body !== undefined) headers['content-length'] = Buffer.byteLength(opts.body);
+    const req = request({ host: '127.0.0.1', port, method, path, headers, timeout: 20_000 }, (res) => {
+      if (opts.headersOnly) {
+        res.destroy();
+        resolve({ status: res.statusCode ?? 0, text: '' });
+        return;
+      }
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${path}`)));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+const ZLM_ROUTE = /^\/index\/api\/(openRtpServer|closeRtpServer|listRtpServer|getRtpInfo|updateRtpServerSSRC)$/;
+
+/** The path part of a request target as the server reads it (absolute-form included). */
+export function pathnameOf(target: string): string {
+  return target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '').split(/[?#]/)[0];
+}
+
+/**
+ * What a request without a token may get (AUTH_TOKENS set): a 4xx; or 200 from exactly
+ * `/health`; or, from a ZLMediaKit route spelled exactly, ZLMediaKit's auth failure
+ * (`code: -100`; HEAD carries no body to show it). Never a 5xx. Null when the answer is fine.
+ */
+export function unauthenticatedProblem(method: string, target: string, res: RawResponse): string | null {
+  if (res.status >= 500) return `server error ${res.status}`;
+  if (res.status >= 400) return null;
+  const pathname = pathnameOf(target);
+  if (pathname === '/health' && (method === 'GET' || method === 'HEAD') && res.status === 200) return null;
+  if (ZLM_ROUTE.test(pathname) && res.status === 200 && (method === 'HEAD' || /"code":-100\b/.test(res.text))) return null;
+  return `answered ${res.status} without a token: ${res.text.slice(0, 120)}`;
+}
