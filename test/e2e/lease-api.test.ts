@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portBlock } from '../support/port-blocks';
 import { api, startService, type ServiceProcess } from '../support/service-process';
@@ -205,6 +207,17 @@ describe('start-up refusal', () => {
     const err = await startService({ HTTP_HOST: '0.0.0.0', HTTP_PORT: String(portBlock(8).http(1)), DATABASE_URL: 'sqlite::memory:' }).catch((e) => e);
     expect(String(err)).toContain('HTTP_HOST');
     expect(String(err)).toContain('AUTH_TOKENS');
+  });
+
+  it('exits 2 on a placeholder or short token, naming AUTH_TOKENS and the rule, never the token', () => {
+    const main = join(__dirname, '..', '..', 'dist/apps/portledger/src/main.js');
+    for (const [token, rule] of [['change-me-token', 'shorter than 16 characters'], ['change-me-token-0123', 'a well-known placeholder']]) {
+      const env = { PATH: process.env.PATH ?? '', HTTP_HOST: '0.0.0.0', HTTP_PORT: String(portBlock(8).http(3)), DATABASE_URL: 'sqlite::memory:', AUTH_TOKENS: token };
+      const r = spawnSync(process.execPath, [main], { env, encoding: 'utf8', timeout: 20_000 });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`AUTH_TOKENS: token 1 of 1 is ${rule}`);
+      expect(r.stderr + r.stdout).not.toContain(token);
+    }
   });
 
   it('stops with a message naming a bad MEDIA_PORT_RANGE', async () => {

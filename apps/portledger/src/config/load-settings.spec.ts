@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadSettings } from './load-settings';
 
+const TOKEN_A = '3f9c1e7a5b2d8046c1e9';
+const TOKEN_B = 'k7Q2xW9mZ4pR8tL1vN6b';
+
 function problemsOf(env: Record<string, string>): string[] {
   try {
     loadSettings(env);
@@ -52,12 +55,30 @@ describe('configuration', () => {
 
   it('refuses a non-loopback HTTP_HOST without AUTH_TOKENS', () => {
     expect(problemsOf({ HTTP_HOST: '0.0.0.0' }).join()).toContain('needs AUTH_TOKENS');
-    expect(problemsOf({ HTTP_HOST: '0.0.0.0', AUTH_TOKENS: 'a,b' })).toEqual([]);
+    expect(problemsOf({ HTTP_HOST: '0.0.0.0', AUTH_TOKENS: `${TOKEN_A},${TOKEN_B}` })).toEqual([]);
     expect(problemsOf({ HTTP_HOST: '127.0.0.2' })).toEqual([]);
   });
 
   it('splits AUTH_TOKENS on commas and trims them', () => {
-    expect(loadSettings({ AUTH_TOKENS: ' one, two ,,' }).http.authTokens).toEqual(['one', 'two']);
+    expect(loadSettings({ AUTH_TOKENS: ` ${TOKEN_A}, ${TOKEN_B} ,,` }).http.authTokens).toEqual([TOKEN_A, TOKEN_B]);
+  });
+
+  it.each([
+    ['shorter than 16 characters', 'a1b2c3d4e5f6g7h'],
+    ['a well-known placeholder', 'change-me-token-please'],
+    ['a well-known placeholder', 'CHANGEME_CHANGEME'],
+    ['a well-known placeholder', 'replace-me-with-a-real-token'],
+    ['a well-known placeholder', 'Super-Secret-Token'],
+    ['a well-known placeholder', '0123456789abcdef'],
+    ['a well-known placeholder', 'aaaaaaaaaaaaaaaaaaaa'],
+  ])('refuses an AUTH_TOKENS token that is %s, naming it by position and never echoing it', (rule, token) => {
+    const problems = problemsOf({ HTTP_HOST: '0.0.0.0', AUTH_TOKENS: `${TOKEN_A},${token}` });
+    expect(problems).toEqual([expect.stringContaining(`AUTH_TOKENS: token 2 of 2 is ${rule}`)]);
+    expect(problems.join()).not.toContain(token);
+  });
+
+  it('refuses a placeholder token on loopback too (a token set is a token used)', () => {
+    expect(problemsOf({ AUTH_TOKENS: 'change-me-token' }).join()).toContain('AUTH_TOKENS: token 1 of 1');
   });
 
   it('reads postgres URLs and converts numbers explicitly', () => {

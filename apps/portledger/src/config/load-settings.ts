@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { existsSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
+import { authTokenProblems } from './auth-tokens';
 import { EnvironmentVariables } from './environment';
 import { parsePortRange } from './port-range';
 import type { Settings } from './settings';
@@ -39,6 +40,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   if (tokens.length === 0 && !isLoopback(vars.HTTP_HOST)) {
     problems.push(`HTTP_HOST=${JSON.stringify(vars.HTTP_HOST)}: a non-loopback HTTP_HOST needs AUTH_TOKENS (comma-separated bearer tokens)`);
   }
+  problems.push(...authTokenProblems(tokens));
   if (vars.WEBHOOK_URL && !vars.WEBHOOK_SECRET) {
     problems.push('WEBHOOK_SECRET=null: required when WEBHOOK_URL is set (bodies are HMAC-SHA256 signed)');
   }
