@@ -3,13 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { BootSequence } from './boot/boot-sequence';
+import { installProcessLifecycle } from './boot/process-lifecycle';
+import { installTestCrash } from './boot/test-crash';
 import { ConfigError, loadDotEnv, loadSettings } from './config/load-settings';
 import { configureApp } from './configure-app';
 import { exactRoutingAdapter } from './http/exact-routing';
-import { flushLogs } from './logging/log-destination';
 import { Readiness } from './health';
-
-const SHUTDOWN_DEADLINE_MS = 8000;
 
 async function main(): Promise<void> {
   loadDotEnv();
@@ -25,41 +24,18 @@ async function main(): Promise<void> {
   }
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings), exactRoutingAdapter(), { bufferLogs: true, bodyParser: false });
   configureApp(app, settings);
-  installShutdown(app);
+  const crash = installProcessLifecycle(app);
   await app.init();
   // HTTP first, so /health can report a database that is still being retried; every other
   // route answers 503 `starting` (ReadinessGuard) until the boot sequence is done.
   await app.listen(settings.http.port, settings.http.host);
+  const server = app.getHttpServer();
+  // Before listen, a failure rejects listen() and main() ends the start; after it, nothing else listens.
+  server.on('error', (err: Error) => crash('HTTP server error', err));
+  if (settings.testCrashOnSigusr2) installTestCrash(settings.testCrashOnSigusr2, server);
   await app.get(BootSequence).run();
   app.get(Readiness).markReady();
   app.get(BootSequence).logReady(settings.http.host, settings.http.port);
-}
-
-/**
- * SIGTERM/SIGINT: close every socket (the gateway awaits each close), leave the leases for
- * the next start, exit 0. Nest's enableShutdownHooks() would re-raise the signal and exit
- * non-zero, which the contract does not allow.
- */
-function installShutdown(app: NestExpressApplication): void {
-  let closing = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (closing) return;
-    closing = true;
-    setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
-    app
-      .close()
-      .then(() => {
-        flushLogs();
-        process.exit(0);
-      })
-      .catch((err) => {
-        process.stderr.write(`portledger: shutdown after ${signal} failed: ${err}\n`);
-        flushLogs();
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
 }
 
 main().catch((err) => {

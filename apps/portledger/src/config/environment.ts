@@ -11,6 +11,9 @@ export const toStrictBoolean = ({ value }: { value: unknown }): unknown => {
   return value;
 };
 
+export const TEST_CRASH_KINDS = ['uncaught-exception', 'unhandled-rejection', 'server-error'] as const;
+export type TestCrashKind = (typeof TEST_CRASH_KINDS)[number];
+
 const PORT_RANGE = /^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/;
 
 /**
@@ -135,4 +138,9 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsIn([true, false], { message: 'LOG_REQUESTS must be true or false' })
   LOG_REQUESTS?: boolean;
+
+  /** Test-only: on SIGUSR2, fail this way, so e2e tests can see the crash policy at work. */
+  @IsOptional()
+  @IsIn(TEST_CRASH_KINDS)
+  PORTLEDGER_TEST_CRASH_ON_SIGUSR2?: TestCrashKind;
 }

@@ -94,6 +94,12 @@ describe('configuration', () => {
     expect(problemsOf({ LOG_REQUESTS: 'maybe' }).join()).toContain('LOG_REQUESTS');
   });
 
+  it('takes PORTLEDGER_TEST_CRASH_ON_SIGUSR2 only as one of its kinds, and none by default', () => {
+    expect(loadSettings({}).testCrashOnSigusr2).toBeNull();
+    expect(loadSettings({ PORTLEDGER_TEST_CRASH_ON_SIGUSR2: 'unhandled-rejection' }).testCrashOnSigusr2).toBe('unhandled-rejection');
+    expect(problemsOf({ PORTLEDGER_TEST_CRASH_ON_SIGUSR2: 'segfault' }).join()).toContain('PORTLEDGER_TEST_CRASH_ON_SIGUSR2');
+  });
+
   it('needs WEBHOOK_SECRET with WEBHOOK_URL', () => {
     expect(problemsOf({ WEBHOOK_URL: 'http://127.0.0.1:9/hook' }).join()).toContain('WEBHOOK_SECRET');
   });

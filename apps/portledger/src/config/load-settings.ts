@@ -64,6 +64,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     retention: { historyDays: vars.HISTORY_RETENTION_DAYS, reportDays: vars.REPORT_RETENTION_DAYS },
     log: { level: vars.LOG_LEVEL, format: vars.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'), requests: vars.LOG_REQUESTS ?? false },
     testDelayAfterInsertMs: vars.PORTLEDGER_TEST_DELAY_AFTER_INSERT_MS ?? 0,
+    testCrashOnSigusr2: vars.PORTLEDGER_TEST_CRASH_ON_SIGUSR2 ?? null,
   };
 }
 

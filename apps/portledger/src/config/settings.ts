@@ -1,3 +1,4 @@
+import type { TestCrashKind } from './environment';
 import type { PortRange } from './port-range';
 
 /** The validated, typed configuration the rest of the service reads. */
@@ -13,6 +14,7 @@ export interface Settings {
   retention: { historyDays: number; reportDays: number };
   log: { level: string; format: 'json' | 'pretty'; requests: boolean };
   testDelayAfterInsertMs: number;
+  testCrashOnSigusr2: TestCrashKind | null;
 }
 
 export type DatabaseSettings = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
