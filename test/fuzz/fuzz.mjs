@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run fuzz -- --cases 100000 [--seed N] [target...]`: the fuzz tests of test/fuzz with
 // N cases per target (npm test runs them with 3000). Targets: deframer, rtp-parser, ps-probe,
-// rest-validation (the last one spawns the built service: run `npm run build` first).
+// rest-validation, route-spelling (the last two spawn the built service: run `npm run build` first).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ const { values: a, positionals } = parseArgs({
   strict: true,
 });
 const dir = import.meta.dirname;
-const files = (positionals.length ? positionals : ['deframer', 'rtp-parser', 'ps-probe', 'rest-validation']).map((t) => {
+const files = (positionals.length ? positionals : ['deframer', 'rtp-parser', 'ps-probe', 'rest-validation', 'route-spelling']).map((t) => {
   const f = join(dir, `${t}.test.ts`);
   if (!existsSync(f)) {
     console.error(`fuzz: unknown target "${t}"`);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portBlock } from '../support/port-blocks';
 import { api, startService, type ServiceProcess } from '../support/service-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases';
-import { rawRequest, unauthenticatedProblem } from './support';
+import { documentedPaths, PAGES_OUTSIDE_CONTROLLERS, rawRequest, unauthenticatedProblem } from './support';
 
 const block = portBlock(13);
 const TOKEN = `matrix-${randomBytes(12).toString('hex')}`;
@@ -11,8 +11,6 @@ const OTHER_TOKEN = `matrix-${randomBytes(12).toString('hex')}`;
 const SECRET = `zlm-${randomBytes(12).toString('hex')}`;
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
-/** Pages served outside Nest's controllers (Swagger UI), which the document does not list. */
-const DOC_PAGES = ['/docs', '/docs/', '/docs-json', '/docs/swagger-ui-init.js', '/docs/swagger-ui.css', '/'];
 
 const PARAM = /^\{\w+\}$/;
 
@@ -88,9 +86,7 @@ describe('authentication by route, whatever the spelling (AUTH_TOKENS and ZLM_AP
     const lease = await api(svc.baseUrl, TOKEN).post('/api/v1/leases', { streamId: 'matrix' });
     expect(lease.status).toBe(201);
     leaseId = lease.body.id;
-    const doc = await fetch(`${svc.baseUrl}/docs-json`, { headers: AUTH });
-    expect(doc.status).toBe(200);
-    const paths = ((await doc.json()) as { paths: Record<string, Record<string, unknown>> }).paths as Record<string, Record<string, unknown>>;
+    const paths = await documentedPaths(svc.baseUrl, TOKEN);
     routes = Object.entries(paths).map(([template, item]) => {
       const path = template;
       const zlm = path.startsWith('/index/api/');
@@ -112,7 +108,7 @@ describe('authentication by route, whatever the spelling (AUTH_TOKENS and ZLM_AP
   it('answers nothing but exactly /health without a token: every listed route and the docs, in every spelling, by GET, HEAD and its own method', async () => {
     const problems: string[] = [];
     let sent = 0;
-    const targets = [...routes, ...DOC_PAGES.map((path) => ({ path, methods: ['GET', 'HEAD'], query: '' }))];
+    const targets = [...routes, ...PAGES_OUTSIDE_CONTROLLERS.map((path) => ({ path, methods: ['GET', 'HEAD'], query: '' }))];
     for (const route of targets) {
       for (const path of [route.path, ...spellings(route.path)]) {
         for (const method of route.methods) {

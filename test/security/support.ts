@@ -57,3 +57,13 @@ export function unauthenticatedProblem(method: string, target: string, res: RawR
   if (ZLM_ROUTE.test(pathname) && res.status === 200 && (method === 'HEAD' || /"code":-100\b/.test(res.text))) return null;
   return `answered ${res.status} without a token: ${res.text.slice(0, 120)}`;
 }
+
+/** Served outside the controllers (Swagger UI), so the OpenAPI document does not list them. */
+export const PAGES_OUTSIDE_CONTROLLERS = ['/docs', '/docs/', '/docs-json', '/docs/swagger-ui-init.js', '/docs/swagger-ui-bundle.js', '/docs/swagger-ui.css', '/'];
+
+/** Every path template of the live OpenAPI document with its operations (`{ get: …, post: … }`). */
+export async function documentedPaths(baseUrl: string, token: string): Promise<Record<string, Record<string, unknown>>> {
+  const r = await fetch(`${baseUrl}/docs-json`, { headers: { authorization: `Bearer ${token}` } });
+  if (r.status !== 200) throw new Error(`GET /docs-json with a token answered ${r.status}`);
+  return ((await r.json()) as { paths: Record<string, Record<string, unknown>> }).paths;
+}
