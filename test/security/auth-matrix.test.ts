@@ -12,6 +12,9 @@ const SECRET = `zlm-${randomBytes(12).toString('hex')}`;
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 
+/** Paths through the two prefixes that pass the front door without a token, out to guarded routes. */
+const THROUGH_OPEN_PREFIXES = ['/index/api/../../api/v1/leases', '/index/api/%2e%2e/%2e%2e/metrics', '/index/api/x/../../../docs-json', '/index/api/..%2f..%2fdocs/swagger-ui-init.js', '/health/../api/v1/ports', '/health/%2e%2e/metrics'];
+
 const PARAM = /^\{\w+\}$/;
 
 function flipFirst(segment: string): string {
@@ -108,7 +111,7 @@ describe('authentication by route, whatever the spelling (AUTH_TOKENS and ZLM_AP
   it('answers nothing but exactly /health without a token: every listed route and the docs, in every spelling, by GET, HEAD and its own method', async () => {
     const problems: string[] = [];
     let sent = 0;
-    const targets = [...routes, ...PAGES_OUTSIDE_CONTROLLERS.map((path) => ({ path, methods: ['GET', 'HEAD'], query: '' }))];
+    const targets = [...routes, ...[...PAGES_OUTSIDE_CONTROLLERS, ...THROUGH_OPEN_PREFIXES].map((path) => ({ path, methods: ['GET', 'HEAD'], query: '' }))];
     for (const route of targets) {
       for (const path of [route.path, ...spellings(route.path)]) {
         for (const method of route.methods) {
