@@ -10,9 +10,9 @@ import {
   UpdateLeaseSsrcUseCase,
   type LedgerOptions,
 } from '@app/ledger';
+import { canonicalSsrc } from '@app/rtp';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { canonicalSsrc } from '../leases/dto/ssrc.validator';
 import { ZLM_API_SECRET } from './zlm-api.options';
 import { boolArg, intArg, requireArgs, ZLM_CODE, ZlmError, type ZlmArgs } from './zlm-args';
 
@@ -91,7 +91,7 @@ export class ZlmApiService {
     const { lease, created } = await this.allocation.allocate({
       streamId,
       // ssrc=0 means "no filter" to ZLMediaKit (and WVP leaves it out then).
-      ssrc: ssrc === 0 ? undefined : canonicalSsrc(String(ssrc)),
+      ssrc: ssrc === 0 ? undefined : canonicalSsrc(ssrc),
       rtpPort: port === 0 ? undefined : port,
       client: 'zlm-api',
     });
@@ -142,7 +142,7 @@ export class ZlmApiService {
     requireArgs(args, 'stream_id', 'ssrc');
     const ssrc = intArg(args, 'ssrc', 0, MAX_SSRC);
     try {
-      await this.ssrcUpdate.updateForStream(this.streamId(args), ssrc === 0 ? null : (canonicalSsrc(String(ssrc)) as string));
+      await this.ssrcUpdate.updateForStream(this.streamId(args), ssrc === 0 ? null : canonicalSsrc(ssrc));
     } catch (err) {
       if (err instanceof LeaseNotFoundError) throw new ZlmError(ZLM_CODE.notFound, 'RtpServer not found by stream_id');
       throw err;
