@@ -5,7 +5,7 @@ export interface Settings {
   http: { host: string; port: number; authTokens: string[] };
   database: DatabaseSettings;
   nodeId: string;
-  media: { bindHost: string; advertisedHost: string; range: PortRange; recordDir: string };
+  media: { bindHost: string; advertisedHost: string; range: PortRange; recordDir: string; livePullsPerLease: number };
   leaseDefaults: { ttlS: number; connectTimeoutS: number; idleTimeoutS: number };
   reconcile: { intervalS: number; cron: string | null; minAgeS: number };
   webhook: { url: string | null; secret: string | null };
@@ -13,6 +13,7 @@ export interface Settings {
   retention: { historyDays: number; reportDays: number };
   log: { level: string; format: 'json' | 'pretty'; requests: boolean };
   testDelayAfterInsertMs: number;
+  testDelayBeforePullMs: number;
 }
 
 export type DatabaseSettings = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };

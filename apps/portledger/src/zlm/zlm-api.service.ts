@@ -36,10 +36,11 @@ const TCP_PASSIVE = 1;
  *
  * Differences, all deliberate: only tcp_mode=1 (TCP-PASSIVE) is served; a given `port` must
  * be the even port of a pair in MEDIA_PORT_RANGE; `vhost`, `app`, `re_use_port`, `only_track`
- * and `local_ip` are accepted and ignored (a stream is its `stream_id`); `getRtpInfo` answers
- * `exist: true` for any active lease (with `local_port: 0` until a device connects, which makes
- * WVP re-open a server that never received a stream, as it does with ZLMediaKit); and
- * `updateRtpServerSSRC` also applies to the running session.
+ * and `local_ip` are accepted and ignored (a stream is its `stream_id`); and
+ * `updateRtpServerSSRC` also applies to the running session. `getRtpInfo` answers
+ * `exist: true` only while the lease is `streaming` (its device connection has delivered
+ * accepted RTP), as ZLMediaKit does: it has no RTP process for a stream before media arrives,
+ * so a signalling server that sees `exist: false` knows no media flows and re-sends the INVITE.
  */
 @Injectable()
 export class ZlmApiService {
@@ -125,9 +126,9 @@ export class ZlmApiService {
   private async getRtpInfo(args: ZlmArgs): Promise<Record<string, unknown>> {
     requireArgs(args, 'stream_id');
     const lease = await this.leases.findActiveByStream(this.ledger.nodeId, this.streamId(args));
-    if (!lease) return { exist: false };
+    if (!lease || lease.state !== 'streaming') return { exist: false };
     const stats = this.gateway.stats(lease.id);
-    if (!stats?.connected || !stats.peer) return { exist: true, local_port: 0 };
+    if (!stats?.connected || !stats.peer) return { exist: false };
     const colon = stats.peer.lastIndexOf(':');
     return {
       exist: true,
