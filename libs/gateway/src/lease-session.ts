@@ -82,7 +82,7 @@ export class LeaseSession {
   async open(): Promise<void> {
     await this.pair.open();
     if (this.binding.recordPath) this.recorder = new PsRecorder(this.binding.recordPath);
-    if (this.binding.connectTimeoutS > 0 && this.lastPacketAt === null) {
+    if (this.binding.connectTimeoutS > 0 && this.connections === 0) {
       this.connectTimer = this.every(this.binding.connectTimeoutS * 1000, () => this.timedOut('connect-timeout'));
     }
   }
