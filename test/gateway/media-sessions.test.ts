@@ -1,67 +1,33 @@
-import type { Lease } from '@app/ledger';
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { notOkCases, readOk, rfc4571Packets, toInterleaved, toRfc4571 } from '../fixtures/rtp/fixtures';
-import { startLedger, type LedgerHarness } from '../support/ledger-harness';
+import type { LedgerHarness } from '../support/ledger-harness';
 import { portBlock, rangeOf } from '../support/port-blocks';
 import { listeningPorts } from '../support/proc-net';
-import { connectDevice, waitFor, type TestDevice } from './device';
+import { waitFor } from './device';
+import { leaseSessions, rtcpRr, withSsrc } from './lease-sessions';
 
 const CAPTURE = readOk('zlm-tcp-ps-rtp.bin');
 const EXTRACTED = readOk('zlm-extracted.ps');
 const PACKETS = rfc4571Packets(CAPTURE);
 const SSRC = 123456789;
-
-/** An RTCP receiver report with no report blocks (RFC 3550 6.4.2): 8 bytes. */
-function rtcpRr(ssrc = 1): Buffer {
-  const b = Buffer.alloc(8);
-  b[0] = 0x80;
-  b[1] = 201;
-  b.writeUInt16BE(1, 2);
-  b.writeUInt32BE(ssrc, 4);
-  return b;
-}
-
-function withSsrc(packet: Buffer, ssrc: number): Buffer {
-  const copy = Buffer.from(packet);
-  copy.writeUInt32BE(ssrc, 8);
-  return copy;
-}
+/** SSRCs leave the service as 10 decimal digits. */
+const SSRC_TEXT = '0123456789';
 
 describe('media sessions on leased ports (real ledger on SQLite, real loopback sockets)', () => {
   const block = portBlock(10);
+  const { harness, allocate, device, stats, eventTypes, eventsOf, state, ended } = leaseSessions('sqlite', { range: rangeOf(block.range(120)) });
   let h: LedgerHarness;
-  const devices: TestDevice[] = [];
-
-  beforeAll(async () => {
-    h = await startLedger('sqlite', { range: rangeOf(block.range(120)) });
+  beforeAll(() => {
+    h = harness();
   });
-  afterEach(async () => {
-    for (const d of devices.splice(0)) d.socket.destroy();
-    const active = await h.queries.history({ state: 'active', limit: 500 });
-    await Promise.all(active.items.map((l) => h.release.release(l.id)));
-  });
-  afterAll(async () => {
-    await h?.destroy();
-  });
-
-  const allocate = (streamId: string, extra: Record<string, unknown> = {}) => h.allocate.allocate({ streamId, ...extra }).then((r) => r.lease);
-  const device = async (port: number, localAddress?: string) => {
-    const d = await connectDevice(port, '127.0.0.1', localAddress);
-    devices.push(d);
-    return d;
-  };
-  const stats = (lease: Lease) => h.gateway.stats(lease.id)!;
-  const eventTypes = async (lease: Lease) => (await h.queries.eventsOf(lease.id)).map((e) => e.type);
-  const eventsOf = async (lease: Lease, type: string) => (await h.queries.eventsOf(lease.id)).filter((e) => e.type === type);
-  const state = async (lease: Lease) => (await h.queries.get(lease.id)).lease.state;
 
   it('reports the capture in the contract stats shape, and the lease streams then listens again', async () => {
     const lease = await allocate('shape');
     const d = await device(lease.rtpPort);
-    await waitFor(async () => (await state(lease)) === 'streaming', 'streaming');
     await d.push(CAPTURE, { seed: 3 });
     await waitFor(() => stats(lease).packets === 2308, 'all packets');
+    await waitFor(async () => (await state(lease)) === 'streaming', 'streaming');
     expect(stats(lease)).toMatchObject({
       peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
       connectedAt: expect.any(String),
@@ -71,7 +37,7 @@ describe('media sessions on leased ports (real ledger on SQLite, real loopback s
       reordered: 0,
       duplicates: 0,
       jitterMs: expect.any(Number),
-      ssrcSeen: String(SSRC),
+      ssrcSeen: SSRC_TEXT,
       droppedForeignSsrc: 0,
       framing: 'rfc4571',
       payloadType: 96,
@@ -83,7 +49,7 @@ describe('media sessions on leased ports (real ledger on SQLite, real loopback s
     await waitFor(async () => (await state(lease)) === 'listening', 'back to listening');
     expect(await eventTypes(lease)).toEqual(['allocated', 'listening', 'peer-connected', 'first-packet', 'peer-disconnected']);
     const [first] = await eventsOf(lease, 'first-packet');
-    expect(first.detail).toMatchObject({ ssrc: String(SSRC), framing: 'rfc4571' });
+    expect(first.detail).toMatchObject({ ssrc: SSRC_TEXT, framing: 'rfc4571' });
   });
 
   it('keeps the final statistics on the lease after it ends', async () => {
@@ -95,7 +61,7 @@ describe('media sessions on leased ports (real ledger on SQLite, real loopback s
     expect(d.isClosed() || (await Promise.race([d.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000))]))).toBe(true);
     const detail = await h.queries.get(lease.id);
     expect(detail.lease.state).toBe('released');
-    expect(detail.stats).toMatchObject({ packets: 2308, ssrcSeen: String(SSRC), codec: { video: 'h264', audio: 'aac' } });
+    expect(detail.stats).toMatchObject({ packets: 2308, ssrcSeen: SSRC_TEXT, codec: { video: 'h264', audio: 'aac' } });
   });
 
   it('reports H.264 with G.711 A-law for the G.711 capture', async () => {
@@ -103,7 +69,7 @@ describe('media sessions on leased ports (real ledger on SQLite, real loopback s
     const d = await device(lease.rtpPort);
     await d.push(readOk('zlm-tcp-ps-rtp-g711.bin'), { seed: 5 });
     await waitFor(() => stats(lease).packets === 1291, 'all packets');
-    expect(stats(lease)).toMatchObject({ codec: { video: 'h264', audio: 'g711a' }, ssrcSeen: '123456790', lost: 0 });
+    expect(stats(lease)).toMatchObject({ codec: { video: 'h264', audio: 'g711a' }, ssrcSeen: '0123456790', lost: 0 });
   });
 
   it('accepts RFC 2326 interleaved framing, counts in-band RTCP apart, and records the same PS', async () => {
@@ -129,12 +95,12 @@ describe('media sessions on leased ports (real ledger on SQLite, real loopback s
     const d = await device(lease.rtpPort);
     await d.push(toRfc4571(mixed), { seed: 7 });
     await waitFor(() => stats(lease).packets + stats(lease).droppedForeignSsrc === mixed.length, 'every packet counted');
-    expect(stats(lease)).toMatchObject({ packets: 2308, droppedForeignSsrc: foreign, ssrcSeen: String(SSRC), lost: 0 });
+    expect(stats(lease)).toMatchObject({ packets: 2308, droppedForeignSsrc: foreign, ssrcSeen: SSRC_TEXT, lost: 0 });
     const mismatches = await waitFor(async () => {
       const e = await eventsOf(lease, 'ssrc-mismatch');
       return e.length >= 2 && e;
     }, 'ssrc-mismatch events');
-    expect(mismatches.map((e) => e.detail?.ssrc).sort()).toEqual(['42', '43']);
+    expect(mismatches.map((e) => e.detail?.ssrc).sort()).toEqual(['0000000042', '0000000043']);
     await h.release.release(lease.id);
     expect(readFileSync(lease.recordPath!).equals(EXTRACTED)).toBe(true);
   });
@@ -144,7 +110,7 @@ describe('media sessions on leased ports (real ledger on SQLite, real loopback s
     const d = await device(lease.rtpPort);
     await d.push(toRfc4571(PACKETS.slice(0, 50).map((p) => withSsrc(p, 777))));
     await waitFor(() => stats(lease).packets === 50, 'packets');
-    expect(stats(lease)).toMatchObject({ ssrcSeen: '777', droppedForeignSsrc: 0 });
+    expect(stats(lease)).toMatchObject({ ssrcSeen: '0000000777', droppedForeignSsrc: 0 });
   });
 
   it('rejects a second connection while the first keeps streaming', async () => {
@@ -245,12 +211,6 @@ describe('media sessions on leased ports (real ledger on SQLite, real loopback s
   });
 
   describe('timeouts go through the release routine and close the ports in the OS', () => {
-    const ended = (lease: Lease) =>
-      waitFor(async () => {
-        const l = (await h.queries.get(lease.id)).lease;
-        return l.state !== 'listening' && l.state !== 'streaming' && l;
-      }, `lease ${lease.streamId} to end`);
-
     it('ends a lease no device connected to: expired, connect-timeout', async () => {
       const lease = await allocate('connect-timeout', { connectTimeoutSeconds: 1 });
       expect(listeningPorts(lease.rtpPort, lease.rtcpPort)).toEqual([lease.rtpPort, lease.rtcpPort]);

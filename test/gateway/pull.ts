@@ -12,6 +12,8 @@ export interface Pull {
   done: Promise<{ body: Buffer; complete: boolean }>;
   received(): number;
   head(): Buffer;
+  /** hangs up, as a player that is closed */
+  abort(): void;
 }
 
 export function pull(url: string): Pull {
@@ -19,6 +21,7 @@ export function pull(url: string): Pull {
   let n = 0;
   let setStatus: (s: number) => void = () => undefined;
   const status = new Promise<number>((r) => (setStatus = r));
+  let abort = () => undefined as void;
   const done = new Promise<{ body: Buffer; complete: boolean }>((resolve) => {
     const req = request(url, (res) => {
       setStatus(res.statusCode ?? 0);
@@ -31,8 +34,9 @@ export function pull(url: string): Pull {
     });
     req.on('error', () => resolve({ body: Buffer.concat(parts), complete: false }));
     req.end();
+    abort = () => void req.destroy();
   });
-  return { status, done, received: () => n, head: () => Buffer.concat(parts).subarray(0, 64) };
+  return { status, done, received: () => n, head: () => Buffer.concat(parts).subarray(0, 64), abort: () => abort() };
 }
 
 /** A client that asks for the stream and then never reads: the slow client of the contract. */

@@ -1,44 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readOk } from '../fixtures/rtp/fixtures';
 import { portBlock } from '../support/port-blocks';
-import { api, startService, type ServiceProcess } from '../support/service-process';
-import { tempDir } from '../support/temp-dir';
+import type { api, ServiceProcess } from '../support/service-process';
 import { connectDevice, waitFor } from './device';
 import { pull, runSim, stalledPull } from './pull';
+import { pullService } from './pull-service';
 
 const CAPTURE = readOk('zlm-tcp-ps-rtp.bin');
 const EXTRACTED = readOk('zlm-extracted.ps');
 
 describe('live pull and recording through the running service (GET /api/v1/leases/:id/stream.ps)', () => {
   const block = portBlock(11);
-  const dir = tempDir('portledger-pull-');
+  const service = pullService(block, 'portledger-pull-', (dir) => ({ RECORD_DIR: join(dir, 'records') }));
+  const { dir, lease, stats, url } = service;
   let svc: ServiceProcess;
   let client: ReturnType<typeof api>;
-
-  beforeAll(async () => {
-    svc = await startService({
-      HTTP_PORT: String(block.http(0)),
-      MEDIA_PORT_RANGE: block.range(20),
-      DATABASE_URL: `sqlite:${join(dir.path, 'ledger.sqlite')}`,
-      RECORD_DIR: join(dir.path, 'records'),
-      LOG_LEVEL: 'warn',
-    });
-    client = api(svc.baseUrl);
+  beforeAll(() => {
+    svc = service.svc();
+    client = service.client();
   });
-  afterAll(async () => {
-    await svc?.stop();
-    dir.cleanup();
-  });
-
-  const lease = async (streamId: string, extra: Record<string, unknown> = {}) => {
-    const r = await client.post('/api/v1/leases', { streamId, ...extra });
-    expect(r.status).toBe(201);
-    return r.body as { id: string; rtpPort: number; recordPath: string | null };
-  };
-  const stats = async (id: string) => (await client.get(`/api/v1/leases/${id}`)).body.stats;
-  const url = (id: string) => `${svc.baseUrl}/api/v1/leases/${id}/stream.ps`;
 
   it('gives a pull started before the device connects, and the recording, exactly the extracted PS', async () => {
     const l = await lease('identity', { record: true });

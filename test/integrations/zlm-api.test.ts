@@ -149,17 +149,36 @@ describe.each(DB_KINDS)('ZLMediaKit-compatible API, called as WVP-GB28181-pro ca
     expect(((await bad.json()) as { code: number }).code).toBe(-100);
   });
 
-  it('getRtpInfo reports the connected device and the local port; local_port is 0 until one connects', async () => {
+  it('getRtpInfo answers exist only while accepted media flows, then with the device and the local port', async () => {
     const { body } = await wvp.openRtpServer('info-stream', { ssrc: FIXTURE_SSRC });
-    expect((await wvp.getRtpInfo('info-stream')).body).toEqual({ code: 0, exist: true, local_port: 0 });
+    const lease = await restLease('info-stream');
+    expect((await wvp.getRtpInfo('info-stream')).body).toEqual({ code: 0, exist: false });
     const device = await connectDevice(body.port);
+    await waitFor(async () => (await rest.get(`/api/v1/leases/${lease.id}`)).body.stats.connected, 'device connected');
+    expect((await wvp.getRtpInfo('info-stream')).body).toEqual({ code: 0, exist: false });
+    await device.push(readOk('zlm-tcp-ps-rtp.bin').subarray(0, 100_000));
     const info = await waitFor(async () => {
       const r = (await wvp.getRtpInfo('info-stream')).body;
-      return r.peer_ip ? r : null;
+      return r.exist ? r : null;
     }, 'getRtpInfo with a peer');
     expect(info).toEqual({ code: 0, exist: true, peer_ip: '127.0.0.1', peer_port: device.socket.localPort, local_ip: '127.0.0.1', local_port: body.port });
     await device.end();
     await wvp.closeRtpServer('info-stream');
+  });
+
+  it('getRtpInfo answers exist false, and the lease stays listening, while every packet is dropped (foreign SSRC)', async () => {
+    const { body } = await wvp.openRtpServer('dropped-stream', { ssrc: 1 });
+    const lease = await restLease('dropped-stream');
+    const device = await connectDevice(body.port);
+    await device.push(readOk('zlm-tcp-ps-rtp.bin').subarray(0, 100_000));
+    const dropped = await waitFor(async () => {
+      const l = (await rest.get(`/api/v1/leases/${lease.id}`)).body;
+      return l.stats.droppedForeignSsrc > 100 ? l : null;
+    }, 'packets dropped');
+    expect(dropped).toMatchObject({ state: 'listening', stats: { connected: true, packets: 0 } });
+    expect((await wvp.getRtpInfo('dropped-stream')).body).toEqual({ code: 0, exist: false });
+    await device.end();
+    await wvp.closeRtpServer('dropped-stream');
   });
 
   it('updateRtpServerSSRC changes the SSRC the running session accepts, and records it', async () => {
@@ -175,7 +194,7 @@ describe.each(DB_KINDS)('ZLMediaKit-compatible API, called as WVP-GB28181-pro ca
       const s = (await rest.get(`/api/v1/leases/${lease.id}`)).body.stats;
       return s.packets > 0 ? s : null;
     }, 'packets accepted with the new SSRC');
-    expect(stats).toMatchObject({ ssrcSeen: String(FIXTURE_SSRC), droppedForeignSsrc: 0 });
+    expect(stats).toMatchObject({ ssrcSeen: '0123456789', droppedForeignSsrc: 0 });
     const events = (await rest.get(`/api/v1/leases/${lease.id}/events`)).body.items;
     expect(events).toContainEqual(expect.objectContaining({ type: 'ssrc-updated', detail: { ssrc: '0123456789', previous: '0000000001' } }));
     await device.end();

@@ -3,8 +3,12 @@ export interface GatewayOptions {
   bindHost: string;
   /** a live-pull client further behind than this many bytes is dropped (default 2 MiB) */
   liveMaxBacklogBytes?: number;
+  /** an RTP connection that delivers no accepted packet this long is closed, `no-media` (default 5 s) */
+  noMediaTimeoutMs?: number;
 }
 
 export const GATEWAY_OPTIONS = Symbol('GATEWAY_OPTIONS');
 
 export const DEFAULT_LIVE_MAX_BACKLOG_BYTES = 2 * 1024 * 1024;
+
+export const DEFAULT_NO_MEDIA_TIMEOUT_MS = 5000;

@@ -9,3 +9,4 @@ export * from './media-gateway.service';
 export * from './ps-fanout';
 export * from './ps-recorder';
 export * from './stream-stats';
+export * from './peer-address';

@@ -1,8 +1,9 @@
-import { RtcpCounters, RtpIngest, StreamDeframer, isRtcp, type DeframeError, type FrameHandler } from '@app/rtp';
+import { canonicalSsrc, RtcpCounters, RtpIngest, StreamDeframer, isRtcp, type DeframeError, type FrameHandler } from '@app/rtp';
 import type { Socket } from 'node:net';
 import type { GatewayEventSink, GatewayTimeout } from './gateway-events';
 import type { LeaseBinding } from './lease-binding';
 import { ListenerPair } from './listener-pair';
+import { normalizeAddress } from './peer-address';
 import { PsFanout, type PsSubscriber } from './ps-fanout';
 import { PsRecorder } from './ps-recorder';
 import { CarriedTotals, isoOrNull, readIngest, round, type LeaseStreamStats } from './stream-stats';
@@ -11,12 +12,16 @@ export interface SessionOptions {
   host: string;
   /** a live-pull client further behind than this is dropped */
   liveMaxBacklogBytes: number;
+  /** an RTP connection without an accepted packet this long after it was accepted is closed */
+  noMediaTimeoutMs: number;
   events: () => GatewayEventSink;
   now?: () => number;
 }
 
 /** Foreign SSRCs reported per lease (one `ssrc-mismatch` event each); bounds a peer inventing SSRCs. */
 const MAX_REPORTED_SSRCS = 16;
+/** Rejected connections reported per lease (`peer-rejected`); the rest are only counted. */
+const MAX_REPORTED_REJECTIONS = 16;
 
 /**
  * One lease's media side: its listener pair, at most one device connection per port, the
@@ -25,9 +30,14 @@ const MAX_REPORTED_SSRCS = 16;
  * timers. It never ends the lease itself: timeouts are reported to the sink, whose release
  * routine calls the gateway's close().
  *
- * Idle: the idle clock is reset by accepted RTP packets and by an accepted device connection,
- * and keeps running while no device is connected. A device that vanished therefore frees the
- * port `idleTimeoutS` after its last packet, unless it reconnects in time.
+ * Only accepted media counts: the lease turns `streaming` at a connection's first accepted RTP
+ * packet (and back to `listening` when that connection closes), the connect timeout is met
+ * only by such a packet, and the idle clock starts at the first one and is reset by each one.
+ * A connection is not a sign of life: one that delivers no accepted packet within
+ * `noMediaTimeoutMs` is closed (`no-media`), so a silent or foreign-SSRC peer can neither hold
+ * the device's place nor keep an abandoned lease alive by reconnecting. The idle clock keeps
+ * running while no device is connected, so a device that vanished frees the port
+ * `idleTimeoutS` after its last packet, unless it reconnects and streams in time.
  */
 export class LeaseSession {
   readonly pair: ListenerPair;
@@ -45,9 +55,11 @@ export class LeaseSession {
   private rejected = 0;
   private streamErrors = 0;
   private peer: string | null = null;
+  /** the lease's peerAddress in normalizeAddress form, so it compares with remoteAddress */
+  private readonly allowedPeer: string | null;
   private connectedAt: number | null = null;
   private lastPacketAt: number | null = null;
-  /** last sign of life for the idle timer: an accepted packet or an accepted connection */
+  /** last sign of life for the idle timer: an accepted packet */
   private lastActivity = 0;
   private connectTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -60,6 +72,7 @@ export class LeaseSession {
     private readonly options: SessionOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.allowedPeer = binding.peerAddress === null ? null : normalizeAddress(binding.peerAddress);
     this.pair = new ListenerPair(options.host, binding.rtpPort, binding.rtcpPort, (s, which) =>
       which === 'rtp' ? this.acceptDevice(s) : this.acceptRtcp(s),
     );
@@ -125,7 +138,7 @@ export class LeaseSession {
       reordered: c.reordered + (cur?.reordered ?? 0),
       duplicates: c.duplicates + (cur?.duplicates ?? 0),
       jitterMs: cur && cur.packets > 0 ? cur.jitterMs : c.jitterMs,
-      ssrcSeen: primary === null ? null : String(primary),
+      ssrcSeen: primary === null ? null : canonicalSsrc(primary),
       droppedForeignSsrc: c.dropped + (ing?.rejectedPackets ?? 0),
       framing: ing?.framing ?? c.framing,
       payloadType: cur?.payloadType ?? c.payloadType,
@@ -170,16 +183,14 @@ export class LeaseSession {
     this.deviceWhy = 'peer-closed';
     this.peer = peer;
     this.connectedAt = this.now();
-    this.lastActivity = this.connectedAt;
-    if (this.connectTimer) {
-      clearInterval(this.connectTimer);
-      this.connectTimer = null;
-    }
-    if (this.binding.idleTimeoutS > 0 && this.idleTimer === null) this.armIdle();
     events.leaseEvent(leaseId, 'peer-connected', { peer, port: this.binding.rtpPort, connection: this.connections });
-    events.leaseStateChanged(leaseId, 'streaming');
 
-    let firstPacket = true;
+    let streaming = false;
+    const noMedia = setTimeout(() => {
+      if (this.device !== socket) return;
+      this.deviceWhy = 'no-media';
+      socket.destroy();
+    }, this.options.noMediaTimeoutMs).unref();
     socket.on('data', (chunk: Buffer) => {
       const now = this.now();
       const before = ingest.rtpPackets - ingest.rejectedPackets;
@@ -188,15 +199,18 @@ export class LeaseSession {
       if (ingest.rtpPackets - ingest.rejectedPackets !== before) {
         this.lastActivity = now;
         this.lastPacketAt = now;
-        if (firstPacket) {
-          firstPacket = false;
+        if (!streaming) {
+          streaming = true;
+          this.mediaStarted(noMedia);
           const ssrc = ingest.primarySsrc;
-          events.leaseEvent(leaseId, 'first-packet', { ssrc: ssrc === null ? null : String(ssrc), framing: ingest.framing, connection: this.connections });
+          events.leaseEvent(leaseId, 'first-packet', { ssrc: ssrc === null ? null : canonicalSsrc(ssrc), framing: ingest.framing, connection: this.connections });
+          events.leaseStateChanged(leaseId, 'streaming');
         }
       }
       if (err !== null) this.streamError(socket, err, 'rtp');
     });
     socket.once('close', () => {
+      clearTimeout(noMedia);
       const truncated = ingest.finish()?.code === 'truncated';
       if (this.device !== socket) return;
       const why = this.deviceWhy;
@@ -204,8 +218,18 @@ export class LeaseSession {
       this.endConnection();
       if (this.closing) return;
       events.leaseEvent(leaseId, 'peer-disconnected', { peer, why, packets, ...(truncated ? { truncated } : {}) });
-      events.leaseStateChanged(leaseId, 'listening');
+      if (streaming) events.leaseStateChanged(leaseId, 'listening');
     });
+  }
+
+  /** A connection's first accepted packet: it may stay, the connect timeout is met, the idle clock runs. */
+  private mediaStarted(noMedia: NodeJS.Timeout): void {
+    clearTimeout(noMedia);
+    if (this.connectTimer) {
+      clearInterval(this.connectTimer);
+      this.connectTimer = null;
+    }
+    if (this.binding.idleTimeoutS > 0 && this.idleTimer === null) this.armIdle();
   }
 
   /** Folds the current connection's figures into the carried totals (once). */
@@ -221,6 +245,11 @@ export class LeaseSession {
     const peer = `${normalize(socket.remoteAddress)}:${socket.remotePort}`;
     if (this.reject(socket, peer, this.rtcpPeer !== null)) return;
     this.rtcpPeer = socket;
+    // Silence on the RTCP port frees its slot after the lease's idle timeout, as on the RTP port.
+    if (this.binding.idleTimeoutS > 0) {
+      socket.setTimeout(this.binding.idleTimeoutS * 1000);
+      socket.once('timeout', () => socket.destroy());
+    }
     const deframer = new StreamDeframer();
     const counters = this.rtcp;
     // RTP on the RTCP port is ignored: it is never mixed into the media.
@@ -243,13 +272,15 @@ export class LeaseSession {
       socket.destroy();
       return true;
     }
-    const allowed = this.binding.peerAddress;
-    const wrongPeer = allowed !== null && normalize(socket.remoteAddress) !== allowed;
+    const wrongPeer = this.allowedPeer !== null && normalize(socket.remoteAddress) !== this.allowedPeer;
     if (!busy && !wrongPeer) return false;
     this.rejected++;
     const port = socket.localPort;
     socket.destroy();
-    this.options.events().leaseEvent(this.binding.leaseId, 'peer-rejected', { peer, port, why: wrongPeer ? 'address-not-allowed' : 'already-connected' });
+    // Anyone who reaches the port can knock: report the first few, count them all.
+    if (this.rejected <= MAX_REPORTED_REJECTIONS) {
+      this.options.events().leaseEvent(this.binding.leaseId, 'peer-rejected', { peer, port, why: wrongPeer ? 'address-not-allowed' : 'already-connected' });
+    }
     return true;
   }
 
@@ -268,7 +299,7 @@ export class LeaseSession {
     if (expected === null || ssrc === expected) return true;
     if (!this.reportedSsrcs.has(ssrc) && this.reportedSsrcs.size < MAX_REPORTED_SSRCS) {
       this.reportedSsrcs.add(ssrc);
-      this.options.events().leaseEvent(this.binding.leaseId, 'ssrc-mismatch', { ssrc: String(ssrc), expected: String(expected) });
+      this.options.events().leaseEvent(this.binding.leaseId, 'ssrc-mismatch', { ssrc: canonicalSsrc(ssrc), expected: canonicalSsrc(expected) });
     }
     return false;
   }
@@ -310,8 +341,7 @@ export class LeaseSession {
   }
 }
 
-/** "::ffff:192.0.2.10" → "192.0.2.10", so IPv4 peers match on a dual-stack listener. */
+/** A socket's remoteAddress in normalizeAddress form ("::ffff:192.0.2.10" → "192.0.2.10"). */
 export function normalize(address: string | undefined): string {
-  if (!address) return '';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
+  return address ? normalizeAddress(address) : '';
 }

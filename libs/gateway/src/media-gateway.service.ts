@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { EventLoopProbe } from './event-loop.probe';
-import { DEFAULT_LIVE_MAX_BACKLOG_BYTES, GATEWAY_OPTIONS, type GatewayOptions } from './gateway.options';
+import { DEFAULT_LIVE_MAX_BACKLOG_BYTES, DEFAULT_NO_MEDIA_TIMEOUT_MS, GATEWAY_OPTIONS, type GatewayOptions } from './gateway.options';
 import { NO_EVENTS, type GatewayEventSink } from './gateway-events';
 import type { LeaseBinding } from './lease-binding';
 import { LeaseSession } from './lease-session';
@@ -50,6 +50,7 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
     const session = new LeaseSession(binding, {
       host: this.options.bindHost,
       liveMaxBacklogBytes: this.options.liveMaxBacklogBytes ?? DEFAULT_LIVE_MAX_BACKLOG_BYTES,
+      noMediaTimeoutMs: this.options.noMediaTimeoutMs ?? DEFAULT_NO_MEDIA_TIMEOUT_MS,
       events: this.events,
     });
     this.leases.set(binding.leaseId, session);

@@ -23,7 +23,7 @@ export type LeaseStreamStats = {
   reordered: number;
   duplicates: number;
   jitterMs: number;
-  /** the stream's SSRC as a decimal string, null before the first packet */
+  /** the stream's SSRC in the 10-digit form (canonicalSsrc), null before the first packet */
   ssrcSeen: string | null;
   droppedForeignSsrc: number;
   framing: Framing | null;
@@ -37,6 +37,7 @@ export type LeaseStreamStats = {
   /** RTP device connections accepted; reconnects = connections - 1 */
   connections: number;
   reconnects: number;
+  /** every connection refused (its slot was taken, or not from peerAddress); only the first 16 are events */
   rejectedConnections: number;
   /** connections closed because of garbage or an impossible frame */
   streamErrors: number;

@@ -9,3 +9,4 @@ export * from './ps-stream-types';
 export * from './ps-probe';
 export * from './ps-sink';
 export * from './ingest';
+export * from './ssrc';

@@ -110,6 +110,13 @@ export class EnvironmentVariables {
   @IsString()
   RECORD_DIR = './data/records';
 
+  /** Live pulls (`stream.ps`) one lease serves at once; one more is 429 too_many_pulls. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  LIVE_PULLS_PER_LEASE = 8;
+
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -133,6 +140,13 @@ export class EnvironmentVariables {
   @Min(0)
   @ValidateIf((o: EnvironmentVariables) => o.PORTLEDGER_TEST_DELAY_AFTER_INSERT_MS !== undefined)
   PORTLEDGER_TEST_DELAY_AFTER_INSERT_MS?: number;
+
+  /** Test-only: delay between a live pull's lease read and its subscription, to let e2e tests hang up there. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @ValidateIf((o: EnvironmentVariables) => o.PORTLEDGER_TEST_DELAY_BEFORE_PULL_MS !== undefined)
+  PORTLEDGER_TEST_DELAY_BEFORE_PULL_MS?: number;
 
   @Transform(toStrictBoolean)
   @IsOptional()

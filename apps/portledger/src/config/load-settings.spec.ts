@@ -103,4 +103,12 @@ describe('configuration', () => {
   it('needs WEBHOOK_SECRET with WEBHOOK_URL', () => {
     expect(problemsOf({ WEBHOOK_URL: 'http://127.0.0.1:9/hook' }).join()).toContain('WEBHOOK_SECRET');
   });
+
+  it('serves 8 live pulls per lease by default; LIVE_PULLS_PER_LEASE sets 1..1000', () => {
+    expect(loadSettings({}).media.livePullsPerLease).toBe(8);
+    expect(loadSettings({ LIVE_PULLS_PER_LEASE: '2' }).media.livePullsPerLease).toBe(2);
+    expect(problemsOf({ LIVE_PULLS_PER_LEASE: '0' }).join()).toContain('LIVE_PULLS_PER_LEASE must not be less than 1');
+    expect(problemsOf({ LIVE_PULLS_PER_LEASE: 'many' }).join()).toContain('LIVE_PULLS_PER_LEASE=');
+    expect(loadSettings({}).testDelayBeforePullMs).toBe(0);
+  });
 });

@@ -56,6 +56,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
       advertisedHost: vars.MEDIA_ADVERTISED_HOST ?? firstNonLoopbackIPv4() ?? '127.0.0.1',
       range,
       recordDir: vars.RECORD_DIR,
+      livePullsPerLease: vars.LIVE_PULLS_PER_LEASE,
     },
     leaseDefaults: { ttlS: vars.LEASE_TTL_S, connectTimeoutS: vars.CONNECT_TIMEOUT_S, idleTimeoutS: vars.IDLE_TIMEOUT_S },
     reconcile: { intervalS: vars.RECONCILE_INTERVAL_S, cron: vars.RECONCILE_CRON?.trim() ?? null, minAgeS: vars.RECONCILE_MIN_AGE_S },
@@ -65,6 +66,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     log: { level: vars.LOG_LEVEL, format: vars.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'), requests: vars.LOG_REQUESTS ?? false },
     testDelayAfterInsertMs: vars.PORTLEDGER_TEST_DELAY_AFTER_INSERT_MS ?? 0,
     testCrashOnSigusr2: vars.PORTLEDGER_TEST_CRASH_ON_SIGUSR2 ?? null,
+    testDelayBeforePullMs: vars.PORTLEDGER_TEST_DELAY_BEFORE_PULL_MS ?? 0,
   };
 }
 

@@ -6,7 +6,7 @@ export interface Settings {
   http: { host: string; port: number; authTokens: string[] };
   database: DatabaseSettings;
   nodeId: string;
-  media: { bindHost: string; advertisedHost: string; range: PortRange; recordDir: string };
+  media: { bindHost: string; advertisedHost: string; range: PortRange; recordDir: string; livePullsPerLease: number };
   leaseDefaults: { ttlS: number; connectTimeoutS: number; idleTimeoutS: number };
   reconcile: { intervalS: number; cron: string | null; minAgeS: number };
   webhook: { url: string | null; secret: string | null };
@@ -15,6 +15,7 @@ export interface Settings {
   log: { level: string; format: 'json' | 'pretty'; requests: boolean };
   testDelayAfterInsertMs: number;
   testCrashOnSigusr2: TestCrashKind | null;
+  testDelayBeforePullMs: number;
 }
 
 export type DatabaseSettings = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };

@@ -7,6 +7,7 @@ const STATUS_BY_KIND: Record<DomainError['kind'], number> = {
   conflict: HttpStatus.CONFLICT,
   unavailable: HttpStatus.SERVICE_UNAVAILABLE,
   invalid: HttpStatus.BAD_REQUEST,
+  'too-many': HttpStatus.TOO_MANY_REQUESTS,
 };
 
 const CODE_BY_STATUS: Record<number, string> = {

@@ -1,15 +1,19 @@
 import { MediaGateway, type PsSubscriber } from '@app/gateway';
-import { isActiveState, LeaseEndedError, LeaseQueries } from '@app/ledger';
-import { Controller, Get, Param, Res } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { isActiveState, LeaseEndedError, LeaseQueries, TooManyPullsError } from '@app/ledger';
+import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Settings } from '../config/settings';
+import { SETTINGS } from '../config/settings.token';
 import { ErrorBody } from '../http/error-body';
 
 /**
- * Live pull of a lease's reassembled MPEG-PS, chunked. Any number of clients; each starts at
- * the next keyframe pack (or the next pack start, see PsFanout), may connect before the
- * device does and then waits, is cut off when it falls too far behind, and its response ends
- * when the lease ends.
+ * Live pull of a lease's reassembled MPEG-PS, chunked. Up to LIVE_PULLS_PER_LEASE clients per
+ * lease; each starts at the next keyframe pack (or the next pack start, see PsFanout), may
+ * connect before the device does and then waits, is cut off when it falls too far behind, and
+ * its response ends when the lease ends. A client that hangs up is unsubscribed at once, also
+ * when it hangs up before its subscription (while the lease is read).
  */
 @ApiTags('leases')
 @Controller('leases')
@@ -17,6 +21,7 @@ export class LeaseStreamController {
   constructor(
     private readonly queries: LeaseQueries,
     private readonly gateway: MediaGateway,
+    @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
 
   @Get(':id/stream.ps')
@@ -24,9 +29,15 @@ export class LeaseStreamController {
   @ApiOkResponse({ description: 'the live program stream, chunked, until the lease ends' })
   @ApiNotFoundResponse({ type: ErrorBody })
   @ApiConflictResponse({ type: ErrorBody, description: 'lease_ended' })
+  @ApiTooManyRequestsResponse({ type: ErrorBody, description: 'too_many_pulls: LIVE_PULLS_PER_LEASE reached' })
   async stream(@Param('id') id: string, @Res() res: Response): Promise<void> {
     const { lease } = await this.queries.get(id, 0);
+    if (this.settings.testDelayBeforePullMs) await sleep(this.settings.testDelayBeforePullMs);
+    // The client hung up while the lease was read: nobody to subscribe (its 'close' has passed).
+    if (res.destroyed) return;
     if (!isActiveState(lease.state)) throw new LeaseEndedError(id, lease.state);
+    const limit = this.settings.media.livePullsPerLease;
+    if ((this.gateway.stats(id)?.liveClients ?? 0) >= limit) throw new TooManyPullsError(id, limit);
     const subscriber: PsSubscriber = {
       push: (chunk) => void res.write(chunk),
       backlog: () => res.writableLength,

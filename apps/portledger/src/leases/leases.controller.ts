@@ -1,4 +1,6 @@
+import { normalizeAddress } from '@app/gateway';
 import { AllocateLeaseUseCase, LeaseQueries, ReleaseLeaseUseCase, RenewLeaseUseCase } from '@app/ledger';
+import { canonicalSsrc } from '@app/rtp';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -7,7 +9,6 @@ import { AllocateLeaseDto } from './dto/allocate-lease.dto';
 import { LeaseHistoryQueryDto } from './dto/lease-history-query.dto';
 import { ReleaseByStreamQueryDto } from './dto/release-by-stream-query.dto';
 import { RenewLeaseDto } from './dto/renew-lease.dto';
-import { canonicalSsrc } from './dto/ssrc.validator';
 import { LeaseDetailResponse, LeaseEventsResponse, LeasePageResponse, LeaseResponse, toEventResponse, toLeaseDetailResponse, toLeaseResponse } from './lease.response';
 
 @ApiTags('leases')
@@ -27,7 +28,11 @@ export class LeasesController {
   @ApiConflictResponse({ type: ErrorBody, description: 'stream_conflict' })
   @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'port_range_exhausted, ledger_unavailable' })
   async allocate(@Body() dto: AllocateLeaseDto, @Res({ passthrough: true }) res: Response): Promise<LeaseResponse> {
-    const { lease, created } = await this.allocation.allocate({ ...dto, ssrc: canonicalSsrc(dto.ssrc) });
+    const { lease, created } = await this.allocation.allocate({
+      ...dto,
+      ssrc: dto.ssrc === undefined ? undefined : canonicalSsrc(dto.ssrc),
+      peerAddress: dto.peerAddress === undefined ? undefined : normalizeAddress(dto.peerAddress),
+    });
     res.status(created ? 201 : 200);
     return toLeaseResponse(lease);
   }

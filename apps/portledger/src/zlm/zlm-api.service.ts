@@ -10,8 +10,8 @@ import {
   UpdateLeaseSsrcUseCase,
   type LedgerOptions,
 } from '@app/ledger';
+import { canonicalSsrc } from '@app/rtp';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { canonicalSsrc } from '../leases/dto/ssrc.validator';
 import { boolArg, intArg, requireArgs, ZLM_CODE, ZlmError, type ZlmArgs } from './zlm-args';
 import { INCORRECT_SECRET, ZlmSecret } from './zlm-secret';
 
@@ -35,10 +35,11 @@ const TCP_PASSIVE = 1;
  *
  * Differences, all deliberate: only tcp_mode=1 (TCP-PASSIVE) is served; a given `port` must
  * be the even port of a pair in MEDIA_PORT_RANGE; `vhost`, `app`, `re_use_port`, `only_track`
- * and `local_ip` are accepted and ignored (a stream is its `stream_id`); `getRtpInfo` answers
- * `exist: true` for any active lease (with `local_port: 0` until a device connects, which makes
- * WVP re-open a server that never received a stream, as it does with ZLMediaKit); and
- * `updateRtpServerSSRC` also applies to the running session.
+ * and `local_ip` are accepted and ignored (a stream is its `stream_id`); and
+ * `updateRtpServerSSRC` also applies to the running session. `getRtpInfo` answers
+ * `exist: true` only while the lease is `streaming` (its device connection has delivered
+ * accepted RTP), as ZLMediaKit does: it has no RTP process for a stream before media arrives,
+ * so a signalling server that sees `exist: false` knows no media flows and re-sends the INVITE.
  */
 @Injectable()
 export class ZlmApiService {
@@ -87,7 +88,7 @@ export class ZlmApiService {
     const { lease, created } = await this.allocation.allocate({
       streamId,
       // ssrc=0 means "no filter" to ZLMediaKit (and WVP leaves it out then).
-      ssrc: ssrc === 0 ? undefined : canonicalSsrc(String(ssrc)),
+      ssrc: ssrc === 0 ? undefined : canonicalSsrc(ssrc),
       rtpPort: port === 0 ? undefined : port,
       client: 'zlm-api',
     });
@@ -121,9 +122,9 @@ export class ZlmApiService {
   private async getRtpInfo(args: ZlmArgs): Promise<Record<string, unknown>> {
     requireArgs(args, 'stream_id');
     const lease = await this.leases.findActiveByStream(this.ledger.nodeId, this.streamId(args));
-    if (!lease) return { exist: false };
+    if (!lease || lease.state !== 'streaming') return { exist: false };
     const stats = this.gateway.stats(lease.id);
-    if (!stats?.connected || !stats.peer) return { exist: true, local_port: 0 };
+    if (!stats?.connected || !stats.peer) return { exist: false };
     const colon = stats.peer.lastIndexOf(':');
     return {
       exist: true,
@@ -138,7 +139,7 @@ export class ZlmApiService {
     requireArgs(args, 'stream_id', 'ssrc');
     const ssrc = intArg(args, 'ssrc', 0, MAX_SSRC);
     try {
-      await this.ssrcUpdate.updateForStream(this.streamId(args), ssrc === 0 ? null : (canonicalSsrc(String(ssrc)) as string));
+      await this.ssrcUpdate.updateForStream(this.streamId(args), ssrc === 0 ? null : canonicalSsrc(ssrc));
     } catch (err) {
       if (err instanceof LeaseNotFoundError) throw new ZlmError(ZLM_CODE.notFound, 'RtpServer not found by stream_id');
       throw err;

@@ -2,7 +2,8 @@
  * Domain errors carry a stable contract code and a kind; the app maps the kind to an HTTP
  * status in one filter. The domain never throws HTTP exceptions.
  */
-export type DomainErrorKind = 'not-found' | 'conflict' | 'unavailable' | 'invalid';
+/** `too-many`: a per-lease limit is reached (HTTP 429). */
+export type DomainErrorKind = 'not-found' | 'conflict' | 'unavailable' | 'invalid' | 'too-many';
 
 export abstract class DomainError extends Error {
   abstract readonly code: string;

@@ -17,11 +17,3 @@ export function IsSsrc(options?: ValidationOptions) {
       },
     });
 }
-
-/**
- * GB28181 writes SSRCs as 10 decimal digits ("0200000001": the first digit says live or
- * playback), so "0200000001" and 200000001 name the same SSRC; keep the 10-digit form.
- */
-export function canonicalSsrc(ssrc: string | undefined): string | undefined {
-  return ssrc === undefined ? undefined : String(Number(ssrc)).padStart(10, '0');
-}
