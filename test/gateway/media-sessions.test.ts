@@ -52,8 +52,8 @@ describe('media sessions on leased ports (real ledger on SQLite, real loopback s
     return d;
   };
   const stats = (lease: Lease) => h.gateway.stats(lease.id)!;
-  const eventTypes = async (lease: Lease) => (await h.queries.eventsOf(lease.id)).map((e) => e.type);
-  const eventsOf = async (lease: Lease, type: string) => (await h.queries.eventsOf(lease.id)).filter((e) => e.type === type);
+  const eventTypes = async (lease: Lease) => (await h.queries.eventsOf(lease.id)).items.map((e) => e.type);
+  const eventsOf = async (lease: Lease, type: string) => (await h.queries.eventsOf(lease.id)).items.filter((e) => e.type === type);
   const state = async (lease: Lease) => (await h.queries.get(lease.id)).lease.state;
 
   it('reports the capture in the contract stats shape, and the lease streams then listens again', async () => {

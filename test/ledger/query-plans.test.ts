@@ -7,7 +7,11 @@ import {
   ReconcileReportRepository,
   WebhookOutboxRepository,
 } from '@app/ledger';
+import express from 'express';
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LeaseStreamController } from '../../apps/portledger/src/leases/lease-stream.controller';
 import { seedHistory } from '../support/history-seed';
 import { startLedger, type LedgerHarness } from '../support/ledger-harness';
 import { portBlock, rangeOf } from '../support/port-blocks';
@@ -149,10 +153,36 @@ describe.each(DB_KINDS)('query plans with %s and 200,000 ended leases in history
     await expectIndexed('history nodeId + state=active', page({ nodeId: NODE, state: 'active' }), ACTIVE_INDEXES);
   });
 
+  it('GET /leases/:id/stream.ps reads the lease and none of its events', async () => {
+    const lease = (await h.allocate.allocate({ streamId: 'plan-ps' })).lease;
+    const controller = new LeaseStreamController(h.queries, h.gateway);
+    const app = express().get('/:id/stream.ps', (req, res) => void controller.stream(req.params.id, res).catch(() => res.status(500).end()));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const statements = await issuedBy(db, () =>
+        new Promise<number>((resolve, reject) => {
+          const req = request({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: `/${lease.id}/stream.ps` }, (res) => {
+            resolve(res.statusCode ?? 0);
+            req.destroy();
+          });
+          req.on('error', reject);
+          req.end();
+        }).then((status) => expect(status).toBe(200)),
+      );
+      expect(statements.map((s) => s.sql).filter((sql) => /lease_events/.test(sql))).toEqual([]);
+      expect(statements.length).toBeGreaterThan(0);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('events are appended and read by lease through the index', async () => {
     const events = h.app.get(LeaseEventRepository);
-    await expectIndexed('events of a lease', () => h.queries.eventsOf('hist-77'), /ix_lease_events_lease/);
-    await expectIndexed('last events of a lease', () => events.forLease('hist-77', 20), /ix_lease_events_lease/);
+    await expectIndexed('events of a lease', () => h.queries.eventsOf('hist-77', { limit: 2 }), /ix_lease_events_lease/);
+    const first = await h.queries.eventsOf('hist-77', { limit: 2 });
+    await expectIndexed('events of a lease, page 2', () => h.queries.eventsOf('hist-77', { limit: 2, cursor: first.nextCursor ?? undefined }), /ix_lease_events_lease/);
+    await expectIndexed('last events of a lease', () => events.last('hist-77', 20), /ix_lease_events_lease/);
   });
 
   it('pruning (history retention, reconcile reports, webhook outbox) reads only what it deletes', async () => {

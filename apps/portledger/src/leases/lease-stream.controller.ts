@@ -25,7 +25,7 @@ export class LeaseStreamController {
   @ApiNotFoundResponse({ type: ErrorBody })
   @ApiConflictResponse({ type: ErrorBody, description: 'lease_ended' })
   async stream(@Param('id') id: string, @Res() res: Response): Promise<void> {
-    const { lease } = await this.queries.get(id, 0);
+    const lease = await this.queries.lease(id);
     if (!isActiveState(lease.state)) throw new LeaseEndedError(id, lease.state);
     const subscriber: PsSubscriber = {
       push: (chunk) => void res.write(chunk),
