@@ -1,6 +1,7 @@
 import { InitialLedgerSqlite1764000000000 } from './1764000000000-initial-ledger';
 import { ReconcileReportsSqlite1764000000001 } from './1764000000001-reconcile-reports';
 import { WebhookOutboxSqlite1764000000002 } from './1764000000002-webhook-outbox';
+import { HistoryIndexesSqlite1764000000003 } from './1764000000003-history-indexes';
 
 /** Ordered; listed explicitly (no globs). */
-export const SQLITE_MIGRATIONS = [InitialLedgerSqlite1764000000000, ReconcileReportsSqlite1764000000001, WebhookOutboxSqlite1764000000002];
+export const SQLITE_MIGRATIONS = [InitialLedgerSqlite1764000000000, ReconcileReportsSqlite1764000000001, WebhookOutboxSqlite1764000000002, HistoryIndexesSqlite1764000000003];

@@ -1,10 +1,12 @@
 import { createServer, type Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { test } from 'vitest';
+import { LeaseRepository } from '@app/ledger';
 import { startLedger } from '../support/ledger-harness';
 import { startService } from '../support/service-process';
 import { createTestDatabase } from '../support/test-databases';
 import { jsonClient } from './support/http-client';
+import { HISTORY_LEASES, seedBenchHistory } from './support/history';
 import { percentile, writeBenchResult } from './support/report';
 
 // Ports for benchmarks: below the ephemeral range and above the test blocks (10000-29599).
@@ -50,6 +52,8 @@ test('ledger: allocate+release through HTTP and through the use case', async () 
 
   // 1) In-process use case on a real SQLite file: no HTTP.
   const h = await startLedger('sqlite', { range: RANGE });
+  metrics.history_leases = HISTORY_LEASES;
+  await seedBenchHistory(h.app);
   const uc = async (streamId: string) => {
     const t0 = performance.now();
     const { lease } = await h.allocate.allocate({ streamId });
@@ -63,6 +67,15 @@ test('ledger: allocate+release through HTTP and through the use case', async () 
   metrics.usecase_cycles_per_s = uc32.cyclesPerS;
   metrics.usecase_cycles_per_s_c1 = uc1.cyclesPerS;
   metrics.usecase_allocate_p99_ms_c32 = percentile(uc32.allocMs, 99);
+  // The expiry sweeper's read (every 5 s, on the event loop): what history used to slow down.
+  const leases = h.app.get(LeaseRepository);
+  const sweepMs: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t0 = performance.now();
+    await leases.findOverdue(h.options.nodeId, Date.now());
+    sweepMs.push(performance.now() - t0);
+  }
+  metrics.expiry_sweep_read_p50_ms = percentile(sweepMs, 50);
   await h.destroy();
 
   // 2) Where the time goes, c1: listen()+close() of a pair alone.
@@ -76,6 +89,9 @@ test('ledger: allocate+release through HTTP and through the use case', async () 
 
   // 3) The real service over HTTP (keep-alive fetch, one connection pool per process).
   const db = await createTestDatabase('sqlite');
+  const seeder = await startLedger('sqlite', { range: RANGE, nodeId: 'e2e' }, db); // startService's NODE_ID
+  await seedBenchHistory(seeder.app);
+  await seeder.close();
   const svc = await startService({ DATABASE_URL: db.url, MEDIA_PORT_RANGE: `${RANGE.start}-${RANGE.end}`, HTTP_PORT: String(HTTP_PORT) });
   const client = jsonClient(svc.baseUrl);
   const http = async (streamId: string) => {

@@ -2,6 +2,7 @@ import { ProcNetTcpScanner } from '@app/reconciler';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { test } from 'vitest';
 import { startReconciler } from '../reconciler/support/reconciler-harness';
+import { HISTORY_LEASES, seedBenchHistory } from './support/history';
 import { percentile, writeBenchResult } from './support/report';
 
 // The whole pass runs on real ledger rows and real listeners: 5,000 leases = 10,000 sockets.
@@ -66,6 +67,8 @@ test('reconcile: parse 20,000 unrelated sockets, one pass over 5,000 leases, eve
   // 2) Whole passes on SQLite: 5,000 active leases, 10,000 real listeners.
   const h = await startReconciler('sqlite', { range: RANGE, ledger: { bindHost: BIND_HOST }, reconciler: { minAgeMs: 10_000 } });
   try {
+    metrics.history_leases = HISTORY_LEASES;
+    await seedBenchHistory(h.app);
     const t0 = performance.now();
     for (let i = 0; i < LEASES; i += 100) {
       await Promise.all(Array.from({ length: Math.min(100, LEASES - i) }, (_, j) => h.allocate.allocate({ streamId: `bench-${i + j}` })));

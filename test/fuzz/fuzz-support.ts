@@ -1,3 +1,4 @@
+import { request, type Agent } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { chunks, prng } from '../fixtures/rtp/fixtures';
@@ -62,4 +63,32 @@ export function heapAfterGc(): number {
   gcFn();
   gcFn();
   return process.memoryUsage().heapUsed;
+}
+
+export interface FuzzHttpRequest {
+  method: string;
+  path: string;
+  body?: string;
+  contentType?: string;
+}
+
+/** One request to the spawned service on 127.0.0.1:`port`, the body sent as-is; resolves with the status and text. */
+export function sendTo(port: number, agent: Agent, r: FuzzHttpRequest): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = {};
+    const withBody = r.body !== undefined && r.method !== 'GET' && r.method !== 'HEAD';
+    if (withBody) {
+      headers['content-type'] = r.contentType ?? 'application/json';
+      headers['content-length'] = Buffer.byteLength(r.body as string);
+    }
+    const req = request({ host: '127.0.0.1', port, method: r.method, path: r.path, agent, headers, timeout: 20_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(withBody ? r.body : undefined);
+  });
 }

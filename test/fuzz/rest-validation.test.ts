@@ -1,9 +1,9 @@
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portBlock } from '../support/port-blocks';
 import { startService, type ServiceProcess } from '../support/service-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases';
-import { CASES, int, prng, SEED, TIMEOUT_MS } from './fuzz-support';
+import { CASES, int, prng, SEED, sendTo, TIMEOUT_MS } from './fuzz-support';
 
 const block = portBlock(43);
 const ZLM_SECRET = 'fuzz-secret';
@@ -144,23 +144,7 @@ describe(`REST validation fuzz (${CASES} requests, seed ${SEED})`, () => {
     await db?.drop();
   });
 
-  const send = (r: FuzzRequest) =>
-    new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const headers: Record<string, string | number> = {};
-      if (r.body !== undefined && r.method !== 'GET' && r.method !== 'HEAD') {
-        headers['content-type'] = r.contentType ?? 'application/json';
-        headers['content-length'] = Buffer.byteLength(r.body);
-      }
-      const req = request({ host: '127.0.0.1', port: block.http(0), method: r.method, path: r.path, agent, headers, timeout: 20_000 }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
-      req.end(r.body !== undefined && r.method !== 'GET' && r.method !== 'HEAD' ? r.body : undefined);
-    });
+  const send = (r: FuzzRequest) => sendTo(block.http(0), agent, r);
 
   it('answers every random request with 2xx or 4xx (a typed error body on /api/v1), never 5xx, and keeps running', async () => {
     // every case runs; the first 10 problems are kept for the report, the rest counted

@@ -24,7 +24,7 @@ export function leaseSessions(kind: DbKind, options: Partial<LedgerOptions> & { 
     await h?.destroy();
   });
 
-  const eventsOf = async (lease: Lease, type: string) => (await h.queries.eventsOf(lease.id)).filter((e) => e.type === type);
+  const eventsOf = async (lease: Lease, type: string) => (await h.queries.eventsOf(lease.id)).items.filter((e) => e.type === type);
   return {
     harness: () => h,
     allocate: (streamId: string, extra: Record<string, unknown> = {}) => h.allocate.allocate({ streamId, ...extra }).then((r) => r.lease),
@@ -35,7 +35,7 @@ export function leaseSessions(kind: DbKind, options: Partial<LedgerOptions> & { 
       return d;
     },
     stats: (lease: Lease) => h.gateway.stats(lease.id)!,
-    eventTypes: async (lease: Lease) => (await h.queries.eventsOf(lease.id)).map((e) => e.type),
+    eventTypes: async (lease: Lease) => (await h.queries.eventsOf(lease.id)).items.map((e) => e.type),
     eventsOf,
     /** the events of `type`, once there is at least one */
     firstEvents: (lease: Lease, type: string) => waitFor(() => eventsOf(lease, type).then((e) => e.length > 0 && e), type),

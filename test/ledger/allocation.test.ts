@@ -61,7 +61,7 @@ describe.each(DB_KINDS)('allocation and release on %s', (kind) => {
     expect(listeningPorts(lease.rtpPort, lease.rtcpPort)).toEqual([]);
     const twice = await h.release.release(lease.id);
     expect(twice.state).toBe('released');
-    const events = await h.queries.eventsOf(lease.id);
+    const events = (await h.queries.eventsOf(lease.id)).items;
     expect(events.map((e) => e.type)).toEqual(['allocated', 'listening', 'released']);
   });
 

@@ -39,7 +39,7 @@ describe.each(DB_KINDS)('history retention on %s', (kind) => {
     const left = await queries.history({ limit: 500 });
     expect(new Set(left.items.map((l) => l.streamId))).toEqual(new Set(['old-but-active', ...recent.map((l) => l.streamId)]));
     await expect(queries.eventsOf(old[0].id)).rejects.toMatchObject({ code: 'lease_not_found' });
-    expect((await queries.eventsOf(recent[0].id)).map((e) => e.type)).toEqual(['allocated', 'listening', 'released']);
+    expect((await queries.eventsOf(recent[0].id)).items.map((e) => e.type)).toEqual(['allocated', 'listening', 'released']);
     expect((await queries.get(stillActive.id)).lease.state).toBe('listening');
     expect(await h.app.get(HistoryRetention).pruneOnce(10)).toEqual({ leases: 0, events: 0, batches: 0 });
   });

@@ -31,7 +31,7 @@ export class LeaseStreamController {
   @ApiConflictResponse({ type: ErrorBody, description: 'lease_ended' })
   @ApiTooManyRequestsResponse({ type: ErrorBody, description: 'too_many_pulls: LIVE_PULLS_PER_LEASE reached' })
   async stream(@Param('id') id: string, @Res() res: Response): Promise<void> {
-    const { lease } = await this.queries.get(id, 0);
+    const lease = await this.queries.lease(id);
     if (this.settings.testDelayBeforePullMs) await sleep(this.settings.testDelayBeforePullMs);
     // The client hung up while the lease was read: nobody to subscribe (its 'close' has passed).
     if (res.destroyed) return;

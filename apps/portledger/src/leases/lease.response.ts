@@ -46,7 +46,8 @@ export class LeasePageResponse {
 }
 
 export class LeaseEventsResponse {
-  @ApiProperty({ type: [LeaseEventResponse] }) items: LeaseEventResponse[];
+  @ApiProperty({ type: [LeaseEventResponse], description: 'oldest first' }) items: LeaseEventResponse[];
+  @ApiProperty({ nullable: true, type: String, description: 'pass as ?cursor= for the next page; null on the last page' }) nextCursor: string | null;
 }
 
 export function toLeaseResponse(l: Lease): LeaseResponse {

@@ -6,6 +6,7 @@ import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotF
 import type { Response } from 'express';
 import { ErrorBody } from '../http/error-body';
 import { AllocateLeaseDto } from './dto/allocate-lease.dto';
+import { LeaseEventsQueryDto } from './dto/lease-events-query.dto';
 import { LeaseHistoryQueryDto } from './dto/lease-history-query.dto';
 import { ReleaseByStreamQueryDto } from './dto/release-by-stream-query.dto';
 import { RenewLeaseDto } from './dto/renew-lease.dto';
@@ -77,7 +78,8 @@ export class LeasesController {
   @Get(':id/events')
   @ApiOkResponse({ type: LeaseEventsResponse })
   @ApiNotFoundResponse({ type: ErrorBody })
-  async events(@Param('id') id: string): Promise<LeaseEventsResponse> {
-    return { items: (await this.queries.eventsOf(id)).map(toEventResponse) };
+  async events(@Param('id') id: string, @Query() q: LeaseEventsQueryDto): Promise<LeaseEventsResponse> {
+    const page = await this.queries.eventsOf(id, q);
+    return { items: page.items.map(toEventResponse), nextCursor: page.nextCursor };
   }
 }

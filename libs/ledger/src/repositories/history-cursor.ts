@@ -13,10 +13,17 @@ export function encodeCursor(c: HistoryCursor): string {
   return Buffer.from(`${c.createdAt}:${c.id}`, 'utf8').toString('base64url');
 }
 
+/**
+ * The position a cursor written by encodeCursor names, or null for any other text: base64url
+ * decoding skips what it cannot read, so the text must also be exactly what encodeCursor
+ * writes for that position (a mangled cursor is an error, never silently page 1).
+ */
 export function decodeCursor(text: string): HistoryCursor | null {
   const raw = Buffer.from(text, 'base64url').toString('utf8');
   const m = /^(\d{1,16}):([A-Za-z0-9-]{1,64})$/.exec(raw);
-  return m ? { createdAt: Number(m[1]), id: m[2] } : null;
+  if (!m) return null;
+  const c = { createdAt: Number(m[1]), id: m[2] };
+  return encodeCursor(c) === text ? c : null;
 }
 
 /**
@@ -31,7 +38,8 @@ export async function keysetPage<E extends ObjectLiteral, T>(
   map: (row: E) => T,
   keyOf: (item: T) => HistoryCursor,
 ): Promise<{ items: T[]; nextCursor: string | null }> {
-  const cursor = cursorText ? decodeCursor(cursorText) : null;
+  const cursor = cursorText === undefined ? null : decodeCursor(cursorText);
+  if (cursorText !== undefined && !cursor) throw new RangeError(`not a history cursor: ${cursorText}`);
   if (cursor) {
     q.andWhere(
       new Brackets((b) =>

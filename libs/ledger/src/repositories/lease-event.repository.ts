@@ -1,7 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import { LedgerDatabase, type Tx } from '../database/ledger-database';
 import type { LeaseEvent } from '../domain/lease';
-import { LeaseEventEntity } from '../entities';
+import type { Page } from './lease.repository';
+
+interface EventRow {
+  id: number | string;
+  type: string;
+  at: number | string;
+  detail: string | null;
+}
+
+// Both reads walk ix_lease_events_lease (lease_id, id) from one end: never more rows than asked.
+const EVENTS_AFTER = 'SELECT id, type, at, detail FROM lease_events WHERE lease_id = ? AND id > ? ORDER BY id LIMIT ?';
+const LAST_EVENTS = 'SELECT id, type, at, detail FROM lease_events WHERE lease_id = ? ORDER BY id DESC LIMIT ?';
+
+/** A position in one lease's events: after the event with this id (ids grow with time). */
+export function encodeEventCursor(afterId: number): string {
+  return Buffer.from(`after:${afterId}`, 'utf8').toString('base64url');
+}
+
+/** The event id of a cursor written by encodeEventCursor, or null for any other text. */
+export function decodeEventCursor(text: string): number | null {
+  const m = /^after:(\d{1,15})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
+  if (!m) return null;
+  const id = Number(m[1]);
+  return encodeEventCursor(id) === text ? id : null;
+}
 
 @Injectable()
 export class LeaseEventRepository {
@@ -23,14 +47,24 @@ export class LeaseEventRepository {
     return r.affected;
   }
 
-  /** Oldest first; `last` returns only the newest N (still oldest first). */
-  async forLease(leaseId: string, last?: number): Promise<LeaseEvent[]> {
-    const rows = await this.db.manager.find(LeaseEventEntity, {
-      where: { leaseId },
-      order: { id: last ? 'DESC' : 'ASC' },
-      ...(last ? { take: last } : {}),
-    });
-    if (last) rows.reverse();
-    return rows.map((r) => ({ type: r.type, at: r.at, detail: r.detail }));
+  /** Up to `limit` events of a lease, oldest first, after `cursor` (a nextCursor of a previous page). */
+  async page(leaseId: string, limit: number, cursor?: string): Promise<Page<LeaseEvent>> {
+    const after = cursor === undefined ? 0 : decodeEventCursor(cursor);
+    if (after === null) throw new RangeError(`not an event cursor: ${cursor}`);
+    const { rows } = await this.db.exec<EventRow>(null, EVENTS_AFTER, [leaseId, after, limit + 1]);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { items: page.map(toEvent), nextCursor: rows.length > limit && last ? encodeEventCursor(Number(last.id)) : null };
   }
+
+  /** The newest `n` events of a lease, oldest first. */
+  async last(leaseId: string, n: number): Promise<LeaseEvent[]> {
+    if (n <= 0) return [];
+    const { rows } = await this.db.exec<EventRow>(null, LAST_EVENTS, [leaseId, n]);
+    return rows.reverse().map(toEvent);
+  }
+}
+
+function toEvent(r: EventRow): LeaseEvent {
+  return { type: r.type, at: Number(r.at), detail: r.detail === null ? null : JSON.parse(r.detail) };
 }

@@ -1,14 +1,37 @@
 import { Injectable } from '@nestjs/common';
 import { LedgerDatabase, type Tx } from '../database/ledger-database';
-import { ACTIVE_STATES, type EndCause, type Lease, type LeaseState } from '../domain/lease';
+import type { EndCause, Lease, LeaseState } from '../domain/lease';
 import { LeaseEntity } from '../entities';
 import { keysetPage } from './history-cursor';
 import { LEASE_COLUMNS, leaseFromRow, leaseToParams, type LeaseRow } from './lease-row';
 import { toLease } from './lease.mapper';
 
-// The partial unique indexes use exactly this predicate; keep them in step.
-const ACTIVE_SQL = `state IN ('reserved', 'listening', 'streaming')`;
+/**
+ * The partial indexes (ux_leases_active_port, ux_leases_active_stream, ix_leases_active_history)
+ * use exactly this predicate, and a query can use them only when it carries the same text with
+ * literals: with the states as bound parameters, SQLite (and PostgreSQL) cannot prove that the
+ * query implies the index's predicate and read every lease row of the node instead.
+ */
+export const ACTIVE_SQL = `state IN ('reserved', 'listening', 'streaming')`;
+const SELECT_LEASE = `SELECT ${LEASE_COLUMNS} FROM leases`;
 const INSERT_LEASE = `INSERT INTO leases (${LEASE_COLUMNS}) VALUES (${LEASE_COLUMNS.split(',').map(() => '?').join(', ')})`;
+
+/**
+ * Each RTP port this node has used (a skip scan: one index seek per distinct port, on
+ * ix_leases_node_port_released, which holds ended leases only) with the id of the terminal event of its most recently ended
+ * lease. The one-statement join it replaces grouped every event of the node's whole history.
+ */
+const LAST_RELEASE_BY_PORT = `
+  WITH RECURSIVE ports(port) AS (
+    SELECT (SELECT rtp_port FROM leases WHERE node_id = ? AND released_at IS NOT NULL ORDER BY rtp_port LIMIT 1)
+    UNION ALL
+    SELECT (SELECT rtp_port FROM leases WHERE node_id = ? AND released_at IS NOT NULL AND rtp_port > ports.port ORDER BY rtp_port LIMIT 1) FROM ports WHERE ports.port IS NOT NULL
+  )
+  SELECT ports.port AS port,
+    (SELECT MAX(e.id) FROM lease_events e WHERE e.type IN ('released', 'expired', 'reclaimed', 'failed') AND e.lease_id = (
+      SELECT l.id FROM leases l WHERE l.node_id = ? AND l.rtp_port = ports.port AND l.released_at IS NOT NULL
+      ORDER BY l.released_at DESC LIMIT 1)) AS seq
+  FROM ports WHERE ports.port IS NOT NULL`;
 
 export interface LeaseHistoryFilter {
   state?: LeaseState | 'active';
@@ -67,26 +90,18 @@ export class LeaseRepository {
   }
 
   async findById(id: string, tx: Tx | null = null): Promise<Lease | null> {
-    const { rows } = await this.db.exec<LeaseRow>(tx, `SELECT ${LEASE_COLUMNS} FROM leases WHERE id = ?`, [id]);
+    const { rows } = await this.db.exec<LeaseRow>(tx, `${SELECT_LEASE} WHERE id = ?`, [id]);
     return rows[0] ? leaseFromRow(rows[0]) : null;
   }
 
   async findActiveByStream(nodeId: string, streamId: string, tx: Tx | null = null): Promise<Lease | null> {
-    const { rows } = await this.db.exec<LeaseRow>(
-      tx,
-      `SELECT ${LEASE_COLUMNS} FROM leases WHERE node_id = ? AND stream_id = ? AND ${ACTIVE_SQL}`,
-      [nodeId, streamId],
-    );
+    const { rows } = await this.db.exec<LeaseRow>(tx, `${SELECT_LEASE} WHERE node_id = ? AND stream_id = ? AND ${ACTIVE_SQL}`, [nodeId, streamId]);
     return rows[0] ? leaseFromRow(rows[0]) : null;
   }
 
-  async findActiveForNode(nodeId: string, tx: Tx = this.db.manager): Promise<Lease[]> {
-    const rows = await tx
-      .createQueryBuilder(LeaseEntity, 'l')
-      .where('l.node_id = :nodeId AND l.state IN (:...active)', { nodeId, active: ACTIVE_STATES })
-      .orderBy('l.rtp_port', 'ASC')
-      .getMany();
-    return rows.map(toLease);
+  async findActiveForNode(nodeId: string, tx: Tx | null = null): Promise<Lease[]> {
+    const { rows } = await this.db.exec<LeaseRow>(tx, `${SELECT_LEASE} WHERE node_id = ? AND ${ACTIVE_SQL} ORDER BY rtp_port`, [nodeId]);
+    return rows.map(leaseFromRow);
   }
 
   /**
@@ -112,34 +127,30 @@ export class LeaseRepository {
   }
 
   async findOverdue(nodeId: string, now: number): Promise<Lease[]> {
-    const rows = await this.db.manager
-      .createQueryBuilder(LeaseEntity, 'l')
-      .where('l.node_id = :nodeId AND l.state IN (:...active) AND l.expires_at <= :now', { nodeId, active: ACTIVE_STATES, now })
-      .getMany();
-    return rows.map(toLease);
+    const { rows } = await this.db.exec<LeaseRow>(null, `${SELECT_LEASE} WHERE node_id = ? AND ${ACTIVE_SQL} AND expires_at <= ?`, [nodeId, now]);
+    return rows.map(leaseFromRow);
   }
 
   /**
    * For least-recently-used ordering: for each pair of this node, a number that grows with the
    * time it was last given back (the id of its last terminal event; ids are monotonic, so two
    * releases in the same millisecond still keep their order). Never-released pairs are absent.
+   * See LAST_RELEASE_BY_PORT: its cost grows with the pairs used, not with history.
    */
   async lastReleaseByPort(nodeId: string): Promise<Map<number, number>> {
-    const { rows } = await this.db.exec<{ port: number | string; seq: number | string }>(
-      null,
-      `SELECT l.rtp_port AS port, MAX(e.id) AS seq FROM lease_events e JOIN leases l ON l.id = e.lease_id
-       WHERE l.node_id = ? AND e.type IN ('released', 'expired', 'reclaimed', 'failed') GROUP BY l.rtp_port`,
-      [nodeId],
-    );
-    return new Map(rows.map((r) => [Number(r.port), Number(r.seq)]));
+    const { rows } = await this.db.exec<{ port: number | string; seq: number | string | null }>(null, LAST_RELEASE_BY_PORT, [nodeId, nodeId, nodeId]);
+    return new Map(rows.filter((r) => r.seq !== null).map((r) => [Number(r.port), Number(r.seq)]));
   }
 
   async history(f: LeaseHistoryFilter): Promise<Page<Lease>> {
     const q = this.db.manager.createQueryBuilder(LeaseEntity, 'l');
-    if (f.state === 'active') q.andWhere('l.state IN (:...active)', { active: ACTIVE_STATES });
-    else if (f.state) q.andWhere('l.state = :state', { state: f.state });
+    // Both spelled as the partial indexes' predicates (ix_leases_*active_history, ix_leases_ended_history).
+    if (f.state === 'active') q.andWhere(`l.${ACTIVE_SQL}`);
+    else if (f.state) q.andWhere(`l.state = :state AND NOT (l.${ACTIVE_SQL})`, { state: f.state });
     if (f.streamId) q.andWhere('l.stream_id = :streamId', { streamId: f.streamId });
-    if (f.port !== undefined) q.andWhere('(l.rtp_port = :port OR l.rtcp_port = :port)', { port: f.port });
+    // A pair's RTP port is even and its RTCP port the next one: naming the RTP port lets the
+    // read use ix_leases_port_history instead of walking all of history for an OR.
+    if (f.port !== undefined) q.andWhere('l.rtp_port = :rtp AND (l.rtp_port = :port OR l.rtcp_port = :port)', { rtp: f.port - (f.port % 2), port: f.port });
     if (f.nodeId) q.andWhere('l.node_id = :nodeId', { nodeId: f.nodeId });
     if (f.from !== undefined) q.andWhere('l.created_at >= :from', { from: f.from });
     if (f.to !== undefined) q.andWhere('l.created_at < :to', { to: f.to });
@@ -174,9 +185,7 @@ export class LeaseRepository {
   }
 
   async countActiveByNode(nodeId: string): Promise<number> {
-    return this.db.manager
-      .createQueryBuilder(LeaseEntity, 'l')
-      .where('l.node_id = :nodeId AND l.state IN (:...active)', { nodeId, active: ACTIVE_STATES })
-      .getCount();
+    const { rows } = await this.db.exec<{ n: number | string }>(null, `SELECT COUNT(*) AS n FROM leases WHERE node_id = ? AND ${ACTIVE_SQL}`, [nodeId]);
+    return Number(rows[0]?.n ?? 0);
   }
 }

@@ -27,6 +27,9 @@ export interface PortUsage {
   warnings: string[];
 }
 
+export const DEFAULT_EVENT_PAGE = 100;
+export const MAX_EVENT_PAGE = 1000;
+
 /** Read side for the admin API: leases, their events and stats, and port usage. */
 @Injectable()
 export class LeaseQueries {
@@ -39,11 +42,18 @@ export class LeaseQueries {
     private readonly pool: PortPool,
   ) {}
 
+  /** The lease, its stats and its last `lastEvents` events (read from the newest end, never all). */
   async get(id: string, lastEvents = 20): Promise<LeaseDetail> {
+    const lease = await this.lease(id);
+    const live = isActiveState(lease.state) ? this.gateway.stats(id) : null;
+    return { lease, stats: live ?? lease.finalStats, events: await this.events.last(id, lastEvents) };
+  }
+
+  /** The lease alone (no events, no stats). */
+  async lease(id: string): Promise<Lease> {
     const lease = await this.leases.findById(id);
     if (!lease) throw new LeaseNotFoundError(id);
-    const live = isActiveState(lease.state) ? this.gateway.stats(id) : null;
-    return { lease, stats: live ?? lease.finalStats, events: await this.events.forLease(id, lastEvents) };
+    return lease;
   }
 
   async findActiveByStream(streamId: string): Promise<Lease> {
@@ -56,9 +66,10 @@ export class LeaseQueries {
     return this.leases.history(filter);
   }
 
-  async eventsOf(id: string): Promise<LeaseEvent[]> {
-    if (!(await this.leases.findById(id))) throw new LeaseNotFoundError(id);
-    return this.events.forLease(id);
+  /** One page of a lease's events, oldest first (`cursor`: nextCursor of the previous page). */
+  async eventsOf(id: string, page: { limit?: number; cursor?: string } = {}): Promise<Page<LeaseEvent>> {
+    await this.lease(id);
+    return this.events.page(id, page.limit ?? DEFAULT_EVENT_PAGE, page.cursor);
   }
 
   /**

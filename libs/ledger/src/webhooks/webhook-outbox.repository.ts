@@ -88,7 +88,8 @@ export class WebhookOutboxRepository {
       where.push('status = ?');
       params.push(f.status);
     }
-    const cursor = f.cursor ? decodeCursor(f.cursor) : null;
+    const cursor = f.cursor === undefined ? null : decodeCursor(f.cursor);
+    if (f.cursor !== undefined && !cursor) throw new RangeError(`not a history cursor: ${f.cursor}`);
     if (cursor) {
       where.push('(created_at < ? OR (created_at = ? AND id < ?))');
       params.push(cursor.createdAt, cursor.createdAt, cursor.id);

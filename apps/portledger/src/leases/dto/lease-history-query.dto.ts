@@ -1,7 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { ACTIVE_STATES, TERMINAL_STATES, type LeaseState } from '@app/ledger';
-import { ToEpochMs, ToInt } from './query-transforms';
+import { ToInt } from './query-transforms';
+import { HistoryCursor, QueryTime } from './query-validators';
 import { STREAM_ID } from './allocate-lease.dto';
 
 const STATES: Array<LeaseState | 'active'> = ['active', ...ACTIVE_STATES, ...TERMINAL_STATES];
@@ -30,16 +31,14 @@ export class LeaseHistoryQueryDto {
   @IsString()
   nodeId?: string;
 
-  @ApiPropertyOptional({ description: 'created at or after (ISO-8601 or epoch ms)' })
+  @ApiPropertyOptional({ description: 'created at or after (ISO-8601 or epoch ms, 1970..9999)' })
   @IsOptional()
-  @ToEpochMs()
-  @IsInt({ message: 'from must be an ISO-8601 time or epoch milliseconds' })
+  @QueryTime()
   from?: number;
 
-  @ApiPropertyOptional({ description: 'created before (ISO-8601 or epoch ms)' })
+  @ApiPropertyOptional({ description: 'created before (ISO-8601 or epoch ms, 1970..9999)' })
   @IsOptional()
-  @ToEpochMs()
-  @IsInt({ message: 'to must be an ISO-8601 time or epoch milliseconds' })
+  @QueryTime()
   to?: number;
 
   @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
@@ -52,6 +51,6 @@ export class LeaseHistoryQueryDto {
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor must be a nextCursor value from a previous page' })
+  @HistoryCursor()
   cursor?: string;
 }

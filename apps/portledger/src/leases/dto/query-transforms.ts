@@ -4,11 +4,12 @@ import { Transform } from 'class-transformer';
 export const ToInt = () =>
   Transform(({ value }) => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value));
 
-/** ISO-8601 or epoch milliseconds → epoch milliseconds. */
+/** ISO-8601 (a date first, as Date.parse reads it) or epoch milliseconds → epoch milliseconds; the range is QueryTime's. */
 export const ToEpochMs = () =>
   Transform(({ value }) => {
     if (typeof value !== 'string') return value;
-    if (/^\d{1,16}$/.test(value)) return Number(value);
+    if (/^\d{1,20}$/.test(value)) return Number(value);
+    if (!/^[+-]?\d{4,6}-\d{2}-\d{2}/.test(value)) return value;
     const t = Date.parse(value);
     return Number.isNaN(t) ? value : t;
   });
