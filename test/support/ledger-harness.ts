@@ -3,12 +3,13 @@ import {
   AllocateLeaseUseCase,
   LeaseQueries,
   LedgerLifecycle,
-  LedgerModule,
-  PortPool,
+  LeasingModule,
   ReleaseLeaseUseCase,
   RenewLeaseUseCase,
-  type LedgerOptions,
-} from '@app/ledger';
+  type LeasingOptions,
+} from '@app/leasing';
+// Internal to leasing: tests read the in-memory pairs through it.
+import { PortPool } from '../../libs/leasing/src/ports/port-pool.service';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { createTestDatabase, type DbKind, type TestDatabase } from './test-databases';
@@ -17,7 +18,7 @@ import { tempDir } from './temp-dir';
 export interface LedgerHarness {
   app: INestApplicationContext;
   db: TestDatabase;
-  options: LedgerOptions;
+  options: LeasingOptions;
   allocate: AllocateLeaseUseCase;
   release: ReleaseLeaseUseCase;
   renew: RenewLeaseUseCase;
@@ -34,10 +35,10 @@ export interface LedgerHarness {
  * The "medium" tier: the real ledger and gateway on a real database (SQLite file or a
  * PostgreSQL schema of its own) and real sockets on 127.0.0.1, without HTTP.
  */
-export async function startLedger(kind: DbKind, overrides: Partial<LedgerOptions> & { range: LedgerOptions['range'] }, existing?: TestDatabase): Promise<LedgerHarness> {
+export async function startLedger(kind: DbKind, overrides: Partial<LeasingOptions> & { range: LeasingOptions['range'] }, existing?: TestDatabase): Promise<LedgerHarness> {
   const db = existing ?? (await createTestDatabase(kind));
   const records = tempDir('portledger-rec-');
-  const options: LedgerOptions = {
+  const options: LeasingOptions = {
     database: db.config,
     nodeId: 'test-node',
     bindHost: '127.0.0.1',
@@ -47,7 +48,7 @@ export async function startLedger(kind: DbKind, overrides: Partial<LedgerOptions
     ...overrides,
   };
   const moduleRef = await Test.createTestingModule({
-    imports: [GatewayModule.forRoot({ bindHost: options.bindHost }), LedgerModule.forRoot(options)],
+    imports: [GatewayModule.forRoot({ bindHost: options.bindHost }), LeasingModule.forRoot(options)],
   }).compile();
   moduleRef.useLogger(false);
   const app = await moduleRef.init();

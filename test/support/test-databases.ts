@@ -14,7 +14,7 @@ export interface TestDatabase {
   kind: DbKind;
   /** DATABASE_URL for a spawned service */
   url: string;
-  /** LedgerOptions.database for in-process tests */
+  /** LeasingOptions.database for in-process tests */
   config: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
   drop(): Promise<void>;
 }

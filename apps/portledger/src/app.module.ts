@@ -1,5 +1,5 @@
 import { GatewayModule } from '@app/gateway';
-import { LedgerModule } from '@app/ledger';
+import { LeasingModule } from '@app/leasing';
 import { ReconcilerModule } from '@app/reconciler';
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
@@ -38,7 +38,7 @@ export class AppModule {
           ] as never,
         }),
         GatewayModule.forRoot({ bindHost: settings.media.bindHost }),
-        LedgerModule.forRoot({
+        LeasingModule.forRoot({
           database: settings.database,
           nodeId: settings.nodeId,
           range: settings.media.range,

@@ -2,22 +2,5 @@ export type LedgerDatabaseConfig =
   | { kind: 'sqlite'; path: string }
   | { kind: 'postgres'; url: string };
 
-/** What the ledger needs to know about this node; the app builds it from validated settings. */
-export interface LedgerOptions {
-  database: LedgerDatabaseConfig;
-  nodeId: string;
-  range: { start: number; end: number };
-  bindHost: string;
-  advertisedHost: string;
-  leaseDefaults: { ttlS: number; connectTimeoutS: number; idleTimeoutS: number };
-  /** where leases with record=true write their .ps file */
-  recordDir: string;
-  /** WEBHOOK_URL is set: state changes also write webhook events into the outbox */
-  webhooks?: boolean;
-  /** ended leases (and their events) older than this are pruned, hourly; default 90 */
-  historyRetentionDays?: number;
-  /** Test-only pause between the ledger insert and listen(), so e2e tests can kill -9 there. */
-  testDelayAfterInsertMs?: number;
-}
-
-export const LEDGER_OPTIONS = Symbol('LEDGER_OPTIONS');
+/** The database the ledger persists to; LeasingModule passes it from its own options. */
+export const LEDGER_DATABASE_CONFIG = Symbol('LEDGER_DATABASE_CONFIG');

@@ -5,12 +5,13 @@ import {
   ExpirySweeper,
   LeaseQueries,
   LedgerLifecycle,
-  LedgerModule,
-  PortPool,
+  LeasingModule,
   QuarantinePairUseCase,
   ReleaseLeaseUseCase,
-  type LedgerOptions,
-} from '@app/ledger';
+  type LeasingOptions,
+} from '@app/leasing';
+// Internal to leasing: tests read the in-memory pairs through it.
+import { PortPool } from '../../../libs/leasing/src/ports/port-pool.service';
 import { ReconcileReports, Reconciler, ReconcilerModule, type ReconcilerOptions } from '@app/reconciler';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -52,7 +53,7 @@ export interface HarnessOptions {
   range: { start: number; end: number };
   /** fast defaults for tests: no minimum age, two passes */
   reconciler?: Partial<ReconcilerOptions>;
-  ledger?: Partial<LedgerOptions>;
+  ledger?: Partial<LeasingOptions>;
 }
 
 /** The real ledger, gateway and reconciler on a real database and real sockets on 127.0.0.1, without HTTP. */
@@ -60,7 +61,7 @@ export async function startReconciler(kind: DbKind, o: HarnessOptions): Promise<
   const db = await createTestDatabase(kind);
   const records = tempDir('portledger-rec-');
   const clock = new TestClock();
-  const options: LedgerOptions = {
+  const options: LeasingOptions = {
     database: db.config,
     nodeId: 'reconcile-node',
     bindHost: '127.0.0.1',
@@ -73,7 +74,7 @@ export async function startReconciler(kind: DbKind, o: HarnessOptions): Promise<
   const moduleRef = await Test.createTestingModule({
     imports: [
       GatewayModule.forRoot({ bindHost: options.bindHost }),
-      LedgerModule.forRoot(options, { clock }),
+      LeasingModule.forRoot(options, { clock }),
       ReconcilerModule.forRoot({ intervalS: 3600, minAgeMs: 0, ...o.reconciler }),
     ],
   }).compile();

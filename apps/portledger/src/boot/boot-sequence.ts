@@ -1,4 +1,4 @@
-import { LedgerLifecycle } from '@app/ledger';
+import { LedgerLifecycle } from '@app/leasing';
 import { ReconcileScheduler, Reconciler } from '@app/reconciler';
 import { Injectable, Logger } from '@nestjs/common';
 

@@ -1,4 +1,4 @@
-import { DomainError, isLedgerConnectionError, LedgerUnavailableError } from '@app/ledger';
+import { DomainError, isLedgerConnectionError, LedgerUnavailableError } from '@app/leasing';
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LedgerDatabase, type Tx } from '../database/ledger-database';
-import type { LeaseEvent } from '../domain/lease';
+import type { LeaseEvent } from '../records/lease';
 import type { Page } from './lease.repository';
 
 interface EventRow {

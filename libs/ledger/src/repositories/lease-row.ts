@@ -1,4 +1,4 @@
-import type { Lease, LeaseState } from '../domain/lease';
+import type { Lease, LeaseState } from '../records/lease';
 
 /** Column list for raw reads of `leases`, in one place. */
 export const LEASE_COLUMNS =

@@ -1,5 +1,5 @@
 import type { GatewayListenerView } from '@app/gateway';
-import type { Lease, QuarantineEntry } from '@app/ledger';
+import type { Lease, QuarantineEntry } from '@app/leasing';
 import type { TcpSocket } from '../os/tcp-socket';
 import type { Observation } from './finding';
 
@@ -110,6 +110,7 @@ export function compareViews(v: PassViews): Observation[] {
       key: `foreign:${rtp}:${s.inode}`,
       fromOs: true,
       port: s.localPort,
+      rtpPort: rtp,
       leaseId: leaseByPort.get(s.localPort)?.id ?? null,
       detail: { state: s.state, address: `${s.localAddress}:${s.localPort}`, uid: s.uid, inode: s.inode, quarantinedAs: q?.reason ?? null },
       socket: s,

@@ -1,0 +1,43 @@
+import { MediaGateway, type GatewayEventSink, type GatewayLeaseEvent, type GatewayTimeout } from '@app/gateway';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Clock } from '../domain/clock';
+import { END_CAUSES } from '../domain/end-causes';
+import { LeaseTransitionWriter } from '../transitions/lease-transition.writer';
+import { ReleaseLeaseUseCase } from '../use-cases/release-lease.use-case';
+
+/**
+ * Turns what happens on the sockets into ledger rows: events, streaming ↔ listening, and —
+ * for connect and idle timeouts — the one release routine. Never per packet.
+ */
+@Injectable()
+export class LeaseActivityRecorder implements GatewayEventSink, OnModuleInit {
+  private readonly logger = new Logger(LeaseActivityRecorder.name);
+
+  constructor(
+    private readonly gateway: MediaGateway,
+    private readonly writer: LeaseTransitionWriter,
+    private readonly release: ReleaseLeaseUseCase,
+    private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    this.gateway.setEventSink(this);
+  }
+
+  leaseEvent(leaseId: string, type: GatewayLeaseEvent, detail: Record<string, unknown>): void {
+    this.write(leaseId, type, () => this.writer.note(leaseId, type, this.clock.now(), detail));
+  }
+
+  leaseStateChanged(leaseId: string, state: 'streaming' | 'listening'): void {
+    this.write(leaseId, state, () => this.writer.apply(leaseId, { kind: state === 'streaming' ? 'streaming' : 'idle' }, this.clock.now()));
+  }
+
+  leaseTimedOut(leaseId: string, reason: GatewayTimeout): void {
+    const cause = reason === 'connect-timeout' ? END_CAUSES.connectTimeout : END_CAUSES.idleTimeout;
+    this.write(leaseId, reason, () => this.release.release(leaseId, cause));
+  }
+
+  private write(leaseId: string, what: string, fn: () => Promise<unknown>): void {
+    fn().catch((err) => this.logger.error(`lease ${leaseId}: recording ${what} failed: ${err}`));
+  }
+}

@@ -1,0 +1,21 @@
+import type { LedgerDatabaseConfig } from '@app/ledger';
+
+/** What leasing needs to know about this node; the app builds it from validated settings. */
+export interface LeasingOptions {
+  database: LedgerDatabaseConfig;
+  nodeId: string;
+  range: { start: number; end: number };
+  bindHost: string;
+  advertisedHost: string;
+  leaseDefaults: { ttlS: number; connectTimeoutS: number; idleTimeoutS: number };
+  /** where leases with record=true write their .ps file */
+  recordDir: string;
+  /** WEBHOOK_URL is set: state changes also write webhook events into the outbox */
+  webhooks?: boolean;
+  /** ended leases (and their events) older than this are pruned, hourly; default 90 */
+  historyRetentionDays?: number;
+  /** Test-only pause between the ledger insert and listen(), so e2e tests can kill -9 there. */
+  testDelayAfterInsertMs?: number;
+}
+
+export const LEASING_OPTIONS = Symbol('LEASING_OPTIONS');
