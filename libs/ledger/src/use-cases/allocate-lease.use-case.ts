@@ -1,4 +1,4 @@
-import { MediaGateway } from '@app/gateway';
+import { LeaseEndingError, MediaGateway } from '@app/gateway';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -82,6 +82,7 @@ export class AllocateLeaseUseCase {
       try {
         await this.gateway.open(toBinding(lease));
       } catch (err) {
+        if (err instanceof LeaseEndingError) return { lease: await this.asEnded(lease), created: true };
         const { port, code } = bindFailureOf(err, rtpPort);
         this.logger.warn(`lease ${lease.id} stream ${lease.streamId} port ${port}: listen failed (${code}), trying the next pair`);
         await this.failedBind.end(lease, err, 'allocation');
@@ -107,13 +108,28 @@ export class AllocateLeaseUseCase {
         throw new LedgerUnavailableError(err);
       }
       if (!listening) {
-        // Ended while we were opening (e.g. DELETE by streamId): the release routine closed it.
-        return { lease: (await this.leases.findById(lease.id)) ?? lease, created: true };
+        // Ended before our listen() (e.g. DELETE by streamId during the insert→listen window),
+        // so long ago that the gateway no longer refused the open: what we opened is closed here.
+        await this.gateway.close(lease.id);
+        return { lease: await this.asEnded(lease), created: true };
+      }
+      if (this.gateway.isEnding(lease.id)) {
+        // A release began after our listen() and is closing the sockets: no listening-looking answer.
+        return { lease: await this.asEnded(lease), created: true };
       }
       this.release.armExpiry(lease);
       this.logger.log(`lease ${lease.id} stream ${lease.streamId} port ${rtpPort}: listening`);
       return { lease: { ...lease, state: 'listening', updatedAt: now }, created: true };
     }
+  }
+
+  /**
+   * The lease as the release that beat us left it. The POST that lost the race still answers
+   * 201 (the lease was created) but with the terminal state, and none of its ports listens.
+   * release() joins the release in flight, or reads the row it already ended.
+   */
+  private async asEnded(lease: Lease): Promise<Lease> {
+    return this.release.release(lease.id);
   }
 
   private takePair(req: AllocateRequest): number | null {

@@ -1,4 +1,4 @@
-import { MediaGateway } from '@app/gateway';
+import { LeaseEndingError, MediaGateway } from '@app/gateway';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LedgerDatabase } from '../database/ledger-database';
 import { Clock } from '../domain/clock';
@@ -54,16 +54,24 @@ export class ResumeLeasesUseCase {
         try {
           await this.gateway.open(toBinding(lease));
         } catch (err) {
+          // ended meanwhile: its release owns it
+          if (err instanceof LeaseEndingError) continue;
           await this.failedBind.end(lease, err, 'resume');
           summary.failed++;
           continue;
         }
         const now = this.clock.now();
-        await this.db.transaction(async (tx) => {
+        const resumed = await this.db.transaction(async (tx) => {
           // reserved (crashed before listen) and streaming (the device's socket died with us) both resume as listening
-          await this.leases.markActiveState(tx, lease.id, 'listening', now);
-          await this.events.append(tx, lease.id, 'resumed-after-restart', now, { previousState: lease.state });
+          const ok = await this.leases.markActiveState(tx, lease.id, 'listening', now);
+          if (ok) await this.events.append(tx, lease.id, 'resumed-after-restart', now, { previousState: lease.state });
+          return ok;
         });
+        if (!resumed) {
+          // ended while we opened: no listener outlives it
+          await this.gateway.close(lease.id);
+          continue;
+        }
         this.release.armExpiry(lease);
         summary.resumed++;
       }

@@ -1,4 +1,4 @@
-import { BindError, MediaGateway, type GatewayListenerView } from '@app/gateway';
+import { BindError, LeaseEndingError, MediaGateway, type GatewayListenerView } from '@app/gateway';
 import {
   Clock,
   END_CAUSES,
@@ -261,6 +261,8 @@ export class Reconciler implements OnModuleDestroy {
     try {
       await this.gateway.open(toBinding(lease));
     } catch (err) {
+      // Its release began after we read the row: the release routine owns the lease's sockets.
+      if (err instanceof LeaseEndingError) return { action: 'skipped', detail: { why: 'the lease is ending' } };
       const port = err instanceof BindError ? err.port : lease.rtpPort;
       const code = err instanceof BindError ? err.code : String(err);
       if (deferred) return { action: 'deferred', detail: { bindFailed: { port, code } } };
