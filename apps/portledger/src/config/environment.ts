@@ -135,4 +135,10 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsIn([true, false], { message: 'LOG_REQUESTS must be true or false' })
   LOG_REQUESTS?: boolean;
+
+  /** How long a lease whose re-open at boot fails for a reason not about its pair is retried. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  RESUME_RETRY_S = 300;
 }

@@ -76,4 +76,10 @@ describe('configuration', () => {
   it('needs WEBHOOK_SECRET with WEBHOOK_URL', () => {
     expect(problemsOf({ WEBHOOK_URL: 'http://127.0.0.1:9/hook' }).join()).toContain('WEBHOOK_SECRET');
   });
+
+  it('retries re-opens at boot for RESUME_RETRY_S, at least a minute', () => {
+    expect(loadSettings({}).resumeRetryS).toBe(300);
+    expect(loadSettings({ RESUME_RETRY_S: '90' }).resumeRetryS).toBe(90);
+    expect(problemsOf({ RESUME_RETRY_S: '30' })).toEqual([expect.stringMatching(/^RESUME_RETRY_S="30": .*60/)]);
+  });
 });

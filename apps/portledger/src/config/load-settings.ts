@@ -62,6 +62,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     retention: { historyDays: vars.HISTORY_RETENTION_DAYS, reportDays: vars.REPORT_RETENTION_DAYS },
     log: { level: vars.LOG_LEVEL, format: vars.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'), requests: vars.LOG_REQUESTS ?? false },
     testDelayAfterInsertMs: vars.PORTLEDGER_TEST_DELAY_AFTER_INSERT_MS ?? 0,
+    resumeRetryS: vars.RESUME_RETRY_S,
   };
 }
 

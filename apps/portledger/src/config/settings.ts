@@ -13,6 +13,8 @@ export interface Settings {
   retention: { historyDays: number; reportDays: number };
   log: { level: string; format: 'json' | 'pretty'; requests: boolean };
   testDelayAfterInsertMs: number;
+  /** RESUME_RETRY_S: re-open retries at boot for listen errors that are not about the pair */
+  resumeRetryS: number;
 }
 
 export type DatabaseSettings = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };

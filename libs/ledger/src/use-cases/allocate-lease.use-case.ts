@@ -1,4 +1,4 @@
-import { LeaseEndingError, MediaGateway } from '@app/gateway';
+import { isHostListenError, LeaseEndingError, MediaGateway, type BindError } from '@app/gateway';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,13 +7,14 @@ import { Clock } from '../domain/clock';
 import { IdGenerator } from '../domain/ids';
 import type { Lease } from '../domain/lease';
 import { toBinding } from '../domain/lease-binding.mapper';
-import { LedgerUnavailableError, PortRangeExhaustedError, StreamConflictError } from '../errors';
+import { LedgerUnavailableError, ListenFailedError, PortRangeExhaustedError, StreamConflictError } from '../errors';
 import { LEDGER_OPTIONS, type LedgerOptions } from '../ledger.options';
 import { PortPool } from '../ports/port-pool.service';
 import { LeaseEventRepository } from '../repositories/lease-event.repository';
 import { LeaseRepository } from '../repositories/lease.repository';
 import type { AllocateRequest, AllocateResult } from './allocate-request';
 import { bindFailureOf, EndFailedBindUseCase } from './end-failed-bind.use-case';
+import { ListenTrouble } from './listen-trouble';
 import { ReleaseLeaseUseCase } from './release-lease.use-case';
 import { DomainError } from '../errors/domain.error';
 import { LedgerTelemetry } from '../telemetry/ledger-telemetry';
@@ -23,8 +24,9 @@ import { WebhookOutbox } from '../webhooks/webhook-outbox';
  * The one allocation routine (REST, the ZLMediaKit-compatible API, and anything later):
  * take the least-recently-released pair in memory → INSERT the lease `reserved` (the partial
  * unique indexes are the compare-and-swap) → listen on both ports → mark `listening`.
- * A pair that cannot be bound is quarantined, its attempt ends `failed` through the release
- * routine, and the next pair is tried. A crash at any step leaves a row the boot pass resumes.
+ * A pair that cannot be bound (EADDRINUSE, EACCES) is quarantined, its attempt ends `failed`
+ * through the release routine, and the next pair is tried; a listen() error about the host
+ * quarantines nothing and answers `listen_failed`. A crash at any step leaves a row the boot pass resumes.
  */
 @Injectable()
 export class AllocateLeaseUseCase {
@@ -43,6 +45,7 @@ export class AllocateLeaseUseCase {
     private readonly ids: IdGenerator,
     private readonly webhooks: WebhookOutbox,
     private readonly telemetry: LedgerTelemetry,
+    private readonly trouble: ListenTrouble,
   ) {}
 
   async allocate(req: AllocateRequest): Promise<AllocateResult> {
@@ -81,8 +84,10 @@ export class AllocateLeaseUseCase {
 
       try {
         await this.gateway.open(toBinding(lease));
+        this.trouble.succeeded();
       } catch (err) {
         if (err instanceof LeaseEndingError) return { lease: await this.asEnded(lease), created: true };
+        if (isHostListenError(err)) return this.hostListenFailed(lease, err);
         const { port, code } = bindFailureOf(err, rtpPort);
         this.logger.warn(`lease ${lease.id} stream ${lease.streamId} port ${port}: listen failed (${code}), trying the next pair`);
         await this.failedBind.end(lease, err, 'allocation');
@@ -121,6 +126,18 @@ export class AllocateLeaseUseCase {
       this.logger.log(`lease ${lease.id} stream ${lease.streamId} port ${rtpPort}: listening`);
       return { lease: { ...lease, state: 'listening', updatedAt: now }, created: true };
     }
+  }
+
+  /**
+   * listen() failed for a reason every pair would share (bind address not up, out of
+   * descriptors): the attempt ends `failed` through the release routine, its pair goes back to
+   * the free list unquarantined, and the caller gets `listen_failed` naming the error.
+   */
+  private async hostListenFailed(lease: Lease, err: BindError): Promise<never> {
+    this.trouble.failed(err.port, err.code);
+    this.logger.warn(`lease ${lease.id} stream ${lease.streamId} port ${err.port}: listen failed (${err.code}), not about the pair; nothing quarantined`);
+    await this.release.release(lease.id, { state: 'failed', reason: 'bind-failed', detail: { port: err.port, code: err.code } });
+    throw new ListenFailedError(this.options.bindHost, err.code);
   }
 
   /**
