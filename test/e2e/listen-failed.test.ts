@@ -1,4 +1,6 @@
 import { QuarantineRepository, ResumeRetries } from '@app/ledger';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { TestClock } from '../reconciler/support/reconciler-harness';
 import { startLedger, type LedgerHarness } from '../support/ledger-harness';
@@ -119,4 +121,22 @@ describe.each(DB_KINDS)('a listen() error that is not about the pair, on %s', (k
     }
     expect(await ledger.app.get(QuarantineRepository).forNode(ledger.options.nodeId)).toEqual([]);
   }, 60_000);
+});
+
+describe('out of descriptors', () => {
+  it('a listen() that hits EMFILE is a host error, not the pair\'s (a child under prlimit, built gateway)', () => {
+    const gateway = join(__dirname, '..', '..', 'dist/libs/gateway/src');
+    // the child uses up its 64 descriptors, then asks the gateway's ListenerPair to listen
+    const script = `
+      const { ListenerPair } = require(${JSON.stringify(join(gateway, 'listener-pair.js'))});
+      const { isHostListenError } = require(${JSON.stringify(join(gateway, 'bind.error.js'))});
+      const fs = require('node:fs');
+      try { for (;;) fs.openSync('/dev/null', 'r'); } catch {}
+      new ListenerPair('127.0.0.1', 0, 0, () => {}).open().then(
+        () => console.log('opened'),
+        (e) => console.log(JSON.stringify({ code: e.code, host: isHostListenError(e) })),
+      );`;
+    const out = execFileSync('prlimit', ['--nofile=64:64', process.execPath, '-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out.trim())).toEqual({ code: 'EMFILE', host: true });
+  });
 });
