@@ -5,6 +5,7 @@ import {
   LedgerLifecycle,
   LedgerModule,
   PortPool,
+  type LedgerModuleExtras,
   ReleaseLeaseUseCase,
   RenewLeaseUseCase,
   type LedgerOptions,
@@ -34,7 +35,12 @@ export interface LedgerHarness {
  * The "medium" tier: the real ledger and gateway on a real database (SQLite file or a
  * PostgreSQL schema of its own) and real sockets on 127.0.0.1, without HTTP.
  */
-export async function startLedger(kind: DbKind, overrides: Partial<LedgerOptions> & { range: LedgerOptions['range'] }, existing?: TestDatabase): Promise<LedgerHarness> {
+export async function startLedger(
+  kind: DbKind,
+  overrides: Partial<LedgerOptions> & { range: LedgerOptions['range'] },
+  existing?: TestDatabase,
+  extras: LedgerModuleExtras = {},
+): Promise<LedgerHarness> {
   const db = existing ?? (await createTestDatabase(kind));
   const records = tempDir('portledger-rec-');
   const options: LedgerOptions = {
@@ -47,7 +53,7 @@ export async function startLedger(kind: DbKind, overrides: Partial<LedgerOptions
     ...overrides,
   };
   const moduleRef = await Test.createTestingModule({
-    imports: [GatewayModule.forRoot({ bindHost: options.bindHost }), LedgerModule.forRoot(options)],
+    imports: [GatewayModule.forRoot({ bindHost: options.bindHost }), LedgerModule.forRoot(options, extras)],
   }).compile();
   moduleRef.useLogger(false);
   const app = await moduleRef.init();

@@ -14,6 +14,9 @@ import { ExpirySweeper } from './use-cases/expiry-sweeper';
 import { ExpiryTimers } from './use-cases/expiry-timers';
 import { HistoryRetention } from './use-cases/history-retention';
 import { LeaseActivityRecorder } from './use-cases/lease-activity.recorder';
+import { LeaseReopener } from './use-cases/lease-reopener';
+import { ListenTrouble } from './use-cases/listen-trouble';
+import { ResumeRetries } from './use-cases/resume-retries';
 import { LeaseQueries } from './use-cases/lease-queries';
 import { LedgerLifecycle } from './use-cases/ledger-lifecycle';
 import { QuarantinePairUseCase } from './use-cases/quarantine-pair.use-case';
@@ -46,10 +49,12 @@ const EXPORTED = [
   ExpirySweeper,
   HistoryRetention,
   LedgerLifecycle,
+  ResumeRetries,
+  ListenTrouble,
 ];
 
 /** Internal to the ledger. */
-const INTERNAL = [ExpiryTimers, LeaseActivityRecorder, EndFailedBindUseCase];
+const INTERNAL = [ExpiryTimers, LeaseActivityRecorder, EndFailedBindUseCase, LeaseReopener];
 
 export interface LedgerModuleExtras {
   clock?: Clock;

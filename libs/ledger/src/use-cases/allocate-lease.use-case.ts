@@ -1,4 +1,4 @@
-import { MediaGateway } from '@app/gateway';
+import { isHostListenError, LeaseEndingError, MediaGateway, type BindError } from '@app/gateway';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,13 +7,14 @@ import { Clock } from '../domain/clock';
 import { IdGenerator } from '../domain/ids';
 import type { Lease } from '../domain/lease';
 import { toBinding } from '../domain/lease-binding.mapper';
-import { LedgerUnavailableError, PortRangeExhaustedError, StreamConflictError } from '../errors';
+import { LedgerUnavailableError, ListenFailedError, PortRangeExhaustedError, StreamConflictError } from '../errors';
 import { LEDGER_OPTIONS, type LedgerOptions } from '../ledger.options';
 import { PortPool } from '../ports/port-pool.service';
 import { LeaseEventRepository } from '../repositories/lease-event.repository';
 import { LeaseRepository } from '../repositories/lease.repository';
 import type { AllocateRequest, AllocateResult } from './allocate-request';
 import { bindFailureOf, EndFailedBindUseCase } from './end-failed-bind.use-case';
+import { ListenTrouble } from './listen-trouble';
 import { ReleaseLeaseUseCase } from './release-lease.use-case';
 import { DomainError } from '../errors/domain.error';
 import { LedgerTelemetry } from '../telemetry/ledger-telemetry';
@@ -23,8 +24,9 @@ import { WebhookOutbox } from '../webhooks/webhook-outbox';
  * The one allocation routine (REST, the ZLMediaKit-compatible API, and anything later):
  * take the least-recently-released pair in memory → INSERT the lease `reserved` (the partial
  * unique indexes are the compare-and-swap) → listen on both ports → mark `listening`.
- * A pair that cannot be bound is quarantined, its attempt ends `failed` through the release
- * routine, and the next pair is tried. A crash at any step leaves a row the boot pass resumes.
+ * A pair that cannot be bound (EADDRINUSE, EACCES) is quarantined, its attempt ends `failed`
+ * through the release routine, and the next pair is tried; a listen() error about the host
+ * quarantines nothing and answers `listen_failed`. A crash at any step leaves a row the boot pass resumes.
  */
 @Injectable()
 export class AllocateLeaseUseCase {
@@ -43,6 +45,7 @@ export class AllocateLeaseUseCase {
     private readonly ids: IdGenerator,
     private readonly webhooks: WebhookOutbox,
     private readonly telemetry: LedgerTelemetry,
+    private readonly trouble: ListenTrouble,
   ) {}
 
   async allocate(req: AllocateRequest): Promise<AllocateResult> {
@@ -81,7 +84,10 @@ export class AllocateLeaseUseCase {
 
       try {
         await this.gateway.open(toBinding(lease));
+        this.trouble.succeeded();
       } catch (err) {
+        if (err instanceof LeaseEndingError) return { lease: await this.asEnded(lease), created: true };
+        if (isHostListenError(err)) return this.hostListenFailed(lease, err);
         const { port, code } = bindFailureOf(err, rtpPort);
         this.logger.warn(`lease ${lease.id} stream ${lease.streamId} port ${port}: listen failed (${code}), trying the next pair`);
         await this.failedBind.end(lease, err, 'allocation');
@@ -107,13 +113,40 @@ export class AllocateLeaseUseCase {
         throw new LedgerUnavailableError(err);
       }
       if (!listening) {
-        // Ended while we were opening (e.g. DELETE by streamId): the release routine closed it.
-        return { lease: (await this.leases.findById(lease.id)) ?? lease, created: true };
+        // Ended before our listen() (e.g. DELETE by streamId during the insert→listen window),
+        // so long ago that the gateway no longer refused the open: what we opened is closed here.
+        await this.gateway.close(lease.id);
+        return { lease: await this.asEnded(lease), created: true };
+      }
+      if (this.gateway.isEnding(lease.id)) {
+        // A release began after our listen() and is closing the sockets: no listening-looking answer.
+        return { lease: await this.asEnded(lease), created: true };
       }
       this.release.armExpiry(lease);
       this.logger.log(`lease ${lease.id} stream ${lease.streamId} port ${rtpPort}: listening`);
       return { lease: { ...lease, state: 'listening', updatedAt: now }, created: true };
     }
+  }
+
+  /**
+   * listen() failed for a reason every pair would share (bind address not up, out of
+   * descriptors): the attempt ends `failed` through the release routine, its pair goes back to
+   * the free list unquarantined, and the caller gets `listen_failed` naming the error.
+   */
+  private async hostListenFailed(lease: Lease, err: BindError): Promise<never> {
+    this.trouble.failed(err.port, err.code);
+    this.logger.warn(`lease ${lease.id} stream ${lease.streamId} port ${err.port}: listen failed (${err.code}), not about the pair; nothing quarantined`);
+    await this.release.release(lease.id, { state: 'failed', reason: 'bind-failed', detail: { port: err.port, code: err.code } });
+    throw new ListenFailedError(this.options.bindHost, err.code);
+  }
+
+  /**
+   * The lease as the release that beat us left it. The POST that lost the race still answers
+   * 201 (the lease was created) but with the terminal state, and none of its ports listens.
+   * release() joins the release in flight, or reads the row it already ended.
+   */
+  private async asEnded(lease: Lease): Promise<Lease> {
+    return this.release.release(lease.id);
   }
 
   private takePair(req: AllocateRequest): number | null {

@@ -1,4 +1,4 @@
-import { BindError, MediaGateway, type GatewayListenerView } from '@app/gateway';
+import { BindError, isHostListenError, LeaseEndingError, MediaGateway, type GatewayListenerView } from '@app/gateway';
 import {
   Clock,
   END_CAUSES,
@@ -13,6 +13,7 @@ import {
   QuarantineRepository,
   ReconcileReportRepository,
   ReleaseLeaseUseCase,
+  ResumeRetries,
   toBinding,
   type ActiveLeaseSlot,
   LedgerTelemetry,
@@ -78,6 +79,7 @@ export class Reconciler implements OnModuleDestroy {
     private readonly ids: IdGenerator,
     private readonly webhooks: WebhookOutbox,
     private readonly telemetry: LedgerTelemetry,
+    private readonly retries: ResumeRetries,
   ) {}
 
   /** Runs one pass (or joins the one running) and resolves with its report, already stored. */
@@ -254,6 +256,7 @@ export class Reconciler implements OnModuleDestroy {
   /** A lost listener: close what is left of the lease's sockets and listen again; the row is untouched. */
   private async reopen(o: Observation, deferred: boolean): Promise<Outcome> {
     const leaseId = o.leaseId as string;
+    if (this.retries.has(leaseId)) return { action: 'reported', detail: { why: 'waiting to re-open after a listen error not about the pair' } };
     const lease = await this.leases.findById(leaseId);
     if (!lease || !isActiveState(lease.state)) return { action: 'skipped', detail: { why: 'the lease ended meanwhile' } };
     if (o.detail.listener !== 'not-in-os' && this.gateway.isListening(leaseId)) return { action: 'skipped', detail: { why: 'listening again' } };
@@ -261,6 +264,13 @@ export class Reconciler implements OnModuleDestroy {
     try {
       await this.gateway.open(toBinding(lease));
     } catch (err) {
+      // Its release began after we read the row: the release routine owns the lease's sockets.
+      if (err instanceof LeaseEndingError) return { action: 'skipped', detail: { why: 'the lease is ending' } };
+      if (isHostListenError(err)) {
+        // the bind address or the descriptors, not the pair: keep the lease, retry with backoff
+        this.retries.add(lease, err);
+        return { action: 'reported', detail: { listenFailed: { port: err.port, code: err.code }, why: 'retrying with backoff' } };
+      }
       const port = err instanceof BindError ? err.port : lease.rtpPort;
       const code = err instanceof BindError ? err.code : String(err);
       if (deferred) return { action: 'deferred', detail: { bindFailed: { port, code } } };
