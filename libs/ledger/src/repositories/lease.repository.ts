@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LedgerDatabase, type Tx } from '../database/ledger-database';
-import type { EndCause, Lease, LeaseState } from '../domain/lease';
+import { isActiveState, type EndCause, type Lease, type LeaseState } from '../domain/lease';
 import { LeaseEntity } from '../entities';
 import { keysetPage } from './history-cursor';
 import { LEASE_COLUMNS, leaseFromRow, leaseToParams, type LeaseRow } from './lease-row';
@@ -144,8 +144,9 @@ export class LeaseRepository {
 
   async history(f: LeaseHistoryFilter): Promise<Page<Lease>> {
     const q = this.db.manager.createQueryBuilder(LeaseEntity, 'l');
-    // Both spelled as the partial indexes' predicates (ix_leases_*active_history, ix_leases_ended_history).
+    // Spelled as the partial indexes' predicates (ix_leases_*active_history, ix_leases_ended_history).
     if (f.state === 'active') q.andWhere(`l.${ACTIVE_SQL}`);
+    else if (f.state && isActiveState(f.state)) q.andWhere(`l.state = :state AND l.${ACTIVE_SQL}`, { state: f.state });
     else if (f.state) q.andWhere(`l.state = :state AND NOT (l.${ACTIVE_SQL})`, { state: f.state });
     if (f.streamId) q.andWhere('l.stream_id = :streamId', { streamId: f.streamId });
     // A pair's RTP port is even and its RTCP port the next one: naming the RTP port lets the
