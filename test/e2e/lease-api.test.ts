@@ -152,6 +152,10 @@ describe('lease REST API', () => {
     const active = await client.get('/api/v1/leases?state=active&limit=500');
     expect(active.body.items.every((l: { state: string }) => ['reserved', 'listening', 'streaming'].includes(l.state))).toBe(true);
     expect((await client.get('/api/v1/leases?state=released&streamId=filter-a')).body.items.map((l: { id: string }) => l.id)).toEqual([a.body.id]);
+    const b = await client.post('/api/v1/leases', { streamId: 'filter-b' });
+    expect((await client.get('/api/v1/leases?state=listening&streamId=filter-b')).body.items.map((l: { id: string }) => l.id)).toEqual([b.body.id]);
+    expect((await client.get('/api/v1/leases?state=listening&streamId=filter-a')).body.items).toEqual([]);
+    await client.del(`/api/v1/leases/${b.body.id}`);
     const byPort = await client.get(`/api/v1/leases?port=${a.body.rtcpPort}&limit=500`);
     expect(byPort.body.items.every((l: { rtpPort: number }) => l.rtpPort === a.body.rtpPort)).toBe(true);
     expect(byPort.body.items.map((l: { id: string }) => l.id)).toContain(a.body.id);

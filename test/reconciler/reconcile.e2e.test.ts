@@ -4,18 +4,9 @@ import { portBlock, rangeOf } from '../support/port-blocks';
 import { listeningPorts } from '../support/proc-net';
 import { api, startService, type ServiceProcess } from '../support/service-process';
 import { createTestDatabase, DB_KINDS, type TestDatabase } from '../support/test-databases';
+import { until } from '../support/until';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.each(DB_KINDS)('the reconciler of a running service on %s', (kind) => {
   const block = portBlock(kind === 'sqlite' ? 22 : 23);

@@ -4,6 +4,7 @@ import {
   LeaseQueries,
   LedgerLifecycle,
   LeasingModule,
+  type LeasingModuleExtras,
   ReleaseLeaseUseCase,
   RenewLeaseUseCase,
   type LeasingOptions,
@@ -35,7 +36,12 @@ export interface LedgerHarness {
  * The "medium" tier: the real ledger and gateway on a real database (SQLite file or a
  * PostgreSQL schema of its own) and real sockets on 127.0.0.1, without HTTP.
  */
-export async function startLedger(kind: DbKind, overrides: Partial<LeasingOptions> & { range: LeasingOptions['range'] }, existing?: TestDatabase): Promise<LedgerHarness> {
+export async function startLedger(
+  kind: DbKind,
+  overrides: Partial<LeasingOptions> & { range: LeasingOptions['range'] },
+  existing?: TestDatabase,
+  extras: LeasingModuleExtras = {},
+): Promise<LedgerHarness> {
   const db = existing ?? (await createTestDatabase(kind));
   const records = tempDir('portledger-rec-');
   const options: LeasingOptions = {
@@ -48,7 +54,7 @@ export async function startLedger(kind: DbKind, overrides: Partial<LeasingOption
     ...overrides,
   };
   const moduleRef = await Test.createTestingModule({
-    imports: [GatewayModule.forRoot({ bindHost: options.bindHost }), LeasingModule.forRoot(options)],
+    imports: [GatewayModule.forRoot({ bindHost: options.bindHost }), LeasingModule.forRoot(options, extras)],
   }).compile();
   moduleRef.useLogger(false);
   const app = await moduleRef.init();

@@ -49,6 +49,7 @@ export class AppModule {
           webhooks: settings.webhook.url !== null,
           historyRetentionDays: settings.retention.historyDays,
           testDelayAfterInsertMs: settings.testDelayAfterInsertMs,
+          resumeRetryS: settings.resumeRetryS,
         }),
         ScheduleModule.forRoot(),
         MetricsModule,

@@ -3,6 +3,7 @@ export * from './gateway-events';
 export * from './gateway.module';
 export * from './gateway.options';
 export * from './lease-binding';
+export * from './lease-ending.error';
 export * from './lease-session';
 export * from './listener-pair';
 export * from './media-gateway.service';

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { EndedLeases } from './ended-leases';
 import { EventLoopProbe } from './event-loop.probe';
 import { DEFAULT_LIVE_MAX_BACKLOG_BYTES, DEFAULT_NO_MEDIA_TIMEOUT_MS, GATEWAY_OPTIONS, type GatewayOptions } from './gateway.options';
 import { NO_EVENTS, type GatewayEventSink } from './gateway-events';
 import type { LeaseBinding } from './lease-binding';
+import { LeaseEndingError } from './lease-ending.error';
 import { LeaseSession } from './lease-session';
 import type { PsSubscriber } from './ps-fanout';
 import type { LeaseStreamStats } from './stream-stats';
@@ -26,6 +28,8 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
   private readonly leases = new Map<string, LeaseSession>();
   /** opens in progress, so a close that arrives meanwhile waits for it */
   private readonly opening = new Map<string, Promise<void>>();
+  /** leases the release routine is closing or has closed: open() refuses them */
+  private readonly endedLeases = new EndedLeases();
   private sink: GatewayEventSink = NO_EVENTS;
   private readonly events = () => this.sink;
   private readonly probe = EventLoopProbe.fromEnv();
@@ -44,32 +48,43 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
     this.sink = sink;
   }
 
-  /** Opens both listeners of a lease; throws BindError (with nothing left open) when either fails. */
+  /**
+   * Opens both listeners of a lease; throws BindError (with nothing left open) when either
+   * fails, and LeaseEndingError when the lease's release has begun, before or during the open
+   * (the release's close, which waits for the open, closes what it opened).
+   */
   async open(binding: LeaseBinding): Promise<void> {
-    if (this.leases.has(binding.leaseId)) return this.opening.get(binding.leaseId);
-    const session = new LeaseSession(binding, {
-      host: this.options.bindHost,
-      liveMaxBacklogBytes: this.options.liveMaxBacklogBytes ?? DEFAULT_LIVE_MAX_BACKLOG_BYTES,
-      noMediaTimeoutMs: this.options.noMediaTimeoutMs ?? DEFAULT_NO_MEDIA_TIMEOUT_MS,
-      events: this.events,
-    });
-    this.leases.set(binding.leaseId, session);
-    const opened = session.open();
-    this.opening.set(binding.leaseId, opened);
-    try {
-      await opened;
-    } catch (err) {
-      this.leases.delete(binding.leaseId);
-      throw err;
-    } finally {
-      this.opening.delete(binding.leaseId);
+    const id = binding.leaseId;
+    if (this.endedLeases.refuses(id)) throw new LeaseEndingError(id);
+    if (this.leases.has(id)) {
+      await this.opening.get(id);
+    } else {
+      const session = new LeaseSession(binding, {
+        host: this.options.bindHost,
+        liveMaxBacklogBytes: this.options.liveMaxBacklogBytes ?? DEFAULT_LIVE_MAX_BACKLOG_BYTES,
+        noMediaTimeoutMs: this.options.noMediaTimeoutMs ?? DEFAULT_NO_MEDIA_TIMEOUT_MS,
+        events: this.events,
+      });
+      this.leases.set(id, session);
+      const opened = session.open();
+      this.opening.set(id, opened);
+      try {
+        await opened;
+      } catch (err) {
+        if (this.leases.get(id) === session) this.leases.delete(id);
+        throw err;
+      } finally {
+        this.opening.delete(id);
+      }
     }
+    if (this.endedLeases.isEnding(id)) throw new LeaseEndingError(id);
   }
 
   /**
    * Stops accepting, destroys the lease's connections and awaits their close in the OS,
    * completes the recording (flushed, fsynced, closed) and ends the live pulls; only then
    * resolves, with the lease's final stream statistics (null when the lease is not open here).
+   * The lease may be opened again (the reconciler's re-open of a lost listener).
    */
   async close(leaseId: string): Promise<LeaseStreamStats | null> {
     await this.opening.get(leaseId)?.catch(() => undefined);
@@ -78,6 +93,25 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
     const stats = await session.close();
     if (this.leases.get(leaseId) === session) this.leases.delete(leaseId);
     return stats;
+  }
+
+  /**
+   * The release routine's close: from this call on, open() refuses the lease, and an open in
+   * progress is closed once it has opened. Call ended() when the terminal state is written.
+   */
+  closeForEnd(leaseId: string): Promise<LeaseStreamStats | null> {
+    this.endedLeases.begin(leaseId);
+    return this.close(leaseId);
+  }
+
+  /** The release routine is done with the lease (terminal state written, or it gave up). */
+  ended(leaseId: string): void {
+    this.endedLeases.settle(leaseId);
+  }
+
+  /** True between closeForEnd() and ended(): the release routine is ending the lease. */
+  isEnding(leaseId: string): boolean {
+    return this.endedLeases.isEnding(leaseId);
   }
 
   /** Closes every lease's sockets (shutdown); the ledger keeps the leases for the next start. */

@@ -25,7 +25,9 @@ export * from './use-cases/quarantine-pair.use-case';
 export * from './use-cases/release-lease.use-case';
 export * from './use-cases/renew-lease.use-case';
 export * from './use-cases/reopen-lease.use-case';
+export * from './use-cases/listen-trouble';
 export * from './use-cases/resume-leases.use-case';
+export * from './use-cases/resume-retries';
 export * from './use-cases/update-lease-ssrc.use-case';
 export * from './webhooks/webhook-deliveries';
 // What the ledger defines and the entry points read: cursors, pages, filters, webhook and report records, error classification.

@@ -14,6 +14,9 @@ import { LeaseQueries } from './queries/lease-queries';
 import { ReconcileReportStore } from './reconcile/reconcile-report.store';
 import { LedgerTelemetry } from './telemetry/ledger-telemetry';
 import { LeaseTransitionWriter } from './transitions/lease-transition.writer';
+import { LeaseReopener } from './use-cases/lease-reopener';
+import { ListenTrouble } from './use-cases/listen-trouble';
+import { ResumeRetries } from './use-cases/resume-retries';
 import { AllocateLeaseUseCase } from './use-cases/allocate-lease.use-case';
 import { CloseOrphanListenerUseCase } from './use-cases/close-orphan-listener.use-case';
 import { DisconnectDeviceUseCase } from './use-cases/disconnect-device.use-case';
@@ -48,10 +51,12 @@ const EXPORTED = [
   ExpirySweeper,
   HistoryRetention,
   LedgerLifecycle,
+  ResumeRetries,
+  ListenTrouble,
 ];
 
 /** Internal to leasing (with the ledger's repositories and database, which LedgerModule gives only to this module). */
-const INTERNAL = [PortPool, LeaseTransitionWriter, WebhookOutbox, ExpiryTimers, ExpiryScheduler, PendingEnds, LeaseActivityRecorder, EndFailedBindUseCase];
+const INTERNAL = [PortPool, LeaseTransitionWriter, WebhookOutbox, ExpiryTimers, ExpiryScheduler, PendingEnds, LeaseActivityRecorder, EndFailedBindUseCase, LeaseReopener];
 
 export interface LeasingModuleExtras {
   clock?: Clock;

@@ -16,6 +16,11 @@ export interface LeasingOptions {
   historyRetentionDays?: number;
   /** Test-only pause between the ledger insert and listen(), so e2e tests can kill -9 there. */
   testDelayAfterInsertMs?: number;
+  /**
+   * A lease whose re-open at boot fails for a reason that is not about its pair (bind address
+   * not up, out of descriptors) stays active and is retried with backoff for this long; default 300.
+   */
+  resumeRetryS?: number;
 }
 
 export const LEASING_OPTIONS = Symbol('LEASING_OPTIONS');

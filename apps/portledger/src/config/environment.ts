@@ -157,4 +157,9 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsIn(TEST_CRASH_KINDS)
   PORTLEDGER_TEST_CRASH_ON_SIGUSR2?: TestCrashKind;
+  /** How long a lease whose re-open at boot fails for a reason not about its pair is retried. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  RESUME_RETRY_S = 300;
 }

@@ -111,4 +111,10 @@ describe('configuration', () => {
     expect(problemsOf({ LIVE_PULLS_PER_LEASE: 'many' }).join()).toContain('LIVE_PULLS_PER_LEASE=');
     expect(loadSettings({}).testDelayBeforePullMs).toBe(0);
   });
+
+  it('retries re-opens at boot for RESUME_RETRY_S, at least a minute', () => {
+    expect(loadSettings({}).resumeRetryS).toBe(300);
+    expect(loadSettings({ RESUME_RETRY_S: '90' }).resumeRetryS).toBe(90);
+    expect(problemsOf({ RESUME_RETRY_S: '30' })).toEqual([expect.stringMatching(/^RESUME_RETRY_S="30": .*60/)]);
+  });
 });

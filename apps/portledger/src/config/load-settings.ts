@@ -67,6 +67,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     testDelayAfterInsertMs: vars.PORTLEDGER_TEST_DELAY_AFTER_INSERT_MS ?? 0,
     testCrashOnSigusr2: vars.PORTLEDGER_TEST_CRASH_ON_SIGUSR2 ?? null,
     testDelayBeforePullMs: vars.PORTLEDGER_TEST_DELAY_BEFORE_PULL_MS ?? 0,
+    resumeRetryS: vars.RESUME_RETRY_S,
   };
 }
 

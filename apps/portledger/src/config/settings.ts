@@ -16,6 +16,8 @@ export interface Settings {
   testDelayAfterInsertMs: number;
   testCrashOnSigusr2: TestCrashKind | null;
   testDelayBeforePullMs: number;
+  /** RESUME_RETRY_S: re-open retries at boot for listen errors that are not about the pair */
+  resumeRetryS: number;
 }
 
 export type DatabaseSettings = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };

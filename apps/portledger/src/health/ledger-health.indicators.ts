@@ -1,5 +1,5 @@
 import { MediaGateway } from '@app/gateway';
-import { Clock, LeaseQueries, LedgerLifecycle, ReleaseLeaseUseCase } from '@app/leasing';
+import { Clock, LeaseQueries, LedgerLifecycle, ListenTrouble, ReleaseLeaseUseCase, ResumeRetries } from '@app/leasing';
 import { Reconciler } from '@app/reconciler';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
@@ -64,7 +64,8 @@ export class DatabaseHealthIndicator {
  * listeners: every active lease of this node has its listeners open in the gateway. A lease
  * whose sockets the release routine closed while its terminal write waits for the ledger is
  * not counted (it is ending); when the ledger cannot be read, the check says so and stays up
- * (the database check is the one that is down).
+ * (the database check is the one that is down). Down, naming the error, while a listen() error
+ * about the host (bind address not up, out of descriptors) is recent or leases wait to re-open.
  */
 @Injectable()
 export class ListenerHealthIndicator {
@@ -74,10 +75,22 @@ export class ListenerHealthIndicator {
     private readonly gateway: MediaGateway,
     private readonly release: ReleaseLeaseUseCase,
     private readonly readiness: Readiness,
+    private readonly retries: ResumeRetries,
+    private readonly trouble: ListenTrouble,
   ) {}
 
   async check(): Promise<HealthIndicatorResult> {
     const i = this.health.check('listeners');
+    const failing = this.trouble.current();
+    if (failing || this.retries.size > 0) {
+      const listenError = failing ? { code: failing.code, port: failing.port, at: new Date(failing.at).toISOString() } : null;
+      return i.down({
+        open: this.gateway.size,
+        waitingToReopen: this.retries.size,
+        listenError,
+        message: `listen() fails${failing ? ` (${failing.code})` : ''} for a reason not about the pairs; ${this.retries.size} leases wait to re-open`,
+      });
+    }
     if (!this.readiness.ready) return i.up({ checked: false, reason: 'starting', open: this.gateway.size });
     let ids: string[];
     try {

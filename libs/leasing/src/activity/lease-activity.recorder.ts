@@ -12,6 +12,7 @@ import { ReleaseLeaseUseCase } from '../use-cases/release-lease.use-case';
 @Injectable()
 export class LeaseActivityRecorder implements GatewayEventSink, OnModuleInit {
   private readonly logger = new Logger(LeaseActivityRecorder.name);
+  private readonly queues = new Map<string, Promise<void>>();
 
   constructor(
     private readonly gateway: MediaGateway,
@@ -37,7 +38,21 @@ export class LeaseActivityRecorder implements GatewayEventSink, OnModuleInit {
     this.write(leaseId, reason, () => this.release.release(leaseId, cause));
   }
 
+  /**
+   * One lease's writes land in the order the gateway reported them: on PostgreSQL two pooled
+   * transactions could otherwise commit (and number their events) out of order. Different
+   * leases still write concurrently.
+   */
   private write(leaseId: string, what: string, fn: () => Promise<unknown>): void {
-    fn().catch((err) => this.logger.error(`lease ${leaseId}: recording ${what} failed: ${err}`));
+    const next = (this.queues.get(leaseId) ?? Promise.resolve())
+      .then(fn)
+      .then(
+        () => undefined,
+        (err) => this.logger.error(`lease ${leaseId}: recording ${what} failed: ${err}`),
+      )
+      .finally(() => {
+        if (this.queues.get(leaseId) === next) this.queues.delete(leaseId);
+      });
+    this.queues.set(leaseId, next);
   }
 }

@@ -7,3 +7,4 @@ export * from './ledger-unavailable.error';
 export * from './foreign-node.error';
 export * from './too-many-pulls.error';
 export * from './invalid-lease-input.error';
+export * from './listen-failed.error';

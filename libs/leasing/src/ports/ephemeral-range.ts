@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 
 /**
- * Linux hands out ports in ip_local_port_range to *outgoing* connections (docs/ARCHITECTURE.md#invariants); a
+ * Linux hands out ports in ip_local_port_range to *outgoing* connections (docs/ARCHITECTURE.md#invariants, rule 4); a
  * media range inside it is stolen by ordinary traffic unless those ports are reserved.
  * Pure: takes the two sysctl texts, returns a warning or null.
  */

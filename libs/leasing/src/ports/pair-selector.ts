@@ -12,7 +12,7 @@ export interface PairCounts {
  *
  * Free pairs are kept in a Map, whose iteration order is insertion order: the first key is the
  * pair given back longest ago, and a pair given back is appended at the end. So `take()` hands
- * out the least-recently-released pair in O(1) (docs/ARCHITECTURE.md#invariants: a device still pushing to an old
+ * out the least-recently-released pair in O(1) (docs/ARCHITECTURE.md#invariants, rule 5: a device still pushing to an old
  * port must not land in a new stream).
  */
 export class PairSelector {

@@ -1,14 +1,14 @@
-import { MediaGateway } from '@app/gateway';
+import { isHostListenError, LeaseEndingError, MediaGateway, type BindError } from '@app/gateway';
 import { isUniqueViolation, LeaseRepository, type Lease } from '@app/ledger';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Clock } from '../domain/clock';
-import { END_CAUSES } from '../domain/end-causes';
+import { END_CAUSES, endCause } from '../domain/end-causes';
 import { IdGenerator } from '../domain/ids';
 import { toBinding } from '../domain/lease-binding.mapper';
 import { leasePeerAddress, leaseSsrc, leaseStreamId } from '../domain/lease-input';
-import { LedgerUnavailableError, PortRangeExhaustedError, StreamConflictError } from '../errors';
+import { LedgerUnavailableError, ListenFailedError, PortRangeExhaustedError, StreamConflictError } from '../errors';
 import { DomainError } from '../errors/domain.error';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { LEASING_OPTIONS, type LeasingOptions } from '../leasing.options';
@@ -18,6 +18,7 @@ import { LeaseTransitionWriter } from '../transitions/lease-transition.writer';
 import { transitioned } from '../transitions/lease-transitions';
 import type { AllocateRequest, AllocateResult } from './allocate-request';
 import { bindFailureOf, EndFailedBindUseCase } from './end-failed-bind.use-case';
+import { ListenTrouble } from './listen-trouble';
 import { ReleaseLeaseUseCase } from './release-lease.use-case';
 
 /** An allocation request in the ledger's form (lease-input.ts). */
@@ -27,8 +28,9 @@ type NormalRequest = Omit<AllocateRequest, 'ssrc'> & { ssrc?: string };
  * The one allocation routine (REST, the ZLMediaKit-compatible API, and anything later):
  * take the least-recently-released pair in memory → INSERT the lease `reserved` (the partial
  * unique indexes are the compare-and-swap) → listen on both ports → mark `listening`.
- * A pair that cannot be bound is quarantined, its attempt ends `failed` through the release
- * routine, and the next pair is tried. A crash at any step leaves a row the boot pass resumes.
+ * A pair that cannot be bound (EADDRINUSE, EACCES) is quarantined, its attempt ends `failed`
+ * through the release routine, and the next pair is tried; a listen() error about the host
+ * quarantines nothing and answers `listen_failed`. A crash at any step leaves a row the boot pass resumes.
  */
 @Injectable()
 export class AllocateLeaseUseCase {
@@ -46,6 +48,7 @@ export class AllocateLeaseUseCase {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly telemetry: LedgerTelemetry,
+    private readonly trouble: ListenTrouble,
   ) {}
 
   async allocate(request: AllocateRequest): Promise<AllocateResult> {
@@ -84,7 +87,10 @@ export class AllocateLeaseUseCase {
 
       try {
         await this.gateway.open(toBinding(lease));
+        this.trouble.succeeded();
       } catch (err) {
+        if (err instanceof LeaseEndingError) return { lease: await this.asEnded(lease), created: true };
+        if (isHostListenError(err)) return this.hostListenFailed(lease, err);
         const { port, code } = bindFailureOf(err, rtpPort);
         this.logger.warn(`lease ${lease.id} stream ${lease.streamId} port ${port}: listen failed (${code}), trying the next pair`);
         await this.failedBind.end(lease, err, 'allocation');
@@ -106,13 +112,40 @@ export class AllocateLeaseUseCase {
         throw new LedgerUnavailableError(err);
       }
       if (!listening) {
-        // Ended while we were opening (e.g. DELETE by streamId): the release routine closed it.
-        return { lease: (await this.leases.findById(lease.id)) ?? lease, created: true };
+        // Ended before our listen() (e.g. DELETE by streamId during the insert→listen window),
+        // so long ago that the gateway no longer refused the open: what we opened is closed here.
+        await this.gateway.close(lease.id);
+        return { lease: await this.asEnded(lease), created: true };
+      }
+      if (this.gateway.isEnding(lease.id)) {
+        // A release began after our listen() and is closing the sockets: no listening-looking answer.
+        return { lease: await this.asEnded(lease), created: true };
       }
       this.expiry.arm(lease);
       this.logger.log(`lease ${lease.id} stream ${lease.streamId} port ${rtpPort}: listening`);
       return { lease: transitioned(lease, opened, now), created: true };
     }
+  }
+
+  /**
+   * listen() failed for a reason every pair would share (bind address not up, out of
+   * descriptors): the attempt ends `failed` through the release routine, its pair goes back to
+   * the free list unquarantined, and the caller gets `listen_failed` naming the error.
+   */
+  private async hostListenFailed(lease: Lease, err: BindError): Promise<never> {
+    this.trouble.failed(err.port, err.code);
+    this.logger.warn(`lease ${lease.id} stream ${lease.streamId} port ${err.port}: listen failed (${err.code}), not about the pair; nothing quarantined`);
+    await this.release.release(lease.id, endCause('bindFailed', { port: err.port, code: err.code }));
+    throw new ListenFailedError(this.options.bindHost, err.code);
+  }
+
+  /**
+   * The lease as the release that beat us left it. The POST that lost the race still answers
+   * 201 (the lease was created) but with the terminal state, and none of its ports listens.
+   * release() joins the release in flight, or reads the row it already ended.
+   */
+  private async asEnded(lease: Lease): Promise<Lease> {
+    return this.release.release(lease.id);
   }
 
   private takePair(req: NormalRequest): number | null {

@@ -14,7 +14,7 @@ export interface BindFailure {
  * A listen() that failed (EADDRINUSE, EACCES) at allocation or at resume: the pair is
  * quarantined with the port and errno it hit, and the lease ends `failed`/`bind-failed`
  * through the one release routine (the real listen() is the only test of a port:
- * docs/ARCHITECTURE.md#invariants).
+ * docs/ARCHITECTURE.md#invariants, rule 2).
  */
 @Injectable()
 export class EndFailedBindUseCase {

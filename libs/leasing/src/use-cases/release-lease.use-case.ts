@@ -19,6 +19,8 @@ import { PendingEnds, type PendingEnd } from './pending-ends';
  *   one transaction writes terminal state, reason, final stats, the event and the webhook →
  *   the pair returns to the free list.
  * Idempotent, and single-flight per lease: a second caller gets the first caller's result.
+ * From the close on, the gateway refuses to open the lease, so an allocation, a resume or a
+ * reconciler re-open racing the release never leaves a listener behind.
  * When the terminal write fails (the ledger is unreachable), the sockets are already closed:
  * the pair stays out of the free list and PendingEnds retries the write until it lands; the
  * caller gets `ledger_unavailable`. A lease active on another node is refused (`foreign_node`)
@@ -80,7 +82,12 @@ export class ReleaseLeaseUseCase {
   private singleFlight(leaseId: string, fn: () => Promise<Lease>): Promise<Lease> {
     const pending = this.inFlight.get(leaseId);
     if (pending) return pending;
-    const run = fn().finally(() => this.inFlight.delete(leaseId));
+    const run = fn().finally(() => {
+      this.inFlight.delete(leaseId);
+      // Until the terminal write lands the gateway refuses to open the lease (an opener that
+      // read the row as active must not listen after our close); then it only remembers it.
+      if (!this.pendingEnds.has(leaseId)) this.gateway.ended(leaseId);
+    });
     this.inFlight.set(leaseId, run);
     return run;
   }
@@ -96,7 +103,7 @@ export class ReleaseLeaseUseCase {
       // its sockets end now; the row is read and written when the ledger is back.
       if (!this.gateway.has(leaseId)) throw new LedgerUnavailableError(err);
       this.timers.cancel(leaseId);
-      const finalStats = await this.gateway.close(leaseId);
+      const finalStats = await this.gateway.closeForEnd(leaseId);
       this.retryLater({ leaseId, lease: null, cause, at: this.clock.now(), finalStats, attempts: 0, timer: null }, err);
       throw new LedgerUnavailableError(err);
     }
@@ -109,7 +116,7 @@ export class ReleaseLeaseUseCase {
   /** stop accepting → destroy the connections → await the listeners' close → the terminal write. */
   private async end(lease: Lease, cause: EndCause): Promise<Lease> {
     this.timers.cancel(lease.id);
-    const finalStats = await this.gateway.close(lease.id);
+    const finalStats = await this.gateway.closeForEnd(lease.id);
     return this.writeEnd({ leaseId: lease.id, lease, cause, at: this.clock.now(), finalStats, attempts: 0, timer: null });
   }
 

@@ -1,4 +1,4 @@
-import { MediaGateway } from '@app/gateway';
+import { isHostListenError, LeaseEndingError, MediaGateway } from '@app/gateway';
 import { isActiveState, LeaseRepository } from '@app/ledger';
 import { Injectable, Logger } from '@nestjs/common';
 import { endCause } from '../domain/end-causes';
@@ -6,6 +6,7 @@ import { toBinding } from '../domain/lease-binding.mapper';
 import { bindFailureOf, type BindFailure } from './end-failed-bind.use-case';
 import { QuarantinePairUseCase } from './quarantine-pair.use-case';
 import { ReleaseLeaseUseCase } from './release-lease.use-case';
+import { ResumeRetries } from './resume-retries';
 
 export type ReopenResult =
   | { outcome: 're-opened' }
@@ -13,6 +14,12 @@ export type ReopenResult =
   | { outcome: 'ended-meanwhile' }
   /** the gateway's listener is open again (and the OS view did not say otherwise) */
   | { outcome: 'listening-again' }
+  /** its release began after the read: the release routine owns its sockets */
+  | { outcome: 'ending' }
+  /** it waits in ResumeRetries after a listen() error not about its pair */
+  | { outcome: 'waiting' }
+  /** listen() failed for a reason not about the pair (bind address, descriptors): kept active, retried with backoff */
+  | { outcome: 'host-listen-error'; failure: BindFailure }
   /** listen() failed; `ended`: the pair was quarantined and the lease ended `reclaimed`/`listener-lost` */
   | { outcome: 'bind-failed'; failure: BindFailure; ended: boolean };
 
@@ -37,9 +44,11 @@ export class ReopenLeaseUseCase {
     private readonly gateway: MediaGateway,
     private readonly quarantine: QuarantinePairUseCase,
     private readonly release: ReleaseLeaseUseCase,
+    private readonly retries: ResumeRetries,
   ) {}
 
   async reopen(leaseId: string, o: ReopenOptions): Promise<ReopenResult> {
+    if (this.retries.has(leaseId)) return { outcome: 'waiting' };
     const lease = await this.leases.findById(leaseId);
     if (!lease || !isActiveState(lease.state)) return { outcome: 'ended-meanwhile' };
     if (!o.osSaysMissing && this.gateway.isListening(leaseId)) return { outcome: 'listening-again' };
@@ -47,6 +56,12 @@ export class ReopenLeaseUseCase {
     try {
       await this.gateway.open(toBinding(lease));
     } catch (err) {
+      if (err instanceof LeaseEndingError) return { outcome: 'ending' };
+      if (isHostListenError(err)) {
+        // the bind address or the descriptors, not the pair: keep the lease, retry with backoff
+        this.retries.add(lease, err);
+        return { outcome: 'host-listen-error', failure: { port: err.port, code: err.code } };
+      }
       const failure = bindFailureOf(err, lease.rtpPort);
       if (!o.endOnBindFailure) return { outcome: 'bind-failed', failure, ended: false };
       await this.quarantine.quarantine(failure.port, `bind-failed at re-open: ${failure.code}`);

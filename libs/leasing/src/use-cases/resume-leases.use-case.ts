@@ -1,26 +1,29 @@
-import { MediaGateway } from '@app/gateway';
+import { isHostListenError } from '@app/gateway';
 import { LeaseRepository } from '@app/ledger';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../domain/clock';
 import { END_CAUSES } from '../domain/end-causes';
-import { toBinding } from '../domain/lease-binding.mapper';
-import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { LEASING_OPTIONS, type LeasingOptions } from '../leasing.options';
 import { PortPool } from '../ports/port-pool.service';
-import { LeaseTransitionWriter } from '../transitions/lease-transition.writer';
 import { EndFailedBindUseCase } from './end-failed-bind.use-case';
+import { LeaseReopener } from './lease-reopener';
 import { ReleaseLeaseUseCase } from './release-lease.use-case';
+import { ResumeRetries } from './resume-retries';
 
 export interface ResumeSummary {
   resumed: number;
   expired: number;
   failed: number;
+  /** kept active: listen failed for a reason not about the pair; retried with backoff */
+  waiting: number;
 }
 
 /**
  * Boot: this node's active rows outlived the process, but their sockets died with it. End the
  * overdue ones, re-open the rest (`resumed-after-restart`), and end `failed` + quarantine any
- * pair that can no longer be bound. After this, every active row is listening in the OS.
+ * pair that can no longer be bound. A listen() error that is not about the pair (bind address
+ * not up yet, out of descriptors) ends nothing: the lease waits in ResumeRetries. After this,
+ * every active row is listening in the OS or waiting there.
  */
 @Injectable()
 export class ResumeLeasesUseCase {
@@ -29,18 +32,17 @@ export class ResumeLeasesUseCase {
   constructor(
     @Inject(LEASING_OPTIONS) private readonly options: LeasingOptions,
     private readonly leases: LeaseRepository,
-    private readonly writer: LeaseTransitionWriter,
-    private readonly gateway: MediaGateway,
     private readonly pool: PortPool,
     private readonly release: ReleaseLeaseUseCase,
+    private readonly reopener: LeaseReopener,
+    private readonly retries: ResumeRetries,
     private readonly failedBind: EndFailedBindUseCase,
-    private readonly expiry: ExpiryScheduler,
     private readonly clock: Clock,
   ) {}
 
   async resumeAll(): Promise<ResumeSummary> {
     await this.pool.load();
-    const summary: ResumeSummary = { resumed: 0, expired: 0, failed: 0 };
+    const summary: ResumeSummary = { resumed: 0, expired: 0, failed: 0, waiting: 0 };
     const active = await this.leases.findActiveForNode(this.options.nodeId);
     // Bounded parallelism: fast boots with thousands of leases, without a listen() storm.
     const queue = [...active];
@@ -52,20 +54,21 @@ export class ResumeLeasesUseCase {
           continue;
         }
         try {
-          await this.gateway.open(toBinding(lease));
+          if (await this.reopener.reopen(lease)) summary.resumed++;
         } catch (err) {
-          await this.failedBind.end(lease, err, 'resume');
-          summary.failed++;
-          continue;
+          if (isHostListenError(err)) {
+            // not the pair's fault: the lease stays active and is retried while we serve
+            this.retries.add(lease, err);
+            summary.waiting++;
+          } else {
+            await this.failedBind.end(lease, err, 'resume');
+            summary.failed++;
+          }
         }
-        // reserved (crashed before listen) and streaming (the device's socket died with us) both resume as listening
-        await this.writer.apply(lease, { kind: 'resumed' }, this.clock.now());
-        this.expiry.arm(lease);
-        summary.resumed++;
       }
     };
     await Promise.all(Array.from({ length: 16 }, worker));
-    this.logger.log(`boot: ${summary.resumed} leases resumed, ${summary.expired} expired, ${summary.failed} failed`);
+    this.logger.log(`boot: ${summary.resumed} leases resumed, ${summary.expired} expired, ${summary.failed} failed, ${summary.waiting} waiting to re-open`);
     return summary;
   }
 }

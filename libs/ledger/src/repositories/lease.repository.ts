@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LedgerDatabase, type Tx } from '../database/ledger-database';
-import type { Lease, LeaseEnd, LeaseState } from '../records/lease';
+import { isActiveState, type Lease, type LeaseEnd, type LeaseState } from '../records/lease';
 import { decodeCursor, encodeCursor } from './history-cursor';
 import { LEASE_COLUMNS, leaseFromRow, leaseToParams, type LeaseRow } from './lease-row';
 
@@ -146,8 +146,9 @@ export class LeaseRepository {
       where.push(sql);
       params.push(...values);
     };
-    // Both spelled as the partial indexes' predicates (ix_leases_*active_history, ix_leases_ended_history).
+    // Spelled as the partial indexes' predicates (ix_leases_*active_history, ix_leases_ended_history).
     if (f.state === 'active') and(ACTIVE_SQL);
+    else if (f.state && isActiveState(f.state)) and(`state = ? AND ${ACTIVE_SQL}`, f.state);
     else if (f.state) and(`state = ? AND NOT (${ACTIVE_SQL})`, f.state);
     if (f.streamId) and('stream_id = ?', f.streamId);
     // A pair's RTP port is even and its RTCP port the next one: naming the RTP port lets the

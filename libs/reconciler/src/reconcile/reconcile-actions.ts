@@ -73,6 +73,12 @@ function reopenOutcome(r: ReopenResult): Outcome {
       return { action: 'skipped', detail: { why: 'the lease ended meanwhile' } };
     case 'listening-again':
       return { action: 'skipped', detail: { why: 'listening again' } };
+    case 'ending':
+      return { action: 'skipped', detail: { why: 'the lease is ending' } };
+    case 'waiting':
+      return { action: 'reported', detail: { why: 'waiting to re-open after a listen error not about the pair' } };
+    case 'host-listen-error':
+      return { action: 'reported', detail: { listenFailed: r.failure, why: 'retrying with backoff' } };
     case 'bind-failed':
       return { action: r.ended ? 'ended' : 'deferred', detail: { bindFailed: r.failure } };
   }
