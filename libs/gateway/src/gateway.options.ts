@@ -3,6 +3,12 @@ export interface GatewayOptions {
   bindHost: string;
   /** a live-pull client further behind than this many bytes is dropped (default 2 MiB) */
   liveMaxBacklogBytes?: number;
+  /** RECORD_DIR: a record path that does not lie inside it is refused (unset: not checked) */
+  recordDir?: string;
+  /** RECORD_MAX_BYTES: a recording stops (with an event) when its file reaches this; 0 or unset = no limit */
+  recordMaxBytes?: number;
+  /** RECORD_RETENTION_DAYS: recordings not written for this long are deleted, hourly; 0 or unset = kept */
+  recordRetentionDays?: number;
 }
 
 export const GATEWAY_OPTIONS = Symbol('GATEWAY_OPTIONS');

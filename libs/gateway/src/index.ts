@@ -9,3 +9,5 @@ export * from './media-gateway.service';
 export * from './ps-fanout';
 export * from './ps-recorder';
 export * from './stream-stats';
+export * from './record-dir';
+export * from './recording-retention';

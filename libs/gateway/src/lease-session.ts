@@ -4,13 +4,15 @@ import type { GatewayEventSink, GatewayTimeout } from './gateway-events';
 import type { LeaseBinding } from './lease-binding';
 import { ListenerPair } from './listener-pair';
 import { PsFanout, type PsSubscriber } from './ps-fanout';
-import { PsRecorder } from './ps-recorder';
+import { PsRecorder, type RecorderOptions, type RecordingStopped } from './ps-recorder';
 import { CarriedTotals, isoOrNull, readIngest, round, type LeaseStreamStats } from './stream-stats';
 
 export interface SessionOptions {
   host: string;
   /** a live-pull client further behind than this is dropped */
   liveMaxBacklogBytes: number;
+  /** RECORD_DIR and RECORD_MAX_BYTES for the recorder */
+  recording?: Pick<RecorderOptions, 'root' | 'maxBytes'>;
   events: () => GatewayEventSink;
   now?: () => number;
 }
@@ -68,10 +70,16 @@ export class LeaseSession {
 
   async open(): Promise<void> {
     await this.pair.open();
-    if (this.binding.recordPath) this.recorder = new PsRecorder(this.binding.recordPath);
+    if (this.binding.recordPath) this.recorder = this.newRecorder(this.binding.recordPath);
     if (this.binding.connectTimeoutS > 0 && this.connections === 0) {
       this.connectTimer = this.every(this.binding.connectTimeoutS * 1000, () => this.timedOut('connect-timeout'));
     }
+  }
+
+  /** A recording that stops on its own (full, failing or stalled disk) says so in the lease's events. */
+  private newRecorder(path: string): PsRecorder {
+    const onStopped = (s: RecordingStopped) => this.options.events().leaseEvent(this.binding.leaseId, 'recording-stopped', { ...s });
+    return new PsRecorder(path, { ...this.options.recording, onStopped });
   }
 
   get connected(): boolean {
@@ -139,7 +147,7 @@ export class LeaseSession {
       streamErrors: this.streamErrors,
       lastPacketAt: isoOrNull(this.lastPacketAt),
       liveClients: this.fanout.size,
-      recording: this.recorder && { path: this.recorder.path, bytes: this.recorder.bytes, error: this.recorder.error },
+      recording: this.recorder && this.recorder.summary(),
     };
   }
 

@@ -50,6 +50,7 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
     const session = new LeaseSession(binding, {
       host: this.options.bindHost,
       liveMaxBacklogBytes: this.options.liveMaxBacklogBytes ?? DEFAULT_LIVE_MAX_BACKLOG_BYTES,
+      recording: { root: this.options.recordDir, maxBytes: this.options.recordMaxBytes },
       events: this.events,
     });
     this.leases.set(binding.leaseId, session);

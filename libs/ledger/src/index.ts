@@ -4,6 +4,8 @@ export * from './domain/ids';
 export * from './domain/lease';
 export * from './domain/lease-binding.mapper';
 export * from './domain/quarantine';
+export * from './domain/record-path';
+export * from './domain/stream-id';
 export * from './errors';
 export * from './ledger.module';
 export * from './ledger.options';

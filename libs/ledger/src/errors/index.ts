@@ -5,3 +5,4 @@ export * from './port-range-exhausted.error';
 export * from './lease-ended.error';
 export * from './ledger-unavailable.error';
 export * from './foreign-node.error';
+export * from './record-path-refused.error';
