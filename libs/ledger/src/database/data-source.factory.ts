@@ -6,6 +6,27 @@ import { SQLITE_MIGRATIONS } from '@migrations/sqlite';
 import { LEDGER_ENTITIES } from '../entities';
 import type { LedgerDatabaseConfig } from '../ledger.options';
 
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
+
+/**
+ * node-postgres settings so that no request waits on the database for longer than
+ * `statementMs`: the server cancels a statement that runs too long (statement_timeout, and
+ * the same for a transaction left idle), but a black-holed network never lets the statement
+ * reach the server, so the client gives up too (query_timeout), as it does on a connect or a
+ * wait for a pooled connection (connectionTimeoutMillis). TCP keepalive lets the kernel
+ * notice a peer that vanished from an idle pooled connection.
+ */
+export function postgresTimeouts(statementMs: number) {
+  return {
+    statement_timeout: statementMs,
+    idle_in_transaction_session_timeout: statementMs * 2,
+    query_timeout: statementMs,
+    connectionTimeoutMillis: Math.min(3000, statementMs),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  };
+}
+
 /**
  * Builds the TypeORM DataSource for either driver. `synchronize` is off everywhere: the schema
  * belongs to the reviewed migrations, which run before anything else touches the database.
@@ -46,7 +67,7 @@ export function createLedgerDataSource(config: LedgerDatabaseConfig): DataSource
     ...(schema ? { schema } : {}),
     extra: {
       max: 10,
-      connectionTimeoutMillis: 3000,
+      ...postgresTimeouts(config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS),
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     },
   });
