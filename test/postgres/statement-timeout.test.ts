@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDevice, waitFor, type TestDevice } from '../gateway/device';
 import { portBlock } from '../support/port-blocks';
 import { listeningPorts } from '../support/proc-net';
@@ -16,19 +16,20 @@ const HANG_MS = 30_000;
 describe('PostgreSQL black-holed (no answer, no error)', () => {
   const block = portBlock(45);
   const pg = new URL(PG_BASE_URL);
-  let db: TestDatabase | undefined;
-  let proxy: TcpProxy | undefined;
+  let db: TestDatabase;
+  let proxy: TcpProxy;
   let svc: ServiceProcess | undefined;
-  const devices: TestDevice[] = [];
+  let device: TestDevice | undefined;
 
-  afterEach(async () => {
-    for (const d of devices.splice(0)) d.socket.destroy();
+  beforeAll(async () => {
+    db = await createTestDatabase('postgres');
+    proxy = await startTcpProxy({ host: pg.hostname, port: Number(pg.port || 5432) });
+  });
+  afterAll(async () => {
+    device?.socket.destroy();
     await svc?.kill9();
-    svc = undefined;
     await proxy?.close();
-    proxy = undefined;
     await db?.drop();
-    db = undefined;
   });
 
   /** A request that must be answered; one that hangs fails the test instead of the test timing out. */
@@ -45,8 +46,6 @@ describe('PostgreSQL black-holed (no answer, no error)', () => {
   it(
     'answers allocations 503 ledger_unavailable after DB_STATEMENT_TIMEOUT_MS, closes a released lease\'s sockets at once, and recovers when packets flow again',
     async () => {
-      db = await createTestDatabase('postgres');
-      proxy = await startTcpProxy({ host: pg.hostname, port: Number(pg.port || 5432) });
       svc = await startService({
         DATABASE_URL: proxy.url(db.url),
         MEDIA_PORT_RANGE: block.range(20),
@@ -57,8 +56,7 @@ describe('PostgreSQL black-holed (no answer, no error)', () => {
       const client = api(svc.baseUrl);
       const ending = (await client.post('/api/v1/leases', { streamId: 'ending-cam' })).body;
       expect(ending.state).toBe('listening');
-      const device = await connectDevice(ending.rtpPort);
-      devices.push(device);
+      device = await connectDevice(ending.rtpPort);
       await waitFor(async () => (await client.get(`/api/v1/leases/${ending.id}`)).body.stats?.connected === true, 'device connected');
 
       proxy.blackhole();
