@@ -1,6 +1,7 @@
 import { InitialLedgerPostgres1764000000000 } from './1764000000000-initial-ledger';
 import { ReconcileReportsPostgres1764000000001 } from './1764000000001-reconcile-reports';
 import { WebhookOutboxPostgres1764000000002 } from './1764000000002-webhook-outbox';
+import { NodeLocksPostgres1764000000009 } from './1764000000009-node-locks';
 
 /** Ordered; listed explicitly (no globs). */
-export const POSTGRES_MIGRATIONS = [InitialLedgerPostgres1764000000000, ReconcileReportsPostgres1764000000001, WebhookOutboxPostgres1764000000002];
+export const POSTGRES_MIGRATIONS = [InitialLedgerPostgres1764000000000, ReconcileReportsPostgres1764000000001, WebhookOutboxPostgres1764000000002, NodeLocksPostgres1764000000009];

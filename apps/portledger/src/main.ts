@@ -7,6 +7,7 @@ import { ConfigError, loadDotEnv, loadSettings } from './config/load-settings';
 import { configureApp } from './configure-app';
 import { flushLogs } from './logging/log-destination';
 import { Readiness } from './health';
+import { NodeIdHeldError, NodeLock } from '@app/ledger';
 
 const SHUTDOWN_DEADLINE_MS = 8000;
 
@@ -24,12 +25,25 @@ async function main(): Promise<void> {
   }
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings), { bufferLogs: true, bodyParser: false });
   configureApp(app, settings);
-  installShutdown(app);
+  const stop = installShutdown(app);
+  // Another process took this NODE_ID over (this one was cut off from the ledger for long):
+  // stop through the shutdown path, and say so in the exit code.
+  app.get(NodeLock).onLost(() => stop('node-lock-lost', 3));
   await app.init();
   // HTTP first, so /health can report a database that is still being retried; every other
   // route answers 503 `starting` (ReadinessGuard) until the boot sequence is done.
   await app.listen(settings.http.port, settings.http.host);
-  await app.get(BootSequence).run();
+  try {
+    await app.get(BootSequence).run();
+  } catch (err) {
+    if (err instanceof NodeIdHeldError) {
+      // Nothing of the node was touched: no lease resumed, no socket opened.
+      process.stderr.write(`portledger: ${err.message}\n`);
+      flushLogs();
+      process.exit(2);
+    }
+    throw err;
+  }
   app.get(Readiness).markReady();
   app.get(BootSequence).logReady(settings.http.host, settings.http.port);
 }
@@ -39,9 +53,9 @@ async function main(): Promise<void> {
  * the next start, exit 0. Nest's enableShutdownHooks() would re-raise the signal and exit
  * non-zero, which the contract does not allow.
  */
-function installShutdown(app: NestExpressApplication): void {
+function installShutdown(app: NestExpressApplication): (why: string, exitCode?: number) => void {
   let closing = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = (signal: string, exitCode = 0) => {
     if (closing) return;
     closing = true;
     setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
@@ -49,7 +63,7 @@ function installShutdown(app: NestExpressApplication): void {
       .close()
       .then(() => {
         flushLogs();
-        process.exit(0);
+        process.exit(exitCode);
       })
       .catch((err) => {
         process.stderr.write(`portledger: shutdown after ${signal} failed: ${err}\n`);
@@ -57,8 +71,9 @@ function installShutdown(app: NestExpressApplication): void {
         process.exit(1);
       });
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return stop;
 }
 
 main().catch((err) => {

@@ -8,6 +8,7 @@ export * from './domain/record-path';
 export * from './domain/stream-id';
 export * from './errors';
 export * from './ledger.module';
+export * from './node-lock/node-lock.service';
 export * from './ledger.options';
 export * from './ports/ephemeral-range';
 export * from './ports/pair-selector';

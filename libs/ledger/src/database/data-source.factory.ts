@@ -54,21 +54,27 @@ export function createLedgerDataSource(config: LedgerDatabaseConfig): DataSource
       },
     });
   }
-  const url = new URL(config.url);
-  const schema = url.searchParams.get('schema');
-  url.searchParams.delete('schema');
+  const pg = postgresTarget(config.url);
   return new DataSource({
     type: 'postgres',
-    url: url.toString(),
+    url: pg.url,
     entities: LEDGER_ENTITIES,
     migrations: POSTGRES_MIGRATIONS,
     migrationsTransactionMode: 'all',
     synchronize: false,
-    ...(schema ? { schema } : {}),
+    ...(pg.schema ? { schema: pg.schema } : {}),
     extra: {
       max: 10,
       ...postgresTimeouts(config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS),
-      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+      ...(pg.schema ? { options: `-c search_path=${pg.schema}` } : {}),
     },
   });
+}
+
+/** A DATABASE_URL's server URL and the `?schema=` the ledger lives in (tests give each file its own). */
+export function postgresTarget(databaseUrl: string): { url: string; schema: string | null } {
+  const url = new URL(databaseUrl);
+  const schema = url.searchParams.get('schema');
+  url.searchParams.delete('schema');
+  return { url: url.toString(), schema };
 }

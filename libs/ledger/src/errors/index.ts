@@ -6,3 +6,4 @@ export * from './lease-ended.error';
 export * from './ledger-unavailable.error';
 export * from './foreign-node.error';
 export * from './record-path-refused.error';
+export * from './node-id-held.error';
