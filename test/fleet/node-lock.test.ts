@@ -7,12 +7,13 @@ import { listeningPorts } from '../support/proc-net';
 import { api, runUntilExit, startService, type ServiceProcess } from '../support/service-process';
 import { createTestDatabase, DB_KINDS, type TestDatabase } from '../support/test-databases';
 
-/** The `node_locks` row of a NODE_ID, read straight from the ledger. */
-async function holderRow(db: TestDatabase, nodeId: string): Promise<{ holder_host: string; holder_pid: number } | null> {
+/** One statement on the ledger, straight to the database (`$1` placeholders; SQLite's `?` is written for it). */
+async function onLedger(db: TestDatabase, sql: string, params: unknown[]): Promise<Record<string, unknown>[]> {
   if (db.config.kind === 'sqlite') {
-    const lite = new Database(db.config.path, { readonly: true });
+    const lite = new Database(db.config.path, { timeout: 5000 });
     try {
-      return (lite.prepare('SELECT holder_host, holder_pid FROM node_locks WHERE node_id = ?').get(nodeId) as never) ?? null;
+      const stmt = lite.prepare(sql.replace(/\$\d+/g, '?').replace(/\{schema\}\./g, ''));
+      return stmt.reader ? (stmt.all(...params) as Record<string, unknown>[]) : (stmt.run(...params), []);
     } finally {
       lite.close();
     }
@@ -23,11 +24,15 @@ async function holderRow(db: TestDatabase, nodeId: string): Promise<{ holder_hos
   const pg = new Client({ connectionString: url.toString() });
   await pg.connect();
   try {
-    const r = await pg.query(`SELECT holder_host, holder_pid FROM ${schema}.node_locks WHERE node_id = $1`, [nodeId]);
-    return r.rows[0] ?? null;
+    return (await pg.query(sql.replace(/\{schema\}/g, String(schema)), params)).rows;
   } finally {
     await pg.end();
   }
+}
+
+/** The `node_locks` row of a NODE_ID, read straight from the ledger. */
+async function holderRow(db: TestDatabase, nodeId: string) {
+  return (await onLedger(db, 'SELECT holder_host, holder_pid FROM {schema}.node_locks WHERE node_id = $1', [nodeId]))[0] ?? null;
 }
 
 describe.each(DB_KINDS)('one process per NODE_ID on a %s ledger', (kind) => {
@@ -94,5 +99,18 @@ describe.each(DB_KINDS)('one process per NODE_ID on a %s ledger', (kind) => {
     expect(await holderRow(db, `lock-${kind}`)).toBeNull();
     holder = await startService(nodeEnv(4));
     expect(await holderRow(db, `lock-${kind}`)).toMatchObject({ holder_pid: holder.child.pid });
+  });
+
+  it('stops through the shutdown path (exit 3, sockets closed) when its heartbeat finds the node taken over', async () => {
+    const lease = (await api(holder!.baseUrl).post('/api/v1/leases', { streamId: 'taken-over-cam' })).body;
+    expect(listeningPorts(lease.rtpPort, lease.rtcpPort)).toEqual([lease.rtpPort, lease.rtcpPort]);
+    // What a successor does once this process looks dead to it (cut off from the ledger for long).
+    await onLedger(db, "UPDATE {schema}.node_locks SET holder_host = 'successor-host', instance_id = 'successor' WHERE node_id = $1", [`lock-${kind}`]);
+    const exited = await Promise.race([holder!.exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
+    expect(exited).toEqual({ code: 3, signal: null });
+    // (the JSON log escapes the quotes around the NODE_ID)
+    expect(holder!.output()).toMatch(new RegExp(`NODE_ID \\\\?"lock-${kind}\\\\?" lost: its node_locks row was taken over: NODE_ID \\\\?"lock-${kind}\\\\?" is held by successor-host`));
+    expect(listeningPorts(lease.rtpPort, lease.rtcpPort)).toEqual([]);
+    holder = undefined;
   });
 });
