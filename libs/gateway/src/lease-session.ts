@@ -5,7 +5,7 @@ import type { LeaseBinding } from './lease-binding';
 import { ListenerPair } from './listener-pair';
 import { normalizeAddress } from './peer-address';
 import { PsFanout, type PsSubscriber } from './ps-fanout';
-import { PsRecorder } from './ps-recorder';
+import { PsRecorder, type RecorderOptions, type RecordingStopped } from './ps-recorder';
 import { CarriedTotals, isoOrNull, readIngest, round, type LeaseStreamStats } from './stream-stats';
 
 export interface SessionOptions {
@@ -14,6 +14,8 @@ export interface SessionOptions {
   liveMaxBacklogBytes: number;
   /** an RTP connection without an accepted packet this long after it was accepted is closed */
   noMediaTimeoutMs: number;
+  /** RECORD_DIR and RECORD_MAX_BYTES for the recorder */
+  recording?: Pick<RecorderOptions, 'root' | 'maxBytes'>;
   events: () => GatewayEventSink;
   now?: () => number;
 }
@@ -81,10 +83,16 @@ export class LeaseSession {
 
   async open(): Promise<void> {
     await this.pair.open();
-    if (this.binding.recordPath) this.recorder = new PsRecorder(this.binding.recordPath);
+    if (this.binding.recordPath) this.recorder = this.newRecorder(this.binding.recordPath);
     if (this.binding.connectTimeoutS > 0 && this.connections === 0) {
       this.connectTimer = this.every(this.binding.connectTimeoutS * 1000, () => this.timedOut('connect-timeout'));
     }
+  }
+
+  /** A recording that stops on its own (full, failing or stalled disk) says so in the lease's events. */
+  private newRecorder(path: string): PsRecorder {
+    const onStopped = (s: RecordingStopped) => this.options.events().leaseEvent(this.binding.leaseId, 'recording-stopped', { ...s });
+    return new PsRecorder(path, { ...this.options.recording, onStopped });
   }
 
   get connected(): boolean {
@@ -152,7 +160,7 @@ export class LeaseSession {
       streamErrors: this.streamErrors,
       lastPacketAt: isoOrNull(this.lastPacketAt),
       liveClients: this.fanout.size,
-      recording: this.recorder && { path: this.recorder.path, bytes: this.recorder.bytes, error: this.recorder.error },
+      recording: this.recorder && this.recorder.summary(),
     };
   }
 

@@ -43,7 +43,8 @@ export type LeaseStreamStats = {
   streamErrors: number;
   lastPacketAt: string | null;
   liveClients: number;
-  recording: { path: string; bytes: number; error: string | null } | null;
+  /** `stopped`: why the recording ended before the lease (max-bytes, disk-error: CODE, disk-stalled) */
+  recording: { path: string; bytes: number; error: string | null; stopped: string | null } | null;
 };
 
 /** Totals of the connections that have already closed, so the stats carry across reconnects. */

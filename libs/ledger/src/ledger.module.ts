@@ -1,5 +1,6 @@
 import { DynamicModule, Module, type Provider } from '@nestjs/common';
 import { LedgerDatabase } from './database/ledger-database';
+import { NodeLock } from './node-lock/node-lock.service';
 import { Clock, SystemClock } from './domain/clock';
 import { IdGenerator, UuidGenerator } from './domain/ids';
 import { LEDGER_OPTIONS, type LedgerOptions } from './ledger.options';
@@ -51,6 +52,7 @@ const EXPORTED = [
   LedgerLifecycle,
   ResumeRetries,
   ListenTrouble,
+  NodeLock,
 ];
 
 /** Internal to the ledger. */

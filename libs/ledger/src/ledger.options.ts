@@ -1,6 +1,11 @@
 export type LedgerDatabaseConfig =
   | { kind: 'sqlite'; path: string }
-  | { kind: 'postgres'; url: string };
+  | {
+      kind: 'postgres';
+      url: string;
+      /** DB_STATEMENT_TIMEOUT_MS: a statement (or a connect) that does not answer in this time fails; default 5000 */
+      statementTimeoutMs?: number;
+    };
 
 /** What the ledger needs to know about this node; the app builds it from validated settings. */
 export interface LedgerOptions {

@@ -11,3 +11,4 @@ export * from './reconcile/reconciler.service';
 export * from './reconciler.module';
 export * from './reconciler.options';
 export * from './schedule/reconcile-scheduler';
+export * from './reconcile/os-trust';

@@ -6,6 +6,8 @@ import {
   LeaseNotFoundError,
   LeaseRepository,
   ReleaseLeaseUseCase,
+  STREAM_ID,
+  STREAM_ID_RULE,
   StreamConflictError,
   UpdateLeaseSsrcUseCase,
   type LedgerOptions,
@@ -18,7 +20,6 @@ import { INCORRECT_SECRET, ZlmSecret } from './zlm-secret';
 export type ZlmReply = { code: number; msg?: string } & Record<string, unknown>;
 export type ZlmApiName = 'openRtpServer' | 'closeRtpServer' | 'listRtpServer' | 'getRtpInfo' | 'updateRtpServerSSRC';
 
-const STREAM_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const MAX_SSRC = 0xffffffff;
 /** ZLMediaKit's defaults for the stream's vhost and app (DEFAULT_VHOST, kRtpAppName). */
 const DEFAULT_VHOST = '__defaultVhost__';
@@ -149,7 +150,7 @@ export class ZlmApiService {
 
   private streamId(args: ZlmArgs): string {
     const id = args.stream_id;
-    if (!STREAM_ID.test(id)) throw new ZlmError(ZLM_CODE.invalidArgs, 'stream_id must be 1-128 chars of A-Za-z0-9_.:-');
+    if (!STREAM_ID.test(id)) throw new ZlmError(ZLM_CODE.invalidArgs, `stream_id must be ${STREAM_ID_RULE}`);
     return id;
   }
 

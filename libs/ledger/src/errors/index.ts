@@ -7,3 +7,5 @@ export * from './ledger-unavailable.error';
 export * from './foreign-node.error';
 export * from './too-many-pulls.error';
 export * from './listen-failed.error';
+export * from './record-path-refused.error';
+export * from './node-id-held.error';

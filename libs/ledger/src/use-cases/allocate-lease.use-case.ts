@@ -1,12 +1,12 @@
 import { isHostListenError, LeaseEndingError, MediaGateway, type BindError } from '@app/gateway';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isUniqueViolation, LedgerDatabase } from '../database/ledger-database';
 import { Clock } from '../domain/clock';
 import { IdGenerator } from '../domain/ids';
 import type { Lease } from '../domain/lease';
 import { toBinding } from '../domain/lease-binding.mapper';
+import { recordDirFor, recordPathFor } from '../domain/record-path';
 import { LedgerUnavailableError, ListenFailedError, PortRangeExhaustedError, StreamConflictError } from '../errors';
 import { LEDGER_OPTIONS, type LedgerOptions } from '../ledger.options';
 import { PortPool } from '../ports/port-pool.service';
@@ -62,6 +62,8 @@ export class AllocateLeaseUseCase {
   private async allocateOnce(req: AllocateRequest): Promise<AllocateResult> {
     const existing = await this.readActive(req.streamId);
     if (existing) return this.matchExisting(existing, req);
+    // Before a pair is taken: a streamId that cannot be recorded is refused with nothing to undo.
+    if (req.record) recordDirFor(this.options.recordDir, req.streamId);
 
     const failures: string[] = [];
     for (;;) {
@@ -181,7 +183,7 @@ export class AllocateLeaseUseCase {
       peerAddress: req.peerAddress ?? null,
       client: req.client ?? null,
       record: req.record ?? false,
-      recordPath: req.record ? this.recordPathFor(req.streamId, id, now) : null,
+      recordPath: req.record ? recordPathFor(this.options.recordDir, req.streamId, id, now) : null,
       ttlS,
       connectTimeoutS: req.connectTimeoutSeconds ?? d.connectTimeoutS,
       idleTimeoutS: req.idleTimeoutSeconds ?? d.idleTimeoutS,
@@ -192,12 +194,6 @@ export class AllocateLeaseUseCase {
       releaseReason: null,
       finalStats: null,
     };
-  }
-
-  /** `<RECORD_DIR>/<streamId>/<UTC start>_<lease id>.ps`: findable from the stream, the time or the lease. */
-  private recordPathFor(streamId: string, leaseId: string, now: number): string {
-    const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-    return join(this.options.recordDir, streamId, `${stamp}_${leaseId}.ps`);
   }
 
   private async insertReserved(lease: Lease): Promise<'ok' | 'stream-taken' | 'pair-taken'> {

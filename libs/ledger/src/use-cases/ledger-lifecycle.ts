@@ -2,6 +2,7 @@ import { MediaGateway } from '@app/gateway';
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LedgerDatabase } from '../database/ledger-database';
+import { NodeLock } from '../node-lock/node-lock.service';
 import { ExpirySweeper } from './expiry-sweeper';
 import { HistoryRetention } from './history-retention';
 import { ResumeLeasesUseCase, type ResumeSummary } from './resume-leases.use-case';
@@ -16,7 +17,8 @@ export interface LedgerStartup {
 /**
  * Boot and shutdown of the ledger side. Boot: connect and migrate (PostgreSQL: retried with
  * backoff until it answers, each attempt logged) → resume this node's leases → start the
- * expiry sweep and history retention. Shutdown: close every socket through the gateway and await it, but leave the
+ * expiry sweep and history retention. The NODE_ID is taken (NodeLock) between connecting and
+ * resuming. Shutdown: close every socket through the gateway and await it, but leave the
  * leases active so the next start resumes them (a restart must not cut every stream's lease).
  */
 @Injectable()
@@ -31,6 +33,7 @@ export class LedgerLifecycle implements BeforeApplicationShutdown {
     private readonly sweeper: ExpirySweeper,
     private readonly retention: HistoryRetention,
     private readonly gateway: MediaGateway,
+    private readonly nodeLock: NodeLock,
   ) {}
 
   get startup(): LedgerStartup {
@@ -39,6 +42,8 @@ export class LedgerLifecycle implements BeforeApplicationShutdown {
 
   async boot(options: { retry?: boolean } = {}): Promise<ResumeSummary> {
     await this.openWithRetry(options.retry ?? this.db.dialect === 'postgres');
+    // One process per NODE_ID: taken before any lease of the node is touched.
+    await this.nodeLock.acquire();
     const summary = await this.resume.resumeAll();
     this.sweeper.start();
     this.retention.start();
@@ -72,6 +77,8 @@ export class LedgerLifecycle implements BeforeApplicationShutdown {
     this.retention.stop();
     const n = this.gateway.size;
     await this.gateway.closeAll();
+    // Only once every socket is closed may a successor take the node.
+    await this.nodeLock.release();
     this.logger.log(`shutdown${signal ? ` (${signal})` : ''}: closed the listeners of ${n} leases; they resume at next start`);
   }
 }

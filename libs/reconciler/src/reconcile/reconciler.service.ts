@@ -28,6 +28,7 @@ import { conflictsWithBindHost, type TcpSocket } from '../os/tcp-socket';
 import { RECONCILER_OPTIONS, type ResolvedReconcilerOptions } from '../reconciler.options';
 import { compareViews, type PassViews } from './compare-views';
 import { ConfirmationTracker } from './confirmation-tracker';
+import { osTableProblem } from './os-trust';
 import type { FindingAction, Observation, ReconcileFinding, ReconcileReport } from './finding';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -170,6 +171,8 @@ export class Reconciler implements OnModuleDestroy {
     const { range, bindHost } = this.ledger;
     try {
       const table = await this.reader.readTable(range);
+      // Which listeners stayed open across the read: only those say anything about the table.
+      const after = this.gateway.listeners();
       // Only sockets that could stop our own listen() matter: ours are all at the bind host,
       // and another node of the fleet on another address is no conflict.
       const conflicts = new Map<string, boolean>();
@@ -194,10 +197,8 @@ export class Reconciler implements OnModuleDestroy {
 
       if (table.malformed > 0) return { view: null, problem: `the TCP tables have ${table.malformed} unreadable lines` };
       const osListening = new Set(sockets.filter((s) => s.state === 'LISTEN').map((s) => s.localPort));
-      const missing = [...gatewayPorts].filter((p) => !osListening.has(p)).length;
-      if (missing > 0 && missing * 2 > gatewayPorts.size) {
-        return { view: null, problem: `the TCP tables lack ${missing} of the ${gatewayPorts.size} ports our listeners hold` };
-      }
+      const problem = osTableProblem(gateway, after, osListening);
+      if (problem !== null) return { view: null, problem };
       return { view: { sockets, isOwn }, problem: null };
     } catch (err) {
       return { view: null, problem: err instanceof Error ? err.message : String(err) };
