@@ -15,6 +15,8 @@ import { WebhookOutbox } from '../webhooks/webhook-outbox';
 @Injectable()
 export class LeaseActivityRecorder implements GatewayEventSink, OnModuleInit {
   private readonly logger = new Logger(LeaseActivityRecorder.name);
+  /** each lease's last queued write; removed once it is done */
+  private readonly tails = new Map<string, Promise<void>>();
 
   constructor(
     private readonly gateway: MediaGateway,
@@ -49,7 +51,22 @@ export class LeaseActivityRecorder implements GatewayEventSink, OnModuleInit {
     this.write(leaseId, reason, () => this.release.release(leaseId, cause));
   }
 
+  /**
+   * Runs one lease's writes one after another, in the order the gateway reported them:
+   * PostgreSQL runs transactions side by side, so otherwise the `listening` of a connection that
+   * closed could commit after the `streaming` of the reconnect that followed it (the lease left
+   * `listening` while media flows), and events could land out of order. Leases stay concurrent.
+   */
   private write(leaseId: string, what: string, fn: () => Promise<unknown>): void {
-    fn().catch((err) => this.logger.error(`lease ${leaseId}: recording ${what} failed: ${err}`));
+    const tail = (this.tails.get(leaseId) ?? Promise.resolve())
+      .then(fn)
+      .then(
+        () => undefined,
+        (err) => this.logger.error(`lease ${leaseId}: recording ${what} failed: ${err}`),
+      )
+      .finally(() => {
+        if (this.tails.get(leaseId) === tail) this.tails.delete(leaseId);
+      });
+    this.tails.set(leaseId, tail);
   }
 }
