@@ -9,7 +9,7 @@ import { LeaseStreamController } from '../../apps/portledger/src/leases/lease-st
 import { seedHistory } from '../support/history-seed';
 import { startLedger, type LedgerHarness } from '../support/ledger-harness';
 import { portBlock, rangeOf } from '../support/port-blocks';
-import { DB_KINDS } from '../support/test-databases';
+import { createTestDatabase, DB_KINDS } from '../support/test-databases';
 
 const HISTORY = 200_000;
 const NODE = 'test-node';
@@ -77,7 +77,11 @@ describe.each(DB_KINDS)('query plans with %s and 200,000 ended leases in history
   const range = rangeOf(block.range(20, kind === 'sqlite' ? 0 : 100));
 
   beforeAll(async () => {
-    h = await startLedger(kind, { range, historyRetentionDays: 90 });
+    // Seeding is one bulk statement per table, far past the service's 5 s statement timeout
+    // on PostgreSQL; the plans, not the timeout, are under test here.
+    const fresh = await createTestDatabase(kind);
+    const database = fresh.config.kind === 'postgres' ? { ...fresh.config, statementTimeoutMs: 300_000 } : fresh.config;
+    h = await startLedger(kind, { range, historyRetentionDays: 90, database }, fresh);
     db = h.app.get(LedgerDatabase);
     leases = h.app.get(LeaseRepository);
     await seedHistory(db, { nodeId: NODE, leases: HISTORY, rtpStart: range.start, pairs: 20, now: Date.now(), old: 600, webhooks: true, reports: 10_000 });

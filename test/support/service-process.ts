@@ -26,17 +26,7 @@ export interface ServiceProcess {
  * (merged over safe test defaults) and resolves once its HTTP API answers.
  */
 export async function startService(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<ServiceProcess> {
-  const fullEnv: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '/tmp',
-    HTTP_HOST: '127.0.0.1',
-    MEDIA_BIND_HOST: '127.0.0.1',
-    MEDIA_ADVERTISED_HOST: '127.0.0.1',
-    NODE_ID: 'e2e',
-    LOG_FORMAT: 'json',
-    LOG_LEVEL: 'info',
-    ...env,
-  };
+  const fullEnv = serviceEnv(env);
   const child = spawn(process.execPath, [MAIN], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));
@@ -84,6 +74,38 @@ export async function startService(env: Record<string, string>, opts: { timeoutM
       return (await exited).code;
     },
   };
+}
+
+/** The given environment over safe test defaults. */
+function serviceEnv(env: Record<string, string>): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    HTTP_HOST: '127.0.0.1',
+    MEDIA_BIND_HOST: '127.0.0.1',
+    MEDIA_ADVERTISED_HOST: '127.0.0.1',
+    NODE_ID: 'e2e',
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'info',
+    ...env,
+  };
+}
+
+/** Runs the built service until it exits by itself (a start that must be refused); killed after `timeoutMs`. */
+export function runUntilExit(env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [MAIN], { env: serviceEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      running.delete(child);
+      resolve({ code, output: out });
+    }),
+  );
 }
 
 /** Small JSON client for the REST API. */

@@ -8,7 +8,20 @@ export interface TcpProxy {
   cut(): Promise<void>;
   /** the database is back: new connections pass again */
   restore(): Promise<void>;
+  /**
+   * The network black-holes: connections stay open (and new ones are accepted) but nothing is
+   * forwarded either way, as when a route or a firewall drops packets. Bytes sent meanwhile
+   * wait in the sockets, as TCP retransmits them, and arrive on forward().
+   */
+  blackhole(): void;
+  /** the network carries packets again */
+  forward(): void;
   close(): Promise<void>;
+}
+
+interface Link {
+  client: Socket;
+  upstream: Socket;
 }
 
 /**
@@ -16,23 +29,34 @@ export interface TcpProxy {
  * from one service process without touching the server other tests use.
  */
 export async function startTcpProxy(target: { host: string; port: number }, listenPort = 0): Promise<TcpProxy> {
-  const sockets = new Set<Socket>();
+  const links = new Set<Link>();
   let server: Server;
   let port = listenPort;
+  let holes = false;
+  const join = (l: Link) => {
+    l.client.pipe(l.upstream);
+    l.upstream.pipe(l.client);
+  };
+  const part = (l: Link) => {
+    l.client.unpipe(l.upstream);
+    l.upstream.unpipe(l.client);
+    l.client.pause();
+    l.upstream.pause();
+  };
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       server = createServer((client) => {
-        const upstream = connect(target.port, target.host);
-        sockets.add(client).add(upstream);
+        const link = { client, upstream: connect(target.port, target.host) };
+        links.add(link);
         const drop = () => {
-          client.destroy();
-          upstream.destroy();
-          sockets.delete(client);
-          sockets.delete(upstream);
+          link.client.destroy();
+          link.upstream.destroy();
+          links.delete(link);
         };
         client.on('error', drop).on('close', drop);
-        upstream.on('error', drop).on('close', drop);
-        client.pipe(upstream).pipe(client);
+        link.upstream.on('error', drop).on('close', drop);
+        if (holes) part(link);
+        else join(link);
       });
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => {
@@ -42,8 +66,11 @@ export async function startTcpProxy(target: { host: string; port: number }, list
     });
   const stop = () =>
     new Promise<void>((resolve) => {
-      for (const s of sockets) s.resetAndDestroy();
-      sockets.clear();
+      for (const l of links) {
+        l.client.resetAndDestroy();
+        l.upstream.resetAndDestroy();
+      }
+      links.clear();
       server.close(() => resolve());
     });
   await listen();
@@ -59,6 +86,14 @@ export async function startTcpProxy(target: { host: string; port: number }, list
     },
     cut: stop,
     restore: listen,
+    blackhole() {
+      holes = true;
+      for (const l of links) part(l);
+    },
+    forward() {
+      holes = false;
+      for (const l of links) join(l);
+    },
     close: stop,
   };
 }

@@ -37,7 +37,12 @@ export class AppModule {
             ...(settings.log.format === 'json' ? [jsonLogDestination()] : []),
           ] as never,
         }),
-        GatewayModule.forRoot({ bindHost: settings.media.bindHost }),
+        GatewayModule.forRoot({
+          bindHost: settings.media.bindHost,
+          recordDir: settings.media.recordDir,
+          recordMaxBytes: settings.media.recordMaxBytes,
+          recordRetentionDays: settings.media.recordRetentionDays,
+        }),
         LeasingModule.forRoot({
           database: settings.database,
           nodeId: settings.nodeId,

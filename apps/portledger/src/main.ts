@@ -9,6 +9,8 @@ import { ConfigError, loadDotEnv, loadSettings } from './config/load-settings';
 import { configureApp } from './configure-app';
 import { exactRoutingAdapter } from './http/exact-routing';
 import { Readiness } from './health';
+import { flushLogs } from './logging/log-destination';
+import { NodeIdHeldError, NodeLock } from '@app/leasing';
 
 async function main(): Promise<void> {
   loadDotEnv();
@@ -24,7 +26,10 @@ async function main(): Promise<void> {
   }
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings), exactRoutingAdapter(), { bufferLogs: true, bodyParser: false });
   configureApp(app, settings);
-  const crash = installProcessLifecycle(app);
+  const { crash, stop } = installProcessLifecycle(app);
+  // Another process took this NODE_ID over (this one was cut off from the ledger for long):
+  // stop through the shutdown path, and say so in the exit code.
+  app.get(NodeLock).onLost(() => stop('node-lock-lost', 3));
   await app.init();
   // HTTP first, so /health can report a database that is still being retried; every other
   // route answers 503 `starting` (ReadinessGuard) until the boot sequence is done.
@@ -33,7 +38,17 @@ async function main(): Promise<void> {
   // Before listen, a failure rejects listen() and main() ends the start; after it, nothing else listens.
   server.on('error', (err: Error) => crash('HTTP server error', err));
   if (settings.testCrashOnSigusr2) installTestCrash(settings.testCrashOnSigusr2, server);
-  await app.get(BootSequence).run();
+  try {
+    await app.get(BootSequence).run();
+  } catch (err) {
+    if (err instanceof NodeIdHeldError) {
+      // Nothing of the node was touched: no lease resumed, no socket opened.
+      process.stderr.write(`portledger: ${err.message}\n`);
+      flushLogs();
+      process.exit(2);
+    }
+    throw err;
+  }
   app.get(Readiness).markReady();
   app.get(BootSequence).logReady(settings.http.host, settings.http.port);
 }

@@ -4,7 +4,8 @@ export type GatewayLeaseEvent =
   | 'ssrc-mismatch'
   | 'peer-rejected'
   | 'peer-disconnected'
-  | 'stream-error';
+  | 'stream-error'
+  | 'recording-stopped';
 
 export type GatewayTimeout = 'connect-timeout' | 'idle-timeout';
 

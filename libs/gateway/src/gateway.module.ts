@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { GATEWAY_OPTIONS, type GatewayOptions } from './gateway.options';
 import { MediaGateway } from './media-gateway.service';
+import { RecordingRetention } from './recording-retention';
 
 @Module({})
 export class GatewayModule {
@@ -8,8 +9,8 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       global: true,
-      providers: [{ provide: GATEWAY_OPTIONS, useValue: options }, MediaGateway],
-      exports: [MediaGateway],
+      providers: [{ provide: GATEWAY_OPTIONS, useValue: options }, MediaGateway, RecordingRetention],
+      exports: [MediaGateway, RecordingRetention],
     };
   }
 }

@@ -5,6 +5,12 @@ export interface GatewayOptions {
   liveMaxBacklogBytes?: number;
   /** an RTP connection that delivers no accepted packet this long is closed, `no-media` (default 5 s) */
   noMediaTimeoutMs?: number;
+  /** RECORD_DIR: a record path that does not lie inside it is refused (unset: not checked) */
+  recordDir?: string;
+  /** RECORD_MAX_BYTES: a recording stops (with an event) when its file reaches this; 0 or unset = no limit */
+  recordMaxBytes?: number;
+  /** RECORD_RETENTION_DAYS: recordings not written for this long are deleted, hourly; 0 or unset = kept */
+  recordRetentionDays?: number;
 }
 
 export const GATEWAY_OPTIONS = Symbol('GATEWAY_OPTIONS');

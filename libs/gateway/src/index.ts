@@ -11,3 +11,5 @@ export * from './ps-fanout';
 export * from './ps-recorder';
 export * from './stream-stats';
 export * from './peer-address';
+export * from './record-dir';
+export * from './recording-retention';

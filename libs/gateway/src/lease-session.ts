@@ -1,11 +1,12 @@
 import { canonicalSsrc, RtcpCounters, RtpIngest, StreamDeframer, isRtcp, type DeframeError, type FrameHandler } from '@app/rtp';
 import type { Socket } from 'node:net';
+import { ConnectionReports } from './connection-reports';
 import type { GatewayEventSink, GatewayTimeout } from './gateway-events';
 import type { LeaseBinding } from './lease-binding';
 import { ListenerPair } from './listener-pair';
 import { normalizeAddress } from './peer-address';
 import { PsFanout, type PsSubscriber } from './ps-fanout';
-import { PsRecorder } from './ps-recorder';
+import { PsRecorder, type RecorderOptions, type RecordingStopped } from './ps-recorder';
 import { CarriedTotals, isoOrNull, readIngest, round, type LeaseStreamStats } from './stream-stats';
 
 export interface SessionOptions {
@@ -14,6 +15,8 @@ export interface SessionOptions {
   liveMaxBacklogBytes: number;
   /** an RTP connection without an accepted packet this long after it was accepted is closed */
   noMediaTimeoutMs: number;
+  /** RECORD_DIR and RECORD_MAX_BYTES for the recorder */
+  recording?: Pick<RecorderOptions, 'root' | 'maxBytes'>;
   events: () => GatewayEventSink;
   now?: () => number;
 }
@@ -22,6 +25,8 @@ export interface SessionOptions {
 const MAX_REPORTED_SSRCS = 16;
 /** Rejected connections reported per lease (`peer-rejected`); the rest are only counted. */
 const MAX_REPORTED_REJECTIONS = 16;
+/** Stream errors reported per lease (`stream-error`, either port); the rest are only counted. */
+const MAX_REPORTED_STREAM_ERRORS = 16;
 
 /**
  * One lease's media side: its listener pair, at most one device connection per port, the
@@ -38,6 +43,10 @@ const MAX_REPORTED_REJECTIONS = 16;
  * the device's place nor keep an abandoned lease alive by reconnecting. The idle clock keeps
  * running while no device is connected, so a device that vanished frees the port
  * `idleTimeoutS` after its last packet, unless it reconnects and streams in time.
+ *
+ * Anyone who reaches the ports can connect in a loop, so every event it writes is capped per
+ * lease (ConnectionReports for the connection events, MAX_REPORTED_* for the others): whatever
+ * arrives on the media side, a lease gets a bounded number of events; the stats count everything.
  */
 export class LeaseSession {
   readonly pair: ListenerPair;
@@ -52,6 +61,8 @@ export class LeaseSession {
   private readonly carried = new CarriedTotals();
   private readonly reportedSsrcs = new Set<number>();
   private connections = 0;
+  /** which connections get events; counts the others */
+  private readonly reports = new ConnectionReports();
   private rejected = 0;
   private streamErrors = 0;
   private peer: string | null = null;
@@ -81,10 +92,16 @@ export class LeaseSession {
 
   async open(): Promise<void> {
     await this.pair.open();
-    if (this.binding.recordPath) this.recorder = new PsRecorder(this.binding.recordPath);
+    if (this.binding.recordPath) this.recorder = this.newRecorder(this.binding.recordPath);
     if (this.binding.connectTimeoutS > 0 && this.connections === 0) {
       this.connectTimer = this.every(this.binding.connectTimeoutS * 1000, () => this.timedOut('connect-timeout'));
     }
+  }
+
+  /** A recording that stops on its own (full, failing or stalled disk) says so in the lease's events. */
+  private newRecorder(path: string): PsRecorder {
+    const onStopped = (s: RecordingStopped) => this.options.events().leaseEvent(this.binding.leaseId, 'recording-stopped', { ...s });
+    return new PsRecorder(path, { ...this.options.recording, onStopped });
   }
 
   get connected(): boolean {
@@ -148,11 +165,13 @@ export class LeaseSession {
       rtcpPackets: this.rtcp.packets + c.rtcpPackets + (ing?.rtcp.packets ?? 0),
       connections: this.connections,
       reconnects: Math.max(0, this.connections - 1),
+      noMediaConnections: this.reports.noMedia,
+      unreportedConnections: this.reports.unreported,
       rejectedConnections: this.rejected,
       streamErrors: this.streamErrors,
       lastPacketAt: isoOrNull(this.lastPacketAt),
       liveClients: this.fanout.size,
-      recording: this.recorder && { path: this.recorder.path, bytes: this.recorder.bytes, error: this.recorder.error },
+      recording: this.recorder && this.recorder.summary(),
     };
   }
 
@@ -183,7 +202,9 @@ export class LeaseSession {
     this.deviceWhy = 'peer-closed';
     this.peer = peer;
     this.connectedAt = this.now();
-    events.leaseEvent(leaseId, 'peer-connected', { peer, port: this.binding.rtpPort, connection: this.connections });
+    const connected = { peer, port: this.binding.rtpPort, connection: this.connections };
+    let reported = this.reports.reportAtAccept();
+    if (reported) events.leaseEvent(leaseId, 'peer-connected', connected);
 
     let streaming = false;
     const noMedia = setTimeout(() => {
@@ -202,8 +223,9 @@ export class LeaseSession {
         if (!streaming) {
           streaming = true;
           this.mediaStarted(noMedia);
+          if (!reported && (reported = this.reports.reportAtFirstPacket())) events.leaseEvent(leaseId, 'peer-connected', connected);
           const ssrc = ingest.primarySsrc;
-          events.leaseEvent(leaseId, 'first-packet', { ssrc: ssrc === null ? null : canonicalSsrc(ssrc), framing: ingest.framing, connection: this.connections });
+          if (reported) events.leaseEvent(leaseId, 'first-packet', { ssrc: ssrc === null ? null : canonicalSsrc(ssrc), framing: ingest.framing, connection: connected.connection });
           events.leaseStateChanged(leaseId, 'streaming');
         }
       }
@@ -211,13 +233,14 @@ export class LeaseSession {
     });
     socket.once('close', () => {
       clearTimeout(noMedia);
+      this.reports.ended(reported, streaming);
       const truncated = ingest.finish()?.code === 'truncated';
       if (this.device !== socket) return;
       const why = this.deviceWhy;
       const packets = ingest.rtpPackets - ingest.rejectedPackets;
       this.endConnection();
       if (this.closing) return;
-      events.leaseEvent(leaseId, 'peer-disconnected', { peer, why, packets, ...(truncated ? { truncated } : {}) });
+      if (reported) events.leaseEvent(leaseId, 'peer-disconnected', { peer, why, packets, ...(truncated ? { truncated } : {}) });
       if (streaming) events.leaseStateChanged(leaseId, 'listening');
     });
   }
@@ -290,6 +313,8 @@ export class LeaseSession {
     this.streamErrors++;
     if (port === 'rtp') this.deviceWhy = `stream-error: ${err.code}`;
     socket.destroy();
+    // Garbage can be sent once per connection in a loop: report the first few, count them all.
+    if (this.streamErrors > MAX_REPORTED_STREAM_ERRORS) return;
     const peer = `${normalize(socket.remoteAddress)}:${socket.remotePort}`;
     this.options.events().leaseEvent(this.binding.leaseId, 'stream-error', { peer, port, code: err.code, message: err.message });
   }

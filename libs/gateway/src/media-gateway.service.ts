@@ -63,6 +63,7 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
         host: this.options.bindHost,
         liveMaxBacklogBytes: this.options.liveMaxBacklogBytes ?? DEFAULT_LIVE_MAX_BACKLOG_BYTES,
         noMediaTimeoutMs: this.options.noMediaTimeoutMs ?? DEFAULT_NO_MEDIA_TIMEOUT_MS,
+        recording: { root: this.options.recordDir, maxBytes: this.options.recordMaxBytes },
         events: this.events,
       });
       this.leases.set(id, session);

@@ -37,13 +37,18 @@ export type LeaseStreamStats = {
   /** RTP device connections accepted; reconnects = connections - 1 */
   connections: number;
   reconnects: number;
+  /** connections that ended without delivering an accepted RTP packet; only the first 16 are events */
+  noMediaConnections: number;
+  /** connections that ended with no peer-connected/peer-disconnected event (past those 16, or past 256 in all) */
+  unreportedConnections: number;
   /** every connection refused (its slot was taken, or not from peerAddress); only the first 16 are events */
   rejectedConnections: number;
-  /** connections closed because of garbage or an impossible frame */
+  /** connections closed because of garbage or an impossible frame (either port); only the first 16 are events */
   streamErrors: number;
   lastPacketAt: string | null;
   liveClients: number;
-  recording: { path: string; bytes: number; error: string | null } | null;
+  /** `stopped`: why the recording ended before the lease (max-bytes, disk-error: CODE, disk-stalled) */
+  recording: { path: string; bytes: number; error: string | null; stopped: string | null } | null;
 };
 
 /** Totals of the connections that have already closed, so the stats carry across reconnects. */

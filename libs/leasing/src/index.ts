@@ -9,6 +9,8 @@ export * from './leasing.module';
 export * from './leasing.options';
 export * from './lifecycle/history-retention';
 export * from './lifecycle/ledger-lifecycle';
+export * from './node-lock/node-lock.service';
+export * from './domain/record-path';
 export * from './ports/ephemeral-range';
 export type { PairCounts, PairStatus } from './ports/pair-selector';
 export * from './queries/lease-queries';

@@ -10,6 +10,7 @@ import { LEASING_OPTIONS, type LeasingOptions } from './leasing.options';
 import { HistoryRetention } from './lifecycle/history-retention';
 import { LedgerLifecycle } from './lifecycle/ledger-lifecycle';
 import { PortPool } from './ports/port-pool.service';
+import { NodeLock } from './node-lock/node-lock.service';
 import { LeaseQueries } from './queries/lease-queries';
 import { ReconcileReportStore } from './reconcile/reconcile-report.store';
 import { LedgerTelemetry } from './telemetry/ledger-telemetry';
@@ -53,6 +54,7 @@ const EXPORTED = [
   LedgerLifecycle,
   ResumeRetries,
   ListenTrouble,
+  NodeLock,
 ];
 
 /** Internal to leasing (with the ledger's repositories and database, which LedgerModule gives only to this module). */

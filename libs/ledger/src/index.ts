@@ -1,3 +1,4 @@
+export * from './database/data-source.factory';
 export * from './database/ledger-database';
 export * from './ledger.module';
 export * from './ledger.options';

@@ -12,3 +12,4 @@ export * from './reconciler.module';
 export * from './reconciler.options';
 export * from './schedule/reconcile-scheduler';
 export * from './reconcile/decide';
+export * from './reconcile/os-trust';

@@ -5,6 +5,8 @@ import { flushLogs } from '../logging/log-destination';
 const SHUTDOWN_DEADLINE_MS = 8000;
 
 export type Crash = (what: string, err: unknown) => void;
+/** Ends the process the orderly way (sockets closed, leases left to resume) with this exit code. */
+export type Stop = (reason: string, code: number) => void;
 
 /**
  * How the process ends. SIGTERM/SIGINT: close every socket (the gateway awaits each close),
@@ -17,13 +19,13 @@ export type Crash = (what: string, err: unknown) => void;
  * leases left to resume), then exits 1 so that a supervisor restarts it. Whatever happens
  * while closing, the process is gone within SHUTDOWN_DEADLINE_MS.
  */
-export function installProcessLifecycle(app: NestExpressApplication): Crash {
+export function installProcessLifecycle(app: NestExpressApplication): { crash: Crash; stop: Stop } {
   const logger = app.get(Logger);
   // NestApplicationContext.close(signal) hands the reason to beforeApplicationShutdown (which
   // logs it with the listeners it closed); the public interface does not declare the argument.
   const close = (app as unknown as { close(signal?: string): Promise<void> }).close.bind(app);
   let closing = false;
-  const stop = (reason: string, code: 0 | 1) => {
+  const stop: Stop = (reason, code) => {
     if (closing) return;
     closing = true;
     setTimeout(() => {
@@ -50,5 +52,5 @@ export function installProcessLifecycle(app: NestExpressApplication): Crash {
   process.on('SIGINT', () => stop('SIGINT', 0));
   process.on('uncaughtException', (err) => crash('uncaught exception', err));
   process.on('unhandledRejection', (reason) => crash('unhandled rejection', reason));
-  return crash;
+  return { crash, stop };
 }

@@ -40,6 +40,13 @@ export class EnvironmentVariables {
   })
   DATABASE_URL = 'sqlite:./data/portledger.sqlite';
 
+  /** PostgreSQL: a statement (and a connect) that does not answer within this fails, 503 ledger_unavailable. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  DB_STATEMENT_TIMEOUT_MS = 5000;
+
   @IsOptional()
   @IsString()
   @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'NODE_ID must be 1-64 chars of A-Za-z0-9_.:-' })
@@ -116,6 +123,18 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(1000)
   LIVE_PULLS_PER_LEASE = 8;
+
+  /** A recording stops (event `recording-stopped`, why `max-bytes`) when its file reaches this; 0 = no limit. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  RECORD_MAX_BYTES = 0;
+
+  /** `.ps` files under RECORD_DIR not written for this many days are deleted, hourly; 0 = kept forever. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  RECORD_RETENTION_DAYS = 0;
 
   @Type(() => Number)
   @IsInt()

@@ -83,7 +83,7 @@ describe('configuration', () => {
 
   it('reads postgres URLs and converts numbers explicitly', () => {
     const s = loadSettings({ DATABASE_URL: 'postgres://u@db:5432/ledger', HTTP_PORT: '8080', LEASE_TTL_S: '600' });
-    expect(s.database).toEqual({ kind: 'postgres', url: 'postgres://u@db:5432/ledger' });
+    expect(s.database).toEqual({ kind: 'postgres', url: 'postgres://u@db:5432/ledger', statementTimeoutMs: 5000 });
     expect(s.http.port).toBe(8080);
     expect(s.leaseDefaults.ttlS).toBe(600);
   });
@@ -116,5 +116,16 @@ describe('configuration', () => {
     expect(loadSettings({}).resumeRetryS).toBe(300);
     expect(loadSettings({ RESUME_RETRY_S: '90' }).resumeRetryS).toBe(90);
     expect(problemsOf({ RESUME_RETRY_S: '30' })).toEqual([expect.stringMatching(/^RESUME_RETRY_S="30": .*60/)]);
+  });
+
+  it('bounds recordings and PostgreSQL statements only as asked, and refuses nonsense', () => {
+    const d = loadSettings({});
+    expect([d.media.recordMaxBytes, d.media.recordRetentionDays]).toEqual([0, 0]);
+    const s = loadSettings({ RECORD_MAX_BYTES: '1073741824', RECORD_RETENTION_DAYS: '30', DATABASE_URL: 'postgres://u@db/l', DB_STATEMENT_TIMEOUT_MS: '2500' });
+    expect([s.media.recordMaxBytes, s.media.recordRetentionDays]).toEqual([1073741824, 30]);
+    expect(s.database).toEqual({ kind: 'postgres', url: 'postgres://u@db/l', statementTimeoutMs: 2500 });
+    expect(problemsOf({ RECORD_MAX_BYTES: '-1' }).join()).toContain('RECORD_MAX_BYTES must not be less than 0');
+    expect(problemsOf({ RECORD_RETENTION_DAYS: 'week' }).join()).toContain('RECORD_RETENTION_DAYS="week"');
+    expect(problemsOf({ DB_STATEMENT_TIMEOUT_MS: '10' }).join()).toContain('DB_STATEMENT_TIMEOUT_MS must not be less than 100');
   });
 });

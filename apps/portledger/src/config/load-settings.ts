@@ -49,7 +49,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   const url = vars.DATABASE_URL;
   return {
     http: { host: vars.HTTP_HOST, port: vars.HTTP_PORT, authTokens: tokens },
-    database: url.startsWith('sqlite:') ? { kind: 'sqlite', path: url.slice('sqlite:'.length) } : { kind: 'postgres', url },
+    database: url.startsWith('sqlite:') ? { kind: 'sqlite', path: url.slice('sqlite:'.length) } : { kind: 'postgres', url, statementTimeoutMs: vars.DB_STATEMENT_TIMEOUT_MS },
     nodeId: vars.NODE_ID ?? hostname(),
     media: {
       bindHost: vars.MEDIA_BIND_HOST,
@@ -57,6 +57,8 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
       range,
       recordDir: vars.RECORD_DIR,
       livePullsPerLease: vars.LIVE_PULLS_PER_LEASE,
+      recordMaxBytes: vars.RECORD_MAX_BYTES,
+      recordRetentionDays: vars.RECORD_RETENTION_DAYS,
     },
     leaseDefaults: { ttlS: vars.LEASE_TTL_S, connectTimeoutS: vars.CONNECT_TIMEOUT_S, idleTimeoutS: vars.IDLE_TIMEOUT_S },
     reconcile: { intervalS: vars.RECONCILE_INTERVAL_S, cron: vars.RECONCILE_CRON?.trim() ?? null, minAgeS: vars.RECONCILE_MIN_AGE_S },

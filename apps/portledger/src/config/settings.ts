@@ -6,7 +6,7 @@ export interface Settings {
   http: { host: string; port: number; authTokens: string[] };
   database: DatabaseSettings;
   nodeId: string;
-  media: { bindHost: string; advertisedHost: string; range: PortRange; recordDir: string; livePullsPerLease: number };
+  media: { bindHost: string; advertisedHost: string; range: PortRange; recordDir: string; livePullsPerLease: number; recordMaxBytes: number; recordRetentionDays: number };
   leaseDefaults: { ttlS: number; connectTimeoutS: number; idleTimeoutS: number };
   reconcile: { intervalS: number; cron: string | null; minAgeS: number };
   webhook: { url: string | null; secret: string | null };
@@ -20,4 +20,4 @@ export interface Settings {
   resumeRetryS: number;
 }
 
-export type DatabaseSettings = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+export type DatabaseSettings = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; statementTimeoutMs: number };

@@ -34,7 +34,9 @@ export class LeaseEventResponse {
 }
 
 export class LeaseDetailResponse extends LeaseResponse {
-  @ApiPropertyOptional({ nullable: true, type: 'object', additionalProperties: true, description: 'live while the lease lives; final after it ends' })
+  @ApiPropertyOptional({ nullable: true, type: 'object', additionalProperties: true, description:
+      'live while the lease lives; final after it ends. Counts every connection (connections, noMediaConnections, unreportedConnections, rejectedConnections, streamErrors) even where the events stop at their per-lease caps',
+  })
   stats: Record<string, unknown> | null;
   @ApiProperty({ type: [LeaseEventResponse], description: 'the last events, oldest first' })
   events: LeaseEventResponse[];

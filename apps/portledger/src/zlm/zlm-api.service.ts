@@ -6,6 +6,7 @@ import {
   LeaseNotFoundError,
   LeaseQueries,
   ReleaseLeaseUseCase,
+  STREAM_ID_RULE,
   StreamConflictError,
   UpdateLeaseSsrcUseCase,
   leaseStreamId,
@@ -145,7 +146,7 @@ export class ZlmApiService {
 
   private failure(api: ZlmApiName, args: ZlmArgs, err: unknown): ZlmReply {
     if (err instanceof ZlmError) return { code: err.code, msg: err.message };
-    if (err instanceof InvalidLeaseInputError && err.field === 'streamId') return { code: ZLM_CODE.invalidArgs, msg: 'stream_id must be 1-128 chars of A-Za-z0-9_.:-' };
+    if (err instanceof InvalidLeaseInputError && err.field === 'streamId') return { code: ZLM_CODE.invalidArgs, msg: `stream_id must be ${STREAM_ID_RULE}` };
     if (err instanceof StreamConflictError) return { code: ZLM_CODE.invalidArgs, msg: 'This stream already exists' };
     // No free pair, a listen() failure, an unreachable ledger: ZLMediaKit's "exception" code.
     if (err instanceof DomainError) return { code: err.kind === 'not-found' ? ZLM_CODE.notFound : ZLM_CODE.exception, msg: err.message };

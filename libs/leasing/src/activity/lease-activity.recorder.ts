@@ -12,7 +12,8 @@ import { ReleaseLeaseUseCase } from '../use-cases/release-lease.use-case';
 @Injectable()
 export class LeaseActivityRecorder implements GatewayEventSink, OnModuleInit {
   private readonly logger = new Logger(LeaseActivityRecorder.name);
-  private readonly queues = new Map<string, Promise<void>>();
+  /** each lease's last queued write; removed once it is done */
+  private readonly tails = new Map<string, Promise<void>>();
 
   constructor(
     private readonly gateway: MediaGateway,
@@ -39,20 +40,21 @@ export class LeaseActivityRecorder implements GatewayEventSink, OnModuleInit {
   }
 
   /**
-   * One lease's writes land in the order the gateway reported them: on PostgreSQL two pooled
-   * transactions could otherwise commit (and number their events) out of order. Different
-   * leases still write concurrently.
+   * Runs one lease's writes one after another, in the order the gateway reported them:
+   * PostgreSQL runs transactions side by side, so otherwise the `listening` of a connection that
+   * closed could commit after the `streaming` of the reconnect that followed it (the lease left
+   * `listening` while media flows), and events could land out of order. Leases stay concurrent.
    */
   private write(leaseId: string, what: string, fn: () => Promise<unknown>): void {
-    const next = (this.queues.get(leaseId) ?? Promise.resolve())
+    const tail = (this.tails.get(leaseId) ?? Promise.resolve())
       .then(fn)
       .then(
         () => undefined,
         (err) => this.logger.error(`lease ${leaseId}: recording ${what} failed: ${err}`),
       )
       .finally(() => {
-        if (this.queues.get(leaseId) === next) this.queues.delete(leaseId);
+        if (this.tails.get(leaseId) === tail) this.tails.delete(leaseId);
       });
-    this.queues.set(leaseId, next);
+    this.tails.set(leaseId, tail);
   }
 }

@@ -8,3 +8,5 @@ export * from './foreign-node.error';
 export * from './too-many-pulls.error';
 export * from './invalid-lease-input.error';
 export * from './listen-failed.error';
+export * from './record-path-refused.error';
+export * from './node-id-held.error';

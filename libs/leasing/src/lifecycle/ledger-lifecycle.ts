@@ -4,6 +4,7 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExpirySweeper } from '../expiry/expiry-sweeper';
 import { ResumeLeasesUseCase, type ResumeSummary } from '../use-cases/resume-leases.use-case';
+import { NodeLock } from '../node-lock/node-lock.service';
 import { HistoryRetention } from './history-retention';
 
 /** How the first connection to the ledger went, for /health while the service starts. */
@@ -16,7 +17,8 @@ export interface LedgerStartup {
 /**
  * Boot and shutdown of the ledger side. Boot: connect and migrate (PostgreSQL: retried with
  * backoff until it answers, each attempt logged) → resume this node's leases → start the
- * expiry sweep and history retention. Shutdown: close every socket through the gateway and await it, but leave the
+ * expiry sweep and history retention. The NODE_ID is taken (NodeLock) between connecting and
+ * resuming. Shutdown: close every socket through the gateway and await it, but leave the
  * leases active so the next start resumes them (a restart must not cut every stream's lease).
  */
 @Injectable()
@@ -31,6 +33,7 @@ export class LedgerLifecycle implements BeforeApplicationShutdown {
     private readonly sweeper: ExpirySweeper,
     private readonly retention: HistoryRetention,
     private readonly gateway: MediaGateway,
+    private readonly nodeLock: NodeLock,
   ) {}
 
   get startup(): LedgerStartup {
@@ -49,6 +52,8 @@ export class LedgerLifecycle implements BeforeApplicationShutdown {
 
   async boot(options: { retry?: boolean } = {}): Promise<ResumeSummary> {
     await this.openWithRetry(options.retry ?? this.db.dialect === 'postgres');
+    // One process per NODE_ID: taken before any lease of the node is touched.
+    await this.nodeLock.acquire();
     const summary = await this.resume.resumeAll();
     this.sweeper.start();
     this.retention.start();
@@ -82,6 +87,8 @@ export class LedgerLifecycle implements BeforeApplicationShutdown {
     this.retention.stop();
     const n = this.gateway.size;
     await this.gateway.closeAll();
+    // Only once every socket is closed may a successor take the node.
+    await this.nodeLock.release();
     this.logger.log(`shutdown${signal ? ` (${signal})` : ''}: closed the listeners of ${n} leases; they resume at next start`);
   }
 }

@@ -1,13 +1,13 @@
 import { isHostListenError, LeaseEndingError, MediaGateway, type BindError } from '@app/gateway';
 import { isUniqueViolation, LeaseRepository, type Lease } from '@app/ledger';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Clock } from '../domain/clock';
 import { END_CAUSES, endCause } from '../domain/end-causes';
 import { IdGenerator } from '../domain/ids';
 import { toBinding } from '../domain/lease-binding.mapper';
 import { leasePeerAddress, leaseSsrc, leaseStreamId } from '../domain/lease-input';
+import { recordDirFor, recordPathFor } from '../domain/record-path';
 import { LedgerUnavailableError, ListenFailedError, PortRangeExhaustedError, StreamConflictError } from '../errors';
 import { DomainError } from '../errors/domain.error';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
@@ -65,6 +65,8 @@ export class AllocateLeaseUseCase {
   private async allocateOnce(req: NormalRequest): Promise<AllocateResult> {
     const existing = await this.readActive(req.streamId);
     if (existing) return this.matchExisting(existing, req);
+    // Before a pair is taken: a streamId that cannot be recorded is refused with nothing to undo.
+    if (req.record) recordDirFor(this.options.recordDir, req.streamId);
 
     const failures: string[] = [];
     for (;;) {
@@ -180,7 +182,7 @@ export class AllocateLeaseUseCase {
       peerAddress: req.peerAddress ?? null,
       client: req.client ?? null,
       record: req.record ?? false,
-      recordPath: req.record ? this.recordPathFor(req.streamId, id, now) : null,
+      recordPath: req.record ? recordPathFor(this.options.recordDir, req.streamId, id, now) : null,
       ttlS,
       connectTimeoutS: req.connectTimeoutSeconds ?? d.connectTimeoutS,
       idleTimeoutS: req.idleTimeoutSeconds ?? d.idleTimeoutS,
@@ -191,12 +193,6 @@ export class AllocateLeaseUseCase {
       releaseReason: null,
       finalStats: null,
     };
-  }
-
-  /** `<RECORD_DIR>/<streamId>/<UTC start>_<lease id>.ps`: findable from the stream, the time or the lease. */
-  private recordPathFor(streamId: string, leaseId: string, now: number): string {
-    const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-    return join(this.options.recordDir, streamId, `${stamp}_${leaseId}.ps`);
   }
 
   private async insertReserved(lease: Lease): Promise<'ok' | 'stream-taken' | 'pair-taken'> {

@@ -95,28 +95,34 @@ export class ReleaseLeaseUseCase {
   private async run(leaseId: string, cause: EndCause): Promise<Lease> {
     const pending = this.pendingEnds.get(leaseId);
     if (pending) return this.writeEnd(pending);
+    // A lease this node's gateway holds is this node's: its sockets end now, not once the
+    // ledger answers the read (a black-holed database answers only after its statement timeout).
+    const closing = this.gateway.has(leaseId) ? this.closeSockets(leaseId) : null;
     let lease: Lease | null;
     try {
       lease = await this.leases.findById(leaseId);
     } catch (err) {
-      // The ledger cannot be read. A lease this node's gateway holds is this node's and active:
-      // its sockets end now; the row is read and written when the ledger is back.
-      if (!this.gateway.has(leaseId)) throw new LedgerUnavailableError(err);
-      this.timers.cancel(leaseId);
-      const finalStats = await this.gateway.closeForEnd(leaseId);
+      // The ledger cannot be read: the row is read and written when the ledger is back.
+      if (!closing) throw new LedgerUnavailableError(err);
+      const finalStats = await closing;
       this.retryLater({ leaseId, lease: null, cause, at: this.clock.now(), finalStats, attempts: 0, timer: null }, err);
       throw new LedgerUnavailableError(err);
     }
     if (!lease) throw new LeaseNotFoundError(leaseId);
     if (!isActiveState(lease.state)) return lease;
     if (lease.nodeId !== this.options.nodeId) throw new ForeignNodeError(leaseId, lease.nodeId, this.options.nodeId);
-    return this.end(lease, cause);
+    return this.end(lease, cause, closing);
+  }
+
+  /** From here on the gateway refuses to open this lease, until ended() (see singleFlight). */
+  private closeSockets(leaseId: string): ReturnType<MediaGateway['closeForEnd']> {
+    this.timers.cancel(leaseId);
+    return this.gateway.closeForEnd(leaseId);
   }
 
   /** stop accepting → destroy the connections → await the listeners' close → the terminal write. */
-  private async end(lease: Lease, cause: EndCause): Promise<Lease> {
-    this.timers.cancel(lease.id);
-    const finalStats = await this.gateway.closeForEnd(lease.id);
+  private async end(lease: Lease, cause: EndCause, closing: ReturnType<MediaGateway['closeForEnd']> | null = null): Promise<Lease> {
+    const finalStats = await (closing ?? this.closeSockets(lease.id));
     return this.writeEnd({ leaseId: lease.id, lease, cause, at: this.clock.now(), finalStats, attempts: 0, timer: null });
   }
 

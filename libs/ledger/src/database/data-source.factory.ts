@@ -6,6 +6,27 @@ import { SQLITE_MIGRATIONS } from '@migrations/sqlite';
 import { LEDGER_ENTITIES } from '../entities';
 import type { LedgerDatabaseConfig } from '../ledger.options';
 
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
+
+/**
+ * node-postgres settings so that no request waits on the database for longer than
+ * `statementMs`: the server cancels a statement that runs too long (statement_timeout, and
+ * the same for a transaction left idle), but a black-holed network never lets the statement
+ * reach the server, so the client gives up too (query_timeout), as it does on a connect or a
+ * wait for a pooled connection (connectionTimeoutMillis). TCP keepalive lets the kernel
+ * notice a peer that vanished from an idle pooled connection.
+ */
+export function postgresTimeouts(statementMs: number) {
+  return {
+    statement_timeout: statementMs,
+    idle_in_transaction_session_timeout: statementMs * 2,
+    query_timeout: statementMs,
+    connectionTimeoutMillis: Math.min(3000, statementMs),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  };
+}
+
 /**
  * Builds the TypeORM DataSource for either driver. `synchronize` is off everywhere: the schema
  * belongs to the reviewed migrations, which run before anything else touches the database.
@@ -33,21 +54,27 @@ export function createLedgerDataSource(config: LedgerDatabaseConfig): DataSource
       },
     });
   }
-  const url = new URL(config.url);
-  const schema = url.searchParams.get('schema');
-  url.searchParams.delete('schema');
+  const pg = postgresTarget(config.url);
   return new DataSource({
     type: 'postgres',
-    url: url.toString(),
+    url: pg.url,
     entities: LEDGER_ENTITIES,
     migrations: POSTGRES_MIGRATIONS,
     migrationsTransactionMode: 'all',
     synchronize: false,
-    ...(schema ? { schema } : {}),
+    ...(pg.schema ? { schema: pg.schema } : {}),
     extra: {
       max: 10,
-      connectionTimeoutMillis: 3000,
-      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+      ...postgresTimeouts(config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS),
+      ...(pg.schema ? { options: `-c search_path=${pg.schema}` } : {}),
     },
   });
+}
+
+/** A DATABASE_URL's server URL and the `?schema=` the ledger lives in (tests give each file its own). */
+export function postgresTarget(databaseUrl: string): { url: string; schema: string | null } {
+  const url = new URL(databaseUrl);
+  const schema = url.searchParams.get('schema');
+  url.searchParams.delete('schema');
+  return { url: url.toString(), schema };
 }

@@ -1,7 +1,8 @@
-import { LEASING_OPTIONS, type LeasingOptions } from '@app/leasing';
+import { LEASING_OPTIONS, LeaseQueries, type LeasingOptions } from '@app/leasing';
 import type { GatewayListenerView } from '@app/gateway';
 import { Inject, Injectable } from '@nestjs/common';
 import type { PassViews } from '../reconcile/compare-views';
+import { osTableProblem } from '../reconcile/os-trust';
 import { OsSocketReader } from './os-socket-reader';
 import { conflictsWithBindHost, type TcpSocket } from './tcp-socket';
 
@@ -20,12 +21,15 @@ export class OsViewReader {
   constructor(
     @Inject(LEASING_OPTIONS) private readonly node: LeasingOptions,
     private readonly reader: OsSocketReader,
+    private readonly queries: LeaseQueries,
   ) {}
 
   async read(gateway: GatewayListenerView[]): Promise<OsView> {
     const { range, bindHost } = this.node;
     try {
       const table = await this.reader.readTable(range);
+      // Which listeners stayed open across the read: only those say anything about the table.
+      const after = this.queries.listeners();
       // Only sockets that could stop our own listen() matter: ours are all at the bind host,
       // and another node of the fleet on another address is no conflict.
       const conflicts = new Map<string, boolean>();
@@ -50,10 +54,8 @@ export class OsViewReader {
 
       if (table.malformed > 0) return { view: null, problem: `the TCP tables have ${table.malformed} unreadable lines` };
       const osListening = new Set(sockets.filter((s) => s.state === 'LISTEN').map((s) => s.localPort));
-      const missing = [...gatewayPorts].filter((p) => !osListening.has(p)).length;
-      if (missing > 0 && missing * 2 > gatewayPorts.size) {
-        return { view: null, problem: `the TCP tables lack ${missing} of the ${gatewayPorts.size} ports our listeners hold` };
-      }
+      const problem = osTableProblem(gateway, after, osListening);
+      if (problem !== null) return { view: null, problem };
       return { view: { sockets, isOwn }, problem: null };
     } catch (err) {
       return { view: null, problem: err instanceof Error ? err.message : String(err) };

@@ -1,13 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsIP, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { STREAM_ID, STREAM_ID_RULE } from '@app/leasing';
 import { IsSsrc, SsrcToString } from './ssrc.validator';
 
-export const STREAM_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+export { STREAM_ID } from '@app/leasing';
 
 export class AllocateLeaseDto {
-  @ApiProperty({ example: '34020000001320000001_0200000001', description: '1-128 chars of A-Za-z0-9_.:-' })
+  @ApiProperty({ example: '34020000001320000001_0200000001', description: STREAM_ID_RULE })
   @IsString()
-  @Matches(STREAM_ID, { message: 'streamId must be 1-128 characters of A-Za-z0-9_.:-' })
+  @Matches(STREAM_ID, { message: `streamId must be ${STREAM_ID_RULE}` })
   streamId: string;
 
   @ApiPropertyOptional({ example: '0200000001', description: 'decimal, 0..4294967295; other SSRCs are dropped and counted' })
