@@ -1,5 +1,6 @@
 import { MediaGateway, type GatewayEventSink, type GatewayLeaseEvent, type GatewayTimeout } from '@app/gateway';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Clock } from '../domain/clock';
 import { END_CAUSES } from '../domain/end-causes';
 import { LeaseTransitionWriter } from '../transitions/lease-transition.writer';
@@ -27,11 +28,31 @@ export class LeaseActivityRecorder implements GatewayEventSink, OnModuleInit {
   }
 
   leaseEvent(leaseId: string, type: GatewayLeaseEvent, detail: Record<string, unknown>): void {
-    this.write(leaseId, type, () => this.writer.note(leaseId, type, this.clock.now(), detail));
+    // The time the gateway reported it, not the time the queued write runs.
+    const at = this.clock.now();
+    this.write(leaseId, type, () => this.writer.note(leaseId, type, at, detail));
   }
 
   leaseStateChanged(leaseId: string, state: 'streaming' | 'listening'): void {
-    this.write(leaseId, state, () => this.writer.apply(leaseId, { kind: state === 'streaming' ? 'streaming' : 'idle' }, this.clock.now()));
+    const at = this.clock.now();
+    const mark = () => this.writer.apply(leaseId, { kind: state === 'streaming' ? 'streaming' : 'idle' }, at);
+    // A state the ledger could not take (it is down) is written again once it is back, for as
+    // long as the lease lives here: the row must not say `listening` while media flows. Events
+    // are history and are not retried.
+    this.write(leaseId, state, () => this.untilWritten(leaseId, mark));
+  }
+
+  private async untilWritten(leaseId: string, mark: () => Promise<unknown>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await mark();
+        return;
+      } catch (err) {
+        if (!this.gateway.has(leaseId)) throw err;
+        if (attempt === 0) this.logger.warn(`lease ${leaseId}: state write failed (${err}); retrying until the ledger answers`);
+        await sleep(Math.min(250 * 2 ** attempt, 5000));
+      }
+    }
   }
 
   leaseTimedOut(leaseId: string, reason: GatewayTimeout): void {
