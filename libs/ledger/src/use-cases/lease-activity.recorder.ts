@@ -1,5 +1,6 @@
 import { MediaGateway, type GatewayEventSink, type GatewayLeaseEvent, type GatewayTimeout } from '@app/gateway';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LedgerDatabase } from '../database/ledger-database';
 import { Clock } from '../domain/clock';
 import { END_CAUSES } from '../domain/lease';
@@ -39,11 +40,26 @@ export class LeaseActivityRecorder implements GatewayEventSink, OnModuleInit {
 
   leaseStateChanged(leaseId: string, state: 'streaming' | 'listening'): void {
     const at = this.clock.now();
-    this.write(leaseId, state, () =>
+    const mark = () =>
       this.db.transaction(async (tx) => {
         if (await this.leases.markActiveState(tx, leaseId, state, at)) await this.webhooks.lease(tx, `lease.${state}`, leaseId);
-      }),
-    );
+      });
+    // A state the ledger could not take (it is down) is written again once it is back, for as
+    // long as the lease lives here: the row must not say `listening` while media flows. Events
+    // are history and are not retried.
+    this.write(leaseId, state, () => this.untilWritten(leaseId, mark));
+  }
+
+  private async untilWritten(leaseId: string, mark: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await mark();
+      } catch (err) {
+        if (!this.gateway.has(leaseId)) throw err;
+        if (attempt === 0) this.logger.warn(`lease ${leaseId}: state write failed (${err}); retrying until the ledger answers`);
+        await sleep(Math.min(250 * 2 ** attempt, 5000));
+      }
+    }
   }
 
   leaseTimedOut(leaseId: string, reason: GatewayTimeout): void {
