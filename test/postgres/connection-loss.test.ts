@@ -79,7 +79,8 @@ describe('PostgreSQL connection failures', () => {
     const client = api(svc.baseUrl);
     const live = (await client.post('/api/v1/leases', { streamId: 'live-cam' })).body;
     const ending = (await client.post('/api/v1/leases', { streamId: 'ending-cam' })).body;
-    expect([live.state, ending.state]).toEqual(['listening', 'listening']);
+    const late = (await client.post('/api/v1/leases', { streamId: 'late-cam' })).body;
+    expect([live.state, ending.state, late.state]).toEqual(['listening', 'listening', 'listening']);
 
     const half = 1200;
     const device = await connectDevice(live.rtpPort);
@@ -99,6 +100,10 @@ describe('PostgreSQL connection failures', () => {
     // The device keeps pushing into the same connection while the ledger is away.
     await device.push(toRfc4571(PACKETS.slice(half)), { seed: 4 });
     expect(device.isClosed()).toBe(false);
+    // Another device starts streaming while the ledger is away: its `streaming` cannot be written now.
+    const lateDevice = await connectDevice(late.rtpPort);
+    devices.push(lateDevice);
+    await lateDevice.push(toRfc4571(PACKETS.slice(0, 100)), { seed: 5 });
 
     const release = await client.del(`/api/v1/leases/${ending.id}`);
     expect(release).toMatchObject({ status: 503, body: { error: 'ledger_unavailable' } });
@@ -118,10 +123,12 @@ describe('PostgreSQL connection failures', () => {
       return r.body.stats?.packets === PACKETS.length ? r.body : null;
     }, 'every packet of the stream counted');
     expect(stats).toMatchObject({ state: 'streaming', stats: { connected: true, reconnects: 0, lost: 0 } });
+    // …and is written once the ledger is back: the row never says `listening` while media flows.
+    await waitFor(async () => (await client.get(`/api/v1/leases/${late.id}`)).body.state === 'streaming', 'the late streaming state written');
 
     const events = (await client.get(`/api/v1/leases/${ending.id}/events`)).body.items.map((e: { type: string }) => e.type);
     expect(events).toEqual(['allocated', 'listening', 'released']);
-    expect((await client.get('/api/v1/ports')).body).toMatchObject({ leased: 1, free: 39 });
+    expect((await client.get('/api/v1/ports')).body).toMatchObject({ leased: 2, free: 38 });
     const again = await client.post('/api/v1/leases', { streamId: 'after-outage' });
     expect(again.status).toBe(201);
     expect(again.body.rtpPort).not.toBe(live.rtpPort);
