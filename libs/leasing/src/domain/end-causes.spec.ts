@@ -6,7 +6,7 @@ import { END_CAUSES, endCausesTable, replaceEndCausesTable } from './end-causes'
 const README = join(__dirname, '../../../../README.md');
 
 describe('the end-cause catalogue', () => {
-  it("is README's table of how a lease ends (regenerate it with scripts/end-causes-table.mjs)", () => {
+  it("is README's table of how a lease ends (regenerate it with docs/end-causes-table.mjs)", () => {
     const readme = readFileSync(README, 'utf8');
     expect(replaceEndCausesTable(readme, endCausesTable())).toBe(readme);
   });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Writes README's "How a lease ends" table from the end-cause catalogue (libs/leasing
 // END_CAUSES), between the end-causes markers. Run after `npm run build`:
-//   node scripts/end-causes-table.mjs
+//   node docs/end-causes-table.mjs
 // libs/leasing/src/domain/end-causes.spec.ts checks that README and the catalogue agree.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
