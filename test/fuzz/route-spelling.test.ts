@@ -22,7 +22,7 @@ function pct(ch: string, random: () => number): string {
 /** One edit of a request target; each keeps the route recognisable to a lenient router. */
 function mutateOnce(random: () => number, path: string): string {
   const at = (re: RegExp) => {
-    const hits = [...path.matchAll(re)].map((m) => m.index!);
+    const hits = [...path.matchAll(re)].map((m) => m.index);
     return hits.length ? hits[int(random, 0, hits.length - 1)] : -1;
   };
   const splice = (i: number, del: number, ins: string) => (i < 0 ? path : path.slice(0, i) + ins + path.slice(i + del));

@@ -648,10 +648,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         if (stopping || !service.ready) return;
         const refuse = rng() < 0.5;
         const forMs = rand(o.dbCutForS[0], o.dbCutForS[1]) * 1000;
-        note(`database cut #${proxy!.cuts + 1} (${refuse ? 'refused' : 'reset'}) for ${Math.round(forMs)} ms`);
-        await proxy!.cut(refuse);
+        note(`database cut #${proxy.cuts + 1} (${refuse ? 'refused' : 'reset'}) for ${Math.round(forMs)} ms`);
+        await proxy.cut(refuse);
         await sleep(forMs);
-        await proxy!.restore();
+        await proxy.restore();
         quietUntil = Date.now() + graceMs;
         note('database restored');
       });

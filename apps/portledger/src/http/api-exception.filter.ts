@@ -51,7 +51,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const r = exception.getResponse();
-      if (typeof r === 'object' && r && 'error' in r && typeof (r as { error: unknown }).error === 'string' && /^[a-z_]+$/.test((r as { error: string }).error)) {
+      if (typeof r === 'object' && r && 'error' in r && typeof r.error === 'string' && /^[a-z_]+$/.test((r as { error: string }).error)) {
         return { status, body: { statusCode: status, ...(r as object) } };
       }
       const message = typeof r === 'string' ? r : Array.isArray((r as { message?: unknown }).message) ? ((r as { message: string[] }).message).join('; ') : String((r as { message?: unknown }).message ?? exception.message);
