@@ -171,7 +171,7 @@ describe(`route spelling fuzz (${CASES} requests, seed ${SEED}): AUTH_TOKENS and
         try {
           res = await send(c);
         } catch (err) {
-          if (problemCount++ < 10) kept.push(`${shown}: ${err}`);
+          if (problemCount++ < 10) kept.push(`${shown}: ${String(err)}`);
           continue;
         }
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;

@@ -202,7 +202,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     (e) => {
       violate({ kind: 'crash', key: `exit:${e.at}`, detail: `service exited on its own: code ${e.code} signal ${e.signal}; last lines:\n${e.tail.slice(-15).join('\n')}` });
       // Keep the soak going on a fresh process, as an operator's supervisor would.
-      if (!finished) restart('after a crash').catch((err) => note(`restart after crash failed: ${err}`));
+      if (!finished) restart('after a crash').catch((err) => note(`restart after crash failed: ${String(err)}`));
     },
   );
   let restarting: Promise<void> | null = null;
@@ -698,7 +698,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       try {
         await checker.round();
       } catch (err) {
-        note(`checker error: ${err}`);
+        note(`checker error: ${String(err)}`);
       }
       await sleep(Math.max(50, o.checkIntervalMs - (Date.now() - started)));
     }

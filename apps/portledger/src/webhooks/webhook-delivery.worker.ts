@@ -55,7 +55,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
         if (this.db.dataSource.isInitialized) handled = await this.deliverDue();
         if (this.clock.now() - this.lastPrune >= PRUNE_EVERY_MS && this.polledOnce) await this.prune();
       } catch (err) {
-        if (this.polledOnce) this.logger.warn(`webhook delivery: the outbox could not be read or written: ${err instanceof Error ? err.message : err}`);
+        if (this.polledOnce) this.logger.warn(`webhook delivery: the outbox could not be read or written: ${err instanceof Error ? err.message : String(err)}`);
       }
       if (handled < BATCH) await sleep(IDLE_POLL_MS, undefined, { signal: this.stop.signal }).catch(() => undefined);
     }
