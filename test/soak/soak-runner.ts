@@ -10,7 +10,7 @@ import { createTestDatabase, PG_BASE_URL, type TestDatabase } from '../support/t
 import { InvariantChecker, listActive, type Violation } from './soak-checker';
 import { garbageCases, LightDevice } from './soak-devices';
 import { CuttableProxy, FlappingReceiver, grabPort, type ReceiverMode } from './soak-faults';
-import { soakClient, type SoakClient } from './soak-http';
+import { soakClient } from './soak-http';
 import { SoakService, sleep } from './soak-service';
 
 export const BEHAVIOURS = [
