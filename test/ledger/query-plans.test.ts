@@ -184,7 +184,7 @@ describe.each(DB_KINDS)('query plans with %s and 200,000 ended leases in history
   });
 
   it('pruning (history retention, reconcile reports, webhook outbox) reads only what it deletes', async () => {
-    const pruned = await issuedBy(db, async () => undefined);
+    const pruned = await issuedBy(db, () => Promise.resolve(undefined));
     expect(pruned).toEqual([]);
     await expectIndexed('history retention', async () => expect((await h.app.get(HistoryRetention).pruneOnce(500)).leases).toBe(600));
     const reports = h.app.get(ReconcileReportRepository);

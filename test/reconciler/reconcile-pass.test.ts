@@ -1,3 +1,4 @@
+import type { Lease } from '@app/ledger';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startForeignListener, type ForeignListener } from '../support/foreign-listener';
 import { portBlock } from '../support/port-blocks';
@@ -164,7 +165,7 @@ describe.each(DB_KINDS)('the minimum age on %s', (kind) => {
 
   it('never touches a young row, even one caught between its insert and its listen()', async () => {
     const allocation = h.allocate.allocate({ streamId: 'young' });
-    let reserved;
+    let reserved: Lease | undefined;
     for (let i = 0; i < 100 && !reserved; i++) {
       reserved = (await h.queries.history({ state: 'reserved', limit: 1 })).items[0];
       if (!reserved) await new Promise((r) => setTimeout(r, 10));

@@ -53,7 +53,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
         if (this.outbox.ready) handled = await this.deliverDue();
         if (this.clock.now() - this.lastPrune >= PRUNE_EVERY_MS && this.polledOnce) await this.prune();
       } catch (err) {
-        if (this.polledOnce) this.logger.warn(`webhook delivery: the outbox could not be read or written: ${err instanceof Error ? err.message : err}`);
+        if (this.polledOnce) this.logger.warn(`webhook delivery: the outbox could not be read or written: ${err instanceof Error ? err.message : String(err)}`);
       }
       if (handled < BATCH) await sleep(IDLE_POLL_MS, undefined, { signal: this.stop.signal }).catch(() => undefined);
     }

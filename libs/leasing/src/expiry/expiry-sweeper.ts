@@ -39,7 +39,7 @@ export class ExpirySweeper implements OnApplicationShutdown {
       for (const lease of overdue) await this.release.release(lease.id, END_CAUSES.ttl);
       return overdue.length;
     } catch (err) {
-      this.logger.error(`expiry sweep failed: ${err}`);
+      this.logger.error(`expiry sweep failed: ${String(err)}`);
       return 0;
     } finally {
       this.running = false;

@@ -58,7 +58,7 @@ export class LedgerDatabase implements OnApplicationShutdown {
       const r = await tx.queryRunner.query(text, params, true);
       return { rows: (r.records ?? []) as R[], affected: r.affected ?? 0 };
     }
-    const rows = await this.dataSource.query(text, params);
+    const rows: unknown = await this.dataSource.query(text, params);
     return { rows: (Array.isArray(rows) ? rows : []) as R[], affected: 0 };
   }
 

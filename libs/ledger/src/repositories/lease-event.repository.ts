@@ -66,5 +66,5 @@ export class LeaseEventRepository {
 }
 
 function toEvent(r: EventRow): LeaseEvent {
-  return { type: r.type, at: Number(r.at), detail: r.detail === null ? null : JSON.parse(r.detail) };
+  return { type: r.type, at: Number(r.at), detail: r.detail === null ? null : (JSON.parse(r.detail) as LeaseEvent['detail']) };
 }

@@ -56,7 +56,7 @@ export function leaseFromRow(r: LeaseRow): Lease {
     expiresAt: ms(r.expires_at) as number,
     releasedAt: ms(r.released_at),
     releaseReason: r.release_reason,
-    finalStats: r.final_stats === null ? null : JSON.parse(r.final_stats),
+    finalStats: r.final_stats === null ? null : (JSON.parse(r.final_stats) as Lease['finalStats']),
   };
 }
 

@@ -19,7 +19,7 @@ export interface PassViews {
    * Sockets of the range that stand in the way of our bind host, and which of them are ours;
    * null when the OS could not be read or its view is not trusted.
    */
-  os: { sockets: TcpSocket[]; isOwn(s: TcpSocket): boolean } | null;
+  os: { sockets: TcpSocket[]; isOwn: (s: TcpSocket) => boolean } | null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -33,7 +33,7 @@ export class ReconcileScheduler implements OnModuleDestroy {
     if (warning) this.logger.warn(warning);
     if (this.options.cron) {
       this.cron = CronJob.from({ cronTime: this.options.cron, onTick: () => this.tick(), start: true });
-      this.registry?.addCronJob(JOB, this.cron as never);
+      this.registry?.addCronJob(JOB, this.cron);
       this.logger.log(`reconciler scheduled by cron "${this.options.cron}"`);
     } else {
       this.interval = setInterval(() => this.tick(), this.options.intervalS * 1000);
