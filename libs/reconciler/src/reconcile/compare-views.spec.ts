@@ -1,42 +1,8 @@
 import type { QuarantineEntry } from '@app/leasing';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseProcNetTcp } from '../os/proc-net-tcp.parser';
+import { lease, NOW, SOCKETS, views } from '../../../../test/fixtures/proc/captured-views';
 import type { TcpSocket } from '../os/tcp-socket';
-import { compareViews, type LeaseView, type PassViews } from './compare-views';
-
-// The captured tables: listeners on 24000 (127.0.0.1) and 24002 (0.0.0.0) in tcp, a CLOSE_WAIT
-// on 24000, TIME_WAITs (inode 0) on client ports, and IPv6 listeners on 24004-24008.
-const proc = (name: string, family: 4 | 6) =>
-  parseProcNetTcp(readFileSync(join(__dirname, '../../../../test/fixtures/proc', name), 'utf8'), family, { start: 24000, end: 24009 }).sockets;
-const SOCKETS = [...proc('real-tcp.txt', 4), ...proc('real-tcp6.txt', 6)];
-const NOW = 1_800_000_000_000;
-
-function views(over: Partial<PassViews> & { own?: (s: TcpSocket) => boolean } = {}): PassViews {
-  const own = over.own ?? (() => false);
-  return {
-    now: NOW,
-    minAgeMs: 10_000,
-    deadPeerRetransmits: 5,
-    rtpPortOf: (p) => (p >= 24000 && p <= 24009 ? p - (p % 2) : null),
-    leases: [],
-    quarantine: [],
-    gateway: [],
-    os: { sockets: SOCKETS, isOwn: own },
-    ...over,
-  };
-}
-
-const lease = (id: string, rtpPort: number, over: Partial<LeaseView> = {}): LeaseView => ({
-  id,
-  rtpPort,
-  rtcpPort: rtpPort + 1,
-  state: 'listening',
-  createdAt: NOW - 60_000,
-  expiresAt: NOW + 60_000,
-  ...over,
-});
+import { compareViews } from './compare-views';
 
 describe('comparing the ledger, the gateway and the OS', () => {
   it('sees every foreign socket in the range once per pair, the listener first', () => {
@@ -66,7 +32,9 @@ describe('comparing the ledger, the gateway and the OS', () => {
 
   it('calls our own listener that the gateway does not know an orphan held by the process', () => {
     const found = compareViews(views({ own: (s) => s.localPort === 24002 })).filter((o) => o.kind === 'orphan-listener');
-    expect(found).toEqual([expect.objectContaining({ port: 24002, leaseId: null, fromOs: true, detail: expect.objectContaining({ holder: 'process' }) })]);
+    expect(found).toEqual([
+      expect.objectContaining({ port: 24002, leaseId: null, fromOs: true, detail: expect.objectContaining({ holder: 'process' }) }),
+    ]);
   });
 
   it('clears a quarantine only when nothing but TIME_WAIT remains on the pair', () => {
@@ -93,7 +61,11 @@ describe('comparing the ledger, the gateway and the OS', () => {
     const found = compareViews(
       views({
         os: null,
-        leases: [lease('old', 24000, { expiresAt: NOW - 1 }), lease('young', 24002, { createdAt: NOW - 500, state: 'reserved' }), lease('lost', 24004)],
+        leases: [
+          lease('old', 24000, { expiresAt: NOW - 1 }),
+          lease('young', 24002, { createdAt: NOW - 500, state: 'reserved' }),
+          lease('lost', 24004),
+        ],
       }),
     );
     expect(found.map((o) => [o.kind, o.leaseId, o.key])).toEqual([

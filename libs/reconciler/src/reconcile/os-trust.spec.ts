@@ -1,16 +1,17 @@
 import type { GatewayListenerView } from '@app/gateway';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseProcNetTcp } from '../os/proc-net-tcp.parser';
+import { capturedSockets } from '../../../../test/fixtures/proc/captured-views';
 import { osTableProblem, stableListenerPorts } from './os-trust';
 
 // The captured tables hold listeners on 24000 (tcp, 127.0.0.1), 24002 (tcp, 0.0.0.0) and
 // 24004, 24006, 24008 (tcp6); nothing listens on 24001 or on 24010 and above. The views below
 // pair captured listeners up as (24000, 24002) and (24004, 24006).
-const proc = (name: string, family: 4 | 6) =>
-  parseProcNetTcp(readFileSync(join(__dirname, '../../../../test/fixtures/proc', name), 'utf8'), family, { start: 24000, end: 24099 }).sockets;
-const OS_LISTENING = new Set([...proc('real-tcp.txt', 4), ...proc('real-tcp6.txt', 6)].filter((s) => s.state === 'LISTEN').map((s) => s.localPort));
+const RANGE = { start: 24000, end: 24099 };
+const OS_LISTENING = new Set(
+  [...capturedSockets('real-tcp.txt', 4, RANGE), ...capturedSockets('real-tcp6.txt', 6, RANGE)]
+    .filter((s) => s.state === 'LISTEN')
+    .map((s) => s.localPort),
+);
 
 const listener = (leaseId: string, rtpPort: number, over: Partial<GatewayListenerView> = {}): GatewayListenerView => ({
   leaseId,
@@ -46,7 +47,9 @@ describe('trusting the OS view of a pass', () => {
 
   it('distrusts tables that lack most of the listeners open before and after the read', () => {
     const steady = [listener('a', 24000), listener('b', 24010), listener('c', 24012)];
-    expect(osTableProblem(steady, steady, OS_LISTENING)).toBe('the TCP tables lack 4 of the 6 ports our listeners held throughout the read');
+    expect(osTableProblem(steady, steady, OS_LISTENING)).toBe(
+      'the TCP tables lack 4 of the 6 ports our listeners held throughout the read',
+    );
   });
 
   it('tolerates a minority of stable listeners missing (the ghost-lease check handles each one)', () => {

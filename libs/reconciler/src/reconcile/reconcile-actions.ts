@@ -58,14 +58,16 @@ export class ReconcileActions {
 
   private async quarantineForeign(s: TcpSocket, rtpPort: number): Promise<Outcome> {
     const owner = (await this.owners.resolve([s])).get(s.inode) ?? { pid: null, command: null, uid: s.uid };
-    if (this.queries.pairStatus(rtpPort) === 'taken') return { action: 'reported', detail: { owner, why: 'the pair is leased; it cannot be quarantined' } };
+    if (this.queries.pairStatus(rtpPort) === 'taken')
+      return { action: 'reported', detail: { owner, why: 'the pair is leased; it cannot be quarantined' } };
     const who = owner.pid !== null ? `pid ${owner.pid} ${owner.command ?? ''}`.trim() : `uid ${owner.uid}`;
     await this.quarantine.quarantine(s.localPort, `foreign-occupant: ${who}`, owner);
     return { action: 'quarantined', detail: { owner } };
   }
 }
 
-function reopenOutcome(r: ReopenResult): Outcome {
+/** What a re-open came to, as the finding reports it. */
+export function reopenOutcome(r: ReopenResult): Outcome {
   switch (r.outcome) {
     case 're-opened':
       return { action: 're-opened' };
