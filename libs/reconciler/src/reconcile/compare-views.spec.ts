@@ -2,6 +2,7 @@ import type { QuarantineEntry } from '@app/ledger';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { aLease } from '../../../../test/support/lease-builder';
 import { parseProcNetTcp } from '../os/proc-net-tcp.parser';
 import type { TcpSocket } from '../os/tcp-socket';
 import { compareViews, type LeaseView, type PassViews } from './compare-views';
@@ -28,15 +29,8 @@ function views(over: Partial<PassViews> & { own?: (s: TcpSocket) => boolean } = 
   };
 }
 
-const lease = (id: string, rtpPort: number, over: Partial<LeaseView> = {}): LeaseView => ({
-  id,
-  rtpPort,
-  rtcpPort: rtpPort + 1,
-  state: 'listening',
-  createdAt: NOW - 60_000,
-  expiresAt: NOW + 60_000,
-  ...over,
-});
+const lease = (id: string, rtpPort: number, over: Partial<LeaseView> = {}): LeaseView =>
+  aLease({ id, rtpPort, state: 'listening', createdAt: NOW - 60_000, expiresAt: NOW + 60_000, ...over });
 
 describe('comparing the ledger, the gateway and the OS', () => {
   it('sees every foreign socket in the range once per pair, the listener first', () => {
