@@ -7,6 +7,7 @@ export const shared = {
   plugins: [swc.vite({ module: { type: 'es6' } })],
   resolve: {
     alias: {
+      '@app/leasing': resolve(root, 'libs/leasing/src'),
       '@app/ledger': resolve(root, 'libs/ledger/src'),
       '@app/gateway': resolve(root, 'libs/gateway/src'),
       '@app/reconciler': resolve(root, 'libs/reconciler/src'),

@@ -115,7 +115,7 @@ describe(`cursor and time fuzz (${CASES} requests, seed ${SEED})`, () => {
         try {
           res = await get(path);
         } catch (err) {
-          if (problems++ < 10) kept.push(`case ${i} (seed ${SEED}) ${path}: ${err}`);
+          if (problems++ < 10) kept.push(`case ${i} (seed ${SEED}) ${path}: ${String(err)}`);
           continue;
         }
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;

@@ -164,7 +164,7 @@ describe(`REST validation fuzz (${CASES} requests, seed ${SEED})`, () => {
         try {
           res = await send(r);
         } catch (err) {
-          problems.push(`case ${i} (seed ${SEED}) ${r.method} ${r.path}: ${err}`);
+          problems.push(`case ${i} (seed ${SEED}) ${r.method} ${r.path}: ${String(err)}`);
           continue;
         }
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;

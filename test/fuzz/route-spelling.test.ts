@@ -22,7 +22,7 @@ function pct(ch: string, random: () => number): string {
 /** One edit of a request target; each keeps the route recognisable to a lenient router. */
 function mutateOnce(random: () => number, path: string): string {
   const at = (re: RegExp) => {
-    const hits = [...path.matchAll(re)].map((m) => m.index!);
+    const hits = [...path.matchAll(re)].map((m) => m.index);
     return hits.length ? hits[int(random, 0, hits.length - 1)] : -1;
   };
   const splice = (i: number, del: number, ins: string) => (i < 0 ? path : path.slice(0, i) + ins + path.slice(i + del));
@@ -171,7 +171,7 @@ describe(`route spelling fuzz (${CASES} requests, seed ${SEED}): AUTH_TOKENS and
         try {
           res = await send(c);
         } catch (err) {
-          if (problemCount++ < 10) kept.push(`${shown}: ${err}`);
+          if (problemCount++ < 10) kept.push(`${shown}: ${String(err)}`);
           continue;
         }
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;

@@ -21,7 +21,7 @@ export async function grabPort(port: number, host: string): Promise<{ outcome: '
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const outcome = await new Promise<'held' | 'taken' | 'failed'>((resolve) => {
     let out = '';
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       out += d;
       if (out.includes('held')) resolve('held');
       else if (out.includes('taken')) resolve('taken');

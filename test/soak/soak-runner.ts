@@ -10,7 +10,7 @@ import { createTestDatabase, PG_BASE_URL, type TestDatabase } from '../support/t
 import { InvariantChecker, listActive, type Violation } from './soak-checker';
 import { garbageCases, LightDevice } from './soak-devices';
 import { CuttableProxy, FlappingReceiver, grabPort, type ReceiverMode } from './soak-faults';
-import { soakClient, type SoakClient } from './soak-http';
+import { soakClient } from './soak-http';
 import { SoakService, sleep } from './soak-service';
 
 export const BEHAVIOURS = [
@@ -202,7 +202,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     (e) => {
       violate({ kind: 'crash', key: `exit:${e.at}`, detail: `service exited on its own: code ${e.code} signal ${e.signal}; last lines:\n${e.tail.slice(-15).join('\n')}` });
       // Keep the soak going on a fresh process, as an operator's supervisor would.
-      if (!finished) restart('after a crash').catch((err) => note(`restart after crash failed: ${err}`));
+      if (!finished) restart('after a crash').catch((err) => note(`restart after crash failed: ${String(err)}`));
     },
   );
   let restarting: Promise<void> | null = null;
@@ -648,10 +648,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         if (stopping || !service.ready) return;
         const refuse = rng() < 0.5;
         const forMs = rand(o.dbCutForS[0], o.dbCutForS[1]) * 1000;
-        note(`database cut #${proxy!.cuts + 1} (${refuse ? 'refused' : 'reset'}) for ${Math.round(forMs)} ms`);
-        await proxy!.cut(refuse);
+        note(`database cut #${proxy.cuts + 1} (${refuse ? 'refused' : 'reset'}) for ${Math.round(forMs)} ms`);
+        await proxy.cut(refuse);
         await sleep(forMs);
-        await proxy!.restore();
+        await proxy.restore();
         quietUntil = Date.now() + graceMs;
         note('database restored');
       });
@@ -698,7 +698,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       try {
         await checker.round();
       } catch (err) {
-        note(`checker error: ${err}`);
+        note(`checker error: ${String(err)}`);
       }
       await sleep(Math.max(50, o.checkIntervalMs - (Date.now() - started)));
     }

@@ -69,8 +69,8 @@ export class SoakService {
     live.add(child);
     this.log.write(`\n=== start generation ${this.generation} pid ${child.pid} at ${new Date().toISOString()}\n`);
     const onData = (d: Buffer) => this.onOutput(d);
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     const exited = new Promise<void>((resolve) =>
       child.once('exit', (code, signal) => {
         live.delete(child);

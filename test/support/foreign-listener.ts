@@ -16,7 +16,7 @@ export function startForeignListener(port: number, host = '127.0.0.1'): Promise<
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`foreign listener on ${port} exited with ${code}`)));
-    child.stdout!.once('data', () =>
+    child.stdout.once('data', () =>
       resolve({
         pid: child.pid!,
         child,

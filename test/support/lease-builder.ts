@@ -1,5 +1,9 @@
-import type { Lease } from '@app/ledger';
+import type { LeaseBinding } from '@app/gateway';
+import type { Lease } from '@app/leasing';
 import { randomUUID } from 'node:crypto';
+// Internal to leasing (its use cases hand bindings to the gateway); tests that drive the gateway
+// directly need the same mapping, not a copy of it.
+import { toBinding } from '../../libs/leasing/src/domain/lease-binding.mapper';
 
 let made = 0;
 
@@ -38,4 +42,9 @@ export function aLease(over: Partial<Lease> = {}): Lease {
     finalStats: null,
     ...over,
   };
+}
+
+/** What the gateway is given for `lease` when it opens its ports. */
+export function bindingOf(lease: Lease): LeaseBinding {
+  return toBinding(lease);
 }

@@ -3,13 +3,14 @@ import {
   AllocateLeaseUseCase,
   LeaseQueries,
   LedgerLifecycle,
-  LedgerModule,
-  PortPool,
-  type LedgerModuleExtras,
+  LeasingModule,
+  type LeasingModuleExtras,
   ReleaseLeaseUseCase,
   RenewLeaseUseCase,
-  type LedgerOptions,
-} from '@app/ledger';
+  type LeasingOptions,
+} from '@app/leasing';
+// Internal to leasing: tests read the in-memory pairs through it.
+import { PortPool } from '../../libs/leasing/src/ports/port-pool.service';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { createTestDatabase, type DbKind, type TestDatabase } from './test-databases';
@@ -18,7 +19,7 @@ import { tempDir } from './temp-dir';
 export interface LedgerHarness {
   app: INestApplicationContext;
   db: TestDatabase;
-  options: LedgerOptions;
+  options: LeasingOptions;
   allocate: AllocateLeaseUseCase;
   release: ReleaseLeaseUseCase;
   renew: RenewLeaseUseCase;
@@ -37,13 +38,13 @@ export interface LedgerHarness {
  */
 export async function startLedger(
   kind: DbKind,
-  overrides: Partial<LedgerOptions> & { range: LedgerOptions['range'] },
+  overrides: Partial<LeasingOptions> & { range: LeasingOptions['range'] },
   existing?: TestDatabase,
-  extras: LedgerModuleExtras = {},
+  extras: LeasingModuleExtras = {},
 ): Promise<LedgerHarness> {
   const db = existing ?? (await createTestDatabase(kind));
   const records = tempDir('portledger-rec-');
-  const options: LedgerOptions = {
+  const options: LeasingOptions = {
     database: db.config,
     nodeId: 'test-node',
     bindHost: '127.0.0.1',
@@ -53,7 +54,7 @@ export async function startLedger(
     ...overrides,
   };
   const moduleRef = await Test.createTestingModule({
-    imports: [GatewayModule.forRoot({ bindHost: options.bindHost }), LedgerModule.forRoot(options, extras)],
+    imports: [GatewayModule.forRoot({ bindHost: options.bindHost }), LeasingModule.forRoot(options, extras)],
   }).compile();
   moduleRef.useLogger(false);
   const app = await moduleRef.init();

@@ -5,18 +5,18 @@ import {
   ExpirySweeper,
   LeaseQueries,
   LedgerLifecycle,
-  LedgerModule,
-  PortPool,
+  LeasingModule,
   QuarantinePairUseCase,
   ReleaseLeaseUseCase,
-  toBinding,
-  type LedgerOptions,
-} from '@app/ledger';
+  type LeasingOptions,
+} from '@app/leasing';
+// Internal to leasing: tests read the in-memory pairs through it.
+import { PortPool } from '../../libs/leasing/src/ports/port-pool.service';
 import { ReconcileReports, Reconciler, ReconcilerModule, type ReconcilerOptions } from '@app/reconciler';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Server } from 'node:net';
-import { aLease } from './lease-builder';
+import { aLease, bindingOf } from './lease-builder';
 import { tempDir } from './temp-dir';
 import { createTestDatabase, type DbKind, type TestDatabase } from './test-databases';
 
@@ -54,7 +54,7 @@ export interface HarnessOptions {
   range: { start: number; end: number };
   /** fast defaults for tests: no minimum age, two passes */
   reconciler?: Partial<ReconcilerOptions>;
-  ledger?: Partial<LedgerOptions>;
+  ledger?: Partial<LeasingOptions>;
 }
 
 /** The real ledger, gateway and reconciler on a real database and real sockets on 127.0.0.1, without HTTP. */
@@ -62,7 +62,7 @@ export async function startReconciler(kind: DbKind, o: HarnessOptions): Promise<
   const db = await createTestDatabase(kind);
   const records = tempDir('portledger-rec-');
   const clock = new TestClock();
-  const options: LedgerOptions = {
+  const options: LeasingOptions = {
     database: db.config,
     nodeId: 'reconcile-node',
     bindHost: '127.0.0.1',
@@ -75,7 +75,7 @@ export async function startReconciler(kind: DbKind, o: HarnessOptions): Promise<
   const moduleRef = await Test.createTestingModule({
     imports: [
       GatewayModule.forRoot({ bindHost: options.bindHost }),
-      LedgerModule.forRoot(options, { clock }),
+      LeasingModule.forRoot(options, { clock }),
       ReconcilerModule.forRoot({ intervalS: 3600, minAgeMs: 0, ...o.reconciler }),
     ],
   }).compile();
@@ -113,7 +113,7 @@ export async function startReconciler(kind: DbKind, o: HarnessOptions): Promise<
 }
 
 function orphanBinding(leaseId: string, rtpPort: number): LeaseBinding {
-  return toBinding(aLease({ id: leaseId, streamId: `orphan-${rtpPort}`, rtpPort, connectTimeoutS: 3600, idleTimeoutS: 3600 }));
+  return bindingOf(aLease({ id: leaseId, streamId: `orphan-${rtpPort}`, rtpPort, connectTimeoutS: 3600, idleTimeoutS: 3600 }));
 }
 
 /** The findings of one kind in a report, as [action, port, leaseId]. */

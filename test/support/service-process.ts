@@ -31,8 +31,8 @@ export async function startService(env: Record<string, string>, opts: { timeoutM
   running.add(child);
   child.once('exit', () => running.delete(child));
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -40,7 +40,8 @@ export async function startService(env: Record<string, string>, opts: { timeoutM
   const headers: Record<string, string> = fullEnv.AUTH_TOKENS ? { authorization: `Bearer ${fullEnv.AUTH_TOKENS.split(',')[0]}` } : {};
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   let done = false;
-  exited.then(() => (done = true));
+  // `exited` only ever resolves (the child's exit event), so there is no rejection to handle.
+  void exited.then(() => (done = true));
   // Ready = this child logged that it listens AND the API answers (another process on the
   // same port must not pass for ours).
   const quiet = ['warn', 'error', 'fatal', 'silent'].includes(fullEnv.LOG_LEVEL);

@@ -14,7 +14,7 @@ export interface TestDatabase {
   kind: DbKind;
   /** DATABASE_URL for a spawned service */
   url: string;
-  /** LedgerOptions.database for in-process tests */
+  /** LeasingOptions.database for in-process tests */
   config: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
   drop(): Promise<void>;
 }
@@ -27,7 +27,7 @@ export async function createTestDatabase(kind: DbKind): Promise<TestDatabase> {
   if (kind === 'sqlite') {
     const dir = tempDir('portledger-db-');
     const path = join(dir.path, 'ledger.sqlite');
-    return { kind, url: `sqlite:${path}`, config: { kind, path }, drop: async () => dir.cleanup() };
+    return { kind, url: `sqlite:${path}`, config: { kind, path }, drop: () => Promise.resolve(dir.cleanup()) };
   }
   const schema = `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: PG_BASE_URL, connectionTimeoutMillis: 5000 });

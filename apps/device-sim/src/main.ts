@@ -91,7 +91,7 @@ async function main(): Promise<number> {
   if (!o.api && !(o.host && o.port)) throw new UsageError('give --api URL, or --host and --port');
   if (o.lease && !o.api) throw new UsageError('--lease needs --api');
 
-  const capture = loadCapture(resolveCapture(o.file!));
+  const capture = loadCapture(resolveCapture(o.file));
   const streams = Math.floor(num('streams', o.streams, 1)!);
   const loops = Math.floor(num('loops', o.loops, 0)!);
   const bitrate = num('bitrate-mbps', o['bitrate-mbps'], 0.001);

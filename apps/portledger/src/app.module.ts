@@ -1,5 +1,5 @@
 import { GatewayModule } from '@app/gateway';
-import { LedgerModule } from '@app/ledger';
+import { LeasingModule } from '@app/leasing';
 import { ReconcilerModule } from '@app/reconciler';
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
@@ -43,7 +43,7 @@ export class AppModule {
           recordMaxBytes: settings.media.recordMaxBytes,
           recordRetentionDays: settings.media.recordRetentionDays,
         }),
-        LedgerModule.forRoot({
+        LeasingModule.forRoot({
           database: settings.database,
           nodeId: settings.nodeId,
           range: settings.media.range,

@@ -10,7 +10,7 @@ import { configureApp } from './configure-app';
 import { exactRoutingAdapter } from './http/exact-routing';
 import { Readiness } from './health';
 import { flushLogs } from './logging/log-destination';
-import { NodeIdHeldError, NodeLock } from '@app/ledger';
+import { NodeIdHeldError, NodeLock } from '@app/leasing';
 
 async function main(): Promise<void> {
   loadDotEnv();

@@ -17,14 +17,14 @@ function listenOn(server: Server, host: string, port: number): Promise<void> {
     server.once('error', onError);
     server.once('listening', onListening);
     // exclusive: never share the port through the cluster module; the real listen() is the
-    // only test of a port (DESIGN rule 2), so no probing happens anywhere else.
+    // only test of a port (docs/ARCHITECTURE.md#invariants, rule 2), so no probing happens anywhere else.
     server.listen({ host, port, exclusive: true, backlog: 8 });
   });
 }
 
 /**
  * The two TCP listeners of one lease, opened as a unit: if either listen fails, the other is
- * closed before the error is thrown, so no half-open pair exists (DESIGN rule 1).
+ * closed before the error is thrown, so no half-open pair exists (docs/ARCHITECTURE.md#invariants, rule 1).
  */
 export class ListenerPair {
   readonly rtp: Server;

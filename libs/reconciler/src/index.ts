@@ -11,4 +11,5 @@ export * from './reconcile/reconciler.service';
 export * from './reconciler.module';
 export * from './reconciler.options';
 export * from './schedule/reconcile-scheduler';
+export * from './reconcile/decide';
 export * from './reconcile/os-trust';

@@ -1,13 +1,15 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { OsSocketReader } from './os/os-socket-reader';
+import { OsViewReader } from './os/os-view';
 import { SocketOwnerResolver } from './os/socket-owner.resolver';
+import { ReconcileActions } from './reconcile/reconcile-actions';
 import { ReconcileReports } from './reconcile/reconcile-reports.query';
 import { Reconciler } from './reconcile/reconciler.service';
 import { RECONCILER_OPTIONS, resolveReconcilerOptions, type ReconcilerOptions } from './reconciler.options';
 import { ReconcileScheduler } from './schedule/reconcile-scheduler';
 
 /**
- * Needs LedgerModule.forRoot() and GatewayModule.forRoot() (both global) in the same
+ * Needs LeasingModule.forRoot() and GatewayModule.forRoot() (both global) in the same
  * application. `ScheduleModule.forRoot()` belongs to the app module; when present, the
  * scheduler registers its job there.
  */
@@ -20,6 +22,8 @@ export class ReconcilerModule {
         { provide: RECONCILER_OPTIONS, useValue: resolveReconcilerOptions(options) },
         OsSocketReader,
         SocketOwnerResolver,
+        OsViewReader,
+        ReconcileActions,
         Reconciler,
         ReconcileScheduler,
         ReconcileReports,

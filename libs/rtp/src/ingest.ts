@@ -124,12 +124,8 @@ export class RtpIngest {
   }
 
   addSink(sink: PsSink): void {
-    // Copy on change, so a sink may add or remove sinks while being called.
+    // Copy on change, so a sink may add sinks while being called.
     this.sinks = [...this.sinks, sink];
-  }
-
-  removeSink(sink: PsSink): void {
-    this.sinks = this.sinks.filter((s) => s !== sink);
   }
 
   stats(ssrc: number): RtpStreamStats | undefined {

@@ -1,4 +1,5 @@
-import { QuarantineRepository, ResumeRetries } from '@app/ledger';
+import { ResumeRetries } from '@app/leasing';
+import { QuarantineRepository } from '@app/ledger';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';

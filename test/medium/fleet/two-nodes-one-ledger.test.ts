@@ -1,4 +1,4 @@
-import { ForeignNodeError } from '@app/ledger';
+import { ForeignNodeError } from '@app/leasing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLedger, type LedgerHarness } from '../../support/ledger-harness';
 import { portBlock, rangeOf } from '../../support/port-blocks';

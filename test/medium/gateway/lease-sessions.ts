@@ -1,4 +1,4 @@
-import type { Lease, LedgerOptions } from '@app/ledger';
+import type { Lease, LeasingOptions } from '@app/leasing';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { startLedger, type LedgerHarness } from '../../support/ledger-harness';
 import type { DbKind } from '../../support/test-databases';
@@ -9,7 +9,7 @@ import { waitFor } from '../../support/wait-for';
  * An in-process ledger and gateway for one describe block, with the helpers the media-session
  * specs read by: every device is destroyed and every active lease released after each test.
  */
-export function leaseSessions(kind: DbKind, options: Partial<LedgerOptions> & { range: LedgerOptions['range'] }) {
+export function leaseSessions(kind: DbKind, options: Partial<LeasingOptions> & { range: LeasingOptions['range'] }) {
   let h: LedgerHarness;
   const devices: TestDevice[] = [];
 

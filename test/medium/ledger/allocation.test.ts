@@ -1,4 +1,4 @@
-import { PortRangeExhaustedError, StreamConflictError, type Lease } from '@app/ledger';
+import { PortRangeExhaustedError, StreamConflictError, type Lease } from '@app/leasing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startForeignListener, type ForeignListener } from '../../support/foreign-listener';
 import { startLedger, type LedgerHarness } from '../../support/ledger-harness';

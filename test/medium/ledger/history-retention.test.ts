@@ -1,4 +1,5 @@
-import { HistoryRetention, LeaseQueries, LedgerDatabase } from '@app/ledger';
+import { HistoryRetention, LeaseQueries } from '@app/leasing';
+import { LedgerDatabase } from '@app/ledger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLedger, type LedgerHarness } from '../../support/ledger-harness';
 import { portBlock, rangeOf } from '../../support/port-blocks';

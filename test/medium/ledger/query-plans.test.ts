@@ -1,12 +1,5 @@
-import {
-  ExpirySweeper,
-  HistoryRetention,
-  LeaseEventRepository,
-  LeaseRepository,
-  LedgerDatabase,
-  ReconcileReportRepository,
-  WebhookOutboxRepository,
-} from '@app/ledger';
+import { ExpirySweeper, HistoryRetention, PullLiveStreamUseCase } from '@app/leasing';
+import { LeaseEventRepository, LeaseRepository, LedgerDatabase, ReconcileReportRepository, WebhookOutboxRepository } from '@app/ledger';
 import express from 'express';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -160,7 +153,7 @@ describe.each(DB_KINDS)('query plans with %s and 200,000 ended leases in history
 
   it('GET /leases/:id/stream.ps reads the lease and none of its events', async () => {
     const lease = (await h.allocate.allocate({ streamId: 'plan-ps' })).lease;
-    const controller = new LeaseStreamController(h.queries, h.gateway, loadSettings({ DATABASE_URL: 'sqlite::memory:' }));
+    const controller = new LeaseStreamController(h.app.get(PullLiveStreamUseCase), loadSettings({ DATABASE_URL: 'sqlite::memory:' }));
     const app = express().get('/:id/stream.ps', (req, res) => void controller.stream(req.params.id, res).catch(() => res.status(500).end()));
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
@@ -191,7 +184,7 @@ describe.each(DB_KINDS)('query plans with %s and 200,000 ended leases in history
   });
 
   it('pruning (history retention, reconcile reports, webhook outbox) reads only what it deletes', async () => {
-    const pruned = await issuedBy(db, async () => undefined);
+    const pruned = await issuedBy(db, () => Promise.resolve(undefined));
     expect(pruned).toEqual([]);
     await expectIndexed('history retention', async () => expect((await h.app.get(HistoryRetention).pruneOnce(500)).leases).toBe(600));
     const reports = h.app.get(ReconcileReportRepository);

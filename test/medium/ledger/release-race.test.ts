@@ -1,7 +1,8 @@
 import { LeaseEndingError, MediaGateway, type LeaseBinding } from '@app/gateway';
-import { LEDGER_OPTIONS, LeaseRepository, QuarantineRepository, toBinding, type Lease, type LedgerOptions } from '@app/ledger';
+import { LEASING_OPTIONS, type Lease, type LeasingOptions } from '@app/leasing';
+import { LeaseRepository, QuarantineRepository } from '@app/ledger';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { aLease } from '../../support/lease-builder';
+import { aLease, bindingOf } from '../../support/lease-builder';
 import { findingsOf, startReconciler, type ReconcilerHarness } from '../../support/reconciler-harness';
 import { portBlock } from '../../support/port-blocks';
 import { listeningPorts } from '../../support/proc-net';
@@ -35,11 +36,11 @@ describe.each(DB_KINDS)('a release racing an open on %s', (kind) => {
   const start = block.start + (kind === 'sqlite' ? 0 : 200);
   const range = { start, end: start + 19 };
   let h: ReconcilerHarness;
-  let options: LedgerOptions;
+  let options: LeasingOptions;
 
   beforeAll(async () => {
     h = await startReconciler(kind, { range });
-    options = h.app.get(LEDGER_OPTIONS);
+    options = h.app.get(LEASING_OPTIONS);
   });
   afterEach(async () => {
     options.testDelayAfterInsertMs = 0;
@@ -143,7 +144,7 @@ describe.each(DB_KINDS)('a release racing an open on %s', (kind) => {
 
   it("a release that lands in the middle of an open closes what the open opened", async () => {
     const port = h.pool.pairs.freeInOrder()[0];
-    const binding = toBinding(aLease({ streamId: 'mid-open', rtpPort: port, connectTimeoutS: 3600, idleTimeoutS: 3600 }));
+    const binding = bindingOf(aLease({ streamId: 'mid-open', rtpPort: port, connectTimeoutS: 3600, idleTimeoutS: 3600 }));
     const opening = h.gateway.open(binding).catch((e) => e);
     const closing = h.gateway.closeForEnd(binding.leaseId);
     expect(await opening).toBeInstanceOf(LeaseEndingError);

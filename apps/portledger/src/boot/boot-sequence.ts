@@ -1,9 +1,9 @@
-import { LedgerLifecycle } from '@app/ledger';
+import { LedgerLifecycle } from '@app/leasing';
 import { ReconcileScheduler, Reconciler } from '@app/reconciler';
 import { Injectable, Logger } from '@nestjs/common';
 
 /**
- * Boot order (DESIGN "Boot"): migrate → load this node's active rows → end the overdue ones →
+ * Boot order (docs/ARCHITECTURE.md#boot): migrate → load this node's active rows → end the overdue ones →
  * re-open the rest → first reconcile pass → only then serve the API. main.ts listens for HTTP
  * before run() so /health can report a database still being retried, but ReadinessGuard
  * answers every API route `503 starting` until run() has finished.

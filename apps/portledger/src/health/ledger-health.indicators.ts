@@ -1,15 +1,5 @@
 import { MediaGateway } from '@app/gateway';
-import {
-  Clock,
-  LEDGER_OPTIONS,
-  LeaseRepository,
-  LedgerDatabase,
-  LedgerLifecycle,
-  ListenTrouble,
-  ReleaseLeaseUseCase,
-  ResumeRetries,
-  type LedgerOptions,
-} from '@app/ledger';
+import { Clock, LeaseQueries, LedgerLifecycle, ListenTrouble, ReleaseLeaseUseCase, ResumeRetries } from '@app/leasing';
 import { Reconciler } from '@app/reconciler';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
@@ -51,7 +41,6 @@ export class BootHealthIndicator {
 export class DatabaseHealthIndicator {
   constructor(
     private readonly health: HealthIndicatorService,
-    private readonly db: LedgerDatabase,
     private readonly lifecycle: LedgerLifecycle,
   ) {}
 
@@ -59,11 +48,11 @@ export class DatabaseHealthIndicator {
     const i = this.health.check('database');
     const startup = this.lifecycle.startup;
     try {
-      await withTimeout(this.db.ping(), PING_TIMEOUT_MS, 'the database');
-      return i.up({ dialect: this.db.dialect });
+      await withTimeout(this.lifecycle.ping(), PING_TIMEOUT_MS, 'the database');
+      return i.up({ dialect: this.lifecycle.dialect });
     } catch (err) {
       return i.down({
-        dialect: this.db.dialect,
+        dialect: this.lifecycle.dialect,
         message: message(err),
         ...(startup.connected ? {} : { connectAttempts: startup.attempts, lastConnectError: startup.lastError }),
       });
@@ -82,8 +71,7 @@ export class DatabaseHealthIndicator {
 export class ListenerHealthIndicator {
   constructor(
     private readonly health: HealthIndicatorService,
-    @Inject(LEDGER_OPTIONS) private readonly options: LedgerOptions,
-    private readonly leases: LeaseRepository,
+    private readonly queries: LeaseQueries,
     private readonly gateway: MediaGateway,
     private readonly release: ReleaseLeaseUseCase,
     private readonly readiness: Readiness,
@@ -106,14 +94,14 @@ export class ListenerHealthIndicator {
     if (!this.readiness.ready) return i.up({ checked: false, reason: 'starting', open: this.gateway.size });
     let ids: string[];
     try {
-      ids = await this.leases.activeIdsForNode(this.options.nodeId);
+      ids = await this.queries.activeIds();
     } catch (err) {
       return i.up({ checked: false, reason: `the ledger cannot be read: ${message(err)}`, open: this.gateway.size });
     }
     let missing = this.missing(ids);
     if (missing.length > 0) {
       await sleep(RECHECK_AFTER_MS);
-      const still = new Set(await this.leases.activeIdsForNode(this.options.nodeId).catch(() => missing));
+      const still = new Set(await this.queries.activeIds().catch(() => missing));
       missing = this.missing(missing).filter((id) => still.has(id));
     }
     const detail = { active: ids.length, open: this.gateway.size };

@@ -1,4 +1,4 @@
-import { DomainError } from '@app/ledger';
+import { DomainError } from '@app/leasing';
 
 /** The boot sequence has not finished (the ledger may still be unreachable); /health says why. */
 export class ServiceStartingError extends DomainError {

@@ -1,4 +1,4 @@
-import { DomainError, isLedgerConnectionError, LedgerUnavailableError } from '@app/ledger';
+import { DomainError, isLedgerConnectionError, LedgerUnavailableError } from '@app/leasing';
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 
@@ -51,10 +51,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const r = exception.getResponse();
-      if (typeof r === 'object' && r && 'error' in r && typeof (r as { error: unknown }).error === 'string' && /^[a-z_]+$/.test((r as { error: string }).error)) {
+      if (typeof r === 'object' && r && 'error' in r && typeof r.error === 'string' && /^[a-z_]+$/.test((r as { error: string }).error)) {
         return { status, body: { statusCode: status, ...(r as object) } };
       }
-      const message = typeof r === 'string' ? r : Array.isArray((r as { message?: unknown }).message) ? ((r as { message: string[] }).message).join('; ') : String((r as { message?: unknown }).message ?? exception.message);
+      // A validation failure carries a list of messages; anything that is not text falls back to
+      // the exception's own message rather than printing "[object Object]".
+      const detail = typeof r === 'string' ? r : (r as { message?: unknown }).message;
+      const message = typeof detail === 'string' ? detail : Array.isArray(detail) ? detail.map(String).join('; ') : exception.message;
       // Nest turns body-parser's parse failure into a plain 400; give it its own code.
       const code = status === 400 && /JSON/.test(message) ? 'malformed_json' : (CODE_BY_STATUS[status] ?? `http_${status}`);
       return { status, body: { statusCode: status, error: code, message } };

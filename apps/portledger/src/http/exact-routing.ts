@@ -18,7 +18,7 @@ export function exactRoutingAdapter(): ExpressAdapter {
   const adapter = new ExpressAdapter();
   adapter.set('case sensitive routing', true);
   adapter.set('strict routing', true);
-  const router = (adapter.getInstance() as { router: RouterMatching }).router;
+  const router = adapter.getInstance<{ router: RouterMatching }>().router;
   router.caseSensitive = true;
   router.strict = true;
   return adapter;

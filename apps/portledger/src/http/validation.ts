@@ -19,7 +19,7 @@ export function nestingDepth(value: unknown, limit = MAX_DEPTH): number {
     if (v === null || typeof v !== 'object') continue;
     if (d + 1 > max) max = d + 1;
     if (max > limit) return max;
-    for (const child of Object.values(v as object)) stack.push([child, d + 1]);
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
   }
   return max;
 }

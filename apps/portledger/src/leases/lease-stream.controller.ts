@@ -1,5 +1,5 @@
-import { MediaGateway, type PsSubscriber } from '@app/gateway';
-import { isActiveState, LeaseEndedError, LeaseQueries, TooManyPullsError } from '@app/ledger';
+import type { PsSubscriber } from '@app/gateway';
+import { PullLiveStreamUseCase } from '@app/leasing';
 import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -19,8 +19,7 @@ import { ErrorBody } from '../http/error-body';
 @Controller('leases')
 export class LeaseStreamController {
   constructor(
-    private readonly queries: LeaseQueries,
-    private readonly gateway: MediaGateway,
+    private readonly pulls: PullLiveStreamUseCase,
     @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
 
@@ -31,20 +30,18 @@ export class LeaseStreamController {
   @ApiConflictResponse({ type: ErrorBody, description: 'lease_ended' })
   @ApiTooManyRequestsResponse({ type: ErrorBody, description: 'too_many_pulls: LIVE_PULLS_PER_LEASE reached' })
   async stream(@Param('id') id: string, @Res() res: Response): Promise<void> {
-    const lease = await this.queries.lease(id);
-    if (this.settings.testDelayBeforePullMs) await sleep(this.settings.testDelayBeforePullMs);
-    // The client hung up while the lease was read: nobody to subscribe (its 'close' has passed).
-    if (res.destroyed) return;
-    if (!isActiveState(lease.state)) throw new LeaseEndedError(id, lease.state);
-    const limit = this.settings.media.livePullsPerLease;
-    if ((this.gateway.stats(id)?.liveClients ?? 0) >= limit) throw new TooManyPullsError(id, limit);
     const subscriber: PsSubscriber = {
       push: (chunk) => void res.write(chunk),
       backlog: () => res.writableLength,
       end: (reason) => (reason === 'too-slow' ? res.destroy() : res.end()),
     };
-    const unsubscribe = this.gateway.subscribe(id, subscriber);
-    if (!unsubscribe) throw new LeaseEndedError(id, 'closing');
+    const stillWanted = async () => {
+      if (this.settings.testDelayBeforePullMs) await sleep(this.settings.testDelayBeforePullMs);
+      // The client hung up while the lease was read: nobody to subscribe (its 'close' has passed).
+      return !res.destroyed;
+    };
+    const unsubscribe = await this.pulls.subscribe(id, this.settings.media.livePullsPerLease, subscriber, stillWanted);
+    if (!unsubscribe) return;
     res.on('close', unsubscribe);
     res.status(200);
     res.setHeader('content-type', 'video/mp2p');

@@ -1,4 +1,4 @@
-import type { Lease, LeaseDetail, LeaseEvent } from '@app/ledger';
+import type { Lease, LeaseDetail, LeaseEvent } from '@app/leasing';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -1,6 +1,4 @@
-import { normalizeAddress } from '@app/gateway';
-import { AllocateLeaseUseCase, LeaseQueries, ReleaseLeaseUseCase, RenewLeaseUseCase } from '@app/ledger';
-import { canonicalSsrc } from '@app/rtp';
+import { AllocateLeaseUseCase, LeaseQueries, ReleaseLeaseUseCase, RenewLeaseUseCase } from '@app/leasing';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -29,11 +27,7 @@ export class LeasesController {
   @ApiConflictResponse({ type: ErrorBody, description: 'stream_conflict' })
   @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'port_range_exhausted, ledger_unavailable' })
   async allocate(@Body() dto: AllocateLeaseDto, @Res({ passthrough: true }) res: Response): Promise<LeaseResponse> {
-    const { lease, created } = await this.allocation.allocate({
-      ...dto,
-      ssrc: dto.ssrc === undefined ? undefined : canonicalSsrc(dto.ssrc),
-      peerAddress: dto.peerAddress === undefined ? undefined : normalizeAddress(dto.peerAddress),
-    });
+    const { lease, created } = await this.allocation.allocate(dto);
     res.status(created ? 201 : 200);
     return toLeaseResponse(lease);
   }

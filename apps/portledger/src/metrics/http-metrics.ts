@@ -12,7 +12,9 @@ export function installHttpMetrics(app: INestApplication): void {
   app.use((req: Request, res: Response, next: NextFunction) => {
     const start = process.hrtime.bigint();
     res.once('finish', () => {
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      // Express types `req.route` as any; it is set (with its pattern) only when a route matched.
+      const matched = req.route as { path?: string | RegExp | (string | RegExp)[] } | undefined;
+      const route = matched?.path ? `${req.baseUrl}${String(matched.path)}` : 'unmatched';
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       metrics.httpDuration.observe({ method: req.method, route, status_code: String(res.statusCode) }, seconds);
     });

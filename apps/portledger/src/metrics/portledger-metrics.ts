@@ -1,6 +1,6 @@
 import { MediaGateway } from '@app/gateway';
-import { LEDGER_OPTIONS, LedgerTelemetry, PortPool, WebhookOutboxRepository, type LedgerOptions, type LedgerTelemetrySink, type ReconcileReportRecord } from '@app/ledger';
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { LeaseQueries, LedgerTelemetry, WebhookDeliveries, type LedgerTelemetrySink, type PairCounts, type ReconcileReportRecord } from '@app/leasing';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Stream totals of leases that have ended, so the RTP counters keep counting after a session closes. */
@@ -81,14 +81,12 @@ export class PortledgerMetrics implements LedgerTelemetrySink, OnModuleInit {
   });
 
   constructor(
-    @Inject(LEDGER_OPTIONS) private readonly ledger: LedgerOptions,
     private readonly telemetry: LedgerTelemetry,
-    private readonly pool: PortPool,
+    private readonly queries: LeaseQueries,
     private readonly gateway: MediaGateway,
-    private readonly outbox: WebhookOutboxRepository,
+    private readonly deliveries: WebhookDeliveries,
   ) {
-    const pairs = (name: string, help: string, pick: (c: ReturnType<PortPool['pairs']['counts']>) => number) =>
-      this.gaugeFrom(name, help, () => pick(this.pool.pairs.counts()));
+    const pairs = (name: string, help: string, pick: (c: PairCounts) => number) => this.gaugeFrom(name, help, () => pick(this.queries.pairCounts()));
     pairs('portledger_port_pairs', 'Port pairs in MEDIA_PORT_RANGE', (c) => c.pairs);
     pairs('portledger_port_pairs_leased', 'Port pairs held by an active lease', (c) => c.leased);
     pairs('portledger_port_pairs_free', 'Port pairs free to allocate', (c) => c.free);
@@ -99,9 +97,7 @@ export class PortledgerMetrics implements LedgerTelemetrySink, OnModuleInit {
     this.streamCounter('portledger_rtp_bytes_total', 'Bytes of accepted RTP packets (header and payload)', 'bytes');
     this.streamCounter('portledger_rtp_packets_lost_total', 'RTP packets never received (sequence gaps)', 'lost');
     this.streamCounter('portledger_rtp_foreign_ssrc_packets_dropped_total', 'RTP packets dropped because their SSRC was not the expected one', 'dropped');
-    this.gaugeFrom('portledger_webhook_events_pending', 'Webhook events not delivered yet', async () =>
-      this.ledger.webhooks ? this.outbox.countPending(this.ledger.nodeId) : 0,
-    );
+    this.gaugeFrom('portledger_webhook_events_pending', 'Webhook events not delivered yet', () => this.deliveries.countPending());
   }
 
   onModuleInit(): void {

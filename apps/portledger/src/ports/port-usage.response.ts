@@ -1,4 +1,4 @@
-import type { PortUsage } from '@app/ledger';
+import type { PortUsage } from '@app/leasing';
 import { ApiProperty } from '@nestjs/swagger';
 
 class PortOwnerResponse {

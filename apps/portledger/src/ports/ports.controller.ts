@@ -1,4 +1,4 @@
-import { LeaseQueries } from '@app/ledger';
+import { LeaseQueries } from '@app/leasing';
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { PortsQueryDto } from './dto/ports-query.dto';

@@ -1,4 +1,4 @@
-import type { WebhookEvent } from '@app/ledger';
+import type { WebhookEvent } from '@app/leasing';
 import type { ReconcileReport } from '@app/reconciler';
 import { toLeaseResponse } from '../leases/lease.response';
 import { toReconcileReportResponse } from '../reconcile/reconcile-report.response';

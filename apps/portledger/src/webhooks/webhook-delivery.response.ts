@@ -1,4 +1,4 @@
-import { WEBHOOK_EVENT_TYPES, WEBHOOK_STATUSES, type WebhookEvent } from '@app/ledger';
+import { WEBHOOK_EVENT_TYPES, WEBHOOK_STATUSES, type WebhookEvent } from '@app/leasing';
 import { ApiProperty } from '@nestjs/swagger';
 
 export class WebhookDeliveryResponse {

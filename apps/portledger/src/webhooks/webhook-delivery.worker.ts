@@ -1,4 +1,4 @@
-import { Clock, LEDGER_OPTIONS, LedgerDatabase, WebhookOutboxRepository, type LedgerOptions, type WebhookAttemptResult, type WebhookEvent } from '@app/ledger';
+import { Clock, WebhookDeliveries, type WebhookAttemptResult, type WebhookEvent } from '@app/leasing';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PortledgerMetrics } from '../metrics/portledger-metrics';
@@ -29,9 +29,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
 
   constructor(
     @Inject(WEBHOOK_DELIVERY_OPTIONS) private readonly options: WebhookDeliveryOptions,
-    @Inject(LEDGER_OPTIONS) private readonly ledger: LedgerOptions,
-    private readonly db: LedgerDatabase,
-    private readonly outbox: WebhookOutboxRepository,
+    private readonly outbox: WebhookDeliveries,
     private readonly metrics: PortledgerMetrics,
     private readonly clock: Clock,
   ) {}
@@ -52,10 +50,10 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
       let handled = 0;
       try {
         // The ledger opens (and migrates) in the boot sequence, after the application bootstrap.
-        if (this.db.dataSource.isInitialized) handled = await this.deliverDue();
+        if (this.outbox.ready) handled = await this.deliverDue();
         if (this.clock.now() - this.lastPrune >= PRUNE_EVERY_MS && this.polledOnce) await this.prune();
       } catch (err) {
-        if (this.polledOnce) this.logger.warn(`webhook delivery: the outbox could not be read or written: ${err instanceof Error ? err.message : err}`);
+        if (this.polledOnce) this.logger.warn(`webhook delivery: the outbox could not be read or written: ${err instanceof Error ? err.message : String(err)}`);
       }
       if (handled < BATCH) await sleep(IDLE_POLL_MS, undefined, { signal: this.stop.signal }).catch(() => undefined);
     }
@@ -63,13 +61,11 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
 
   /** One batch of due events, delivered in parallel; returns how many were tried. */
   private async deliverDue(): Promise<number> {
-    const due = await this.outbox.due(this.ledger.nodeId, this.clock.now(), BATCH);
+    const due = await this.outbox.due(this.clock.now(), BATCH);
     this.polledOnce = true;
     if (due.length === 0) return 0;
     const results = await Promise.all(due.map((e) => this.attempt(e)));
-    await this.db.transaction(async (tx) => {
-      for (const r of results) await this.outbox.record(tx, r);
-    });
+    await this.outbox.record(results);
     return due.length;
   }
 
@@ -115,12 +111,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   private async prune(): Promise<void> {
     const now = this.clock.now();
     this.lastPrune = now;
-    const { nodeId } = this.ledger;
-    const gone = await this.db.transaction(async (tx) => {
-      const delivered = await this.outbox.prune(tx, nodeId, 'delivered', now - this.options.deliveredRetentionDays * DAY_MS);
-      const failed = await this.outbox.prune(tx, nodeId, 'failed', now - this.options.failedRetentionDays * DAY_MS);
-      return delivered + failed;
-    });
+    const gone = await this.outbox.prune(now - this.options.deliveredRetentionDays * DAY_MS, now - this.options.failedRetentionDays * DAY_MS);
     if (gone > 0) this.logger.log(`webhook outbox: pruned ${gone} delivered or failed events`);
   }
 }

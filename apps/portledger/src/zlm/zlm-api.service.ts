@@ -1,18 +1,17 @@
-import { MediaGateway } from '@app/gateway';
 import {
   AllocateLeaseUseCase,
   DomainError,
-  LEDGER_OPTIONS,
+  InvalidLeaseInputError,
+  LEASING_OPTIONS,
   LeaseNotFoundError,
-  LeaseRepository,
+  LeaseQueries,
   ReleaseLeaseUseCase,
-  STREAM_ID,
   STREAM_ID_RULE,
   StreamConflictError,
   UpdateLeaseSsrcUseCase,
-  type LedgerOptions,
-} from '@app/ledger';
-import { canonicalSsrc } from '@app/rtp';
+  leaseStreamId,
+  type LeasingOptions,
+} from '@app/leasing';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { boolArg, intArg, requireArgs, ZLM_CODE, ZlmError, type ZlmArgs } from './zlm-args';
 import { INCORRECT_SECRET, ZlmSecret } from './zlm-secret';
@@ -48,12 +47,11 @@ export class ZlmApiService {
 
   constructor(
     private readonly secret: ZlmSecret,
-    @Inject(LEDGER_OPTIONS) private readonly ledger: LedgerOptions,
+    @Inject(LEASING_OPTIONS) private readonly ledger: LeasingOptions,
     private readonly allocation: AllocateLeaseUseCase,
     private readonly releasing: ReleaseLeaseUseCase,
     private readonly ssrcUpdate: UpdateLeaseSsrcUseCase,
-    private readonly leases: LeaseRepository,
-    private readonly gateway: MediaGateway,
+    private readonly queries: LeaseQueries,
   ) {}
 
   /** Checks the secret, runs the API, and turns every failure into ZLMediaKit's `{ code, msg }`. */
@@ -73,7 +71,7 @@ export class ZlmApiService {
 
   private async openRtpServer(args: ZlmArgs): Promise<Record<string, unknown>> {
     requireArgs(args, 'port', 'stream_id');
-    const streamId = this.streamId(args);
+    const streamId = leaseStreamId(args.stream_id);
     let tcpMode = intArg(args, 'tcp_mode', 0);
     // Older callers send enable_tcp=1 instead of tcp_mode (ZLMediaKit maps it to 1 too).
     if (tcpMode === 0 && boolArg(args, 'enable_tcp')) tcpMode = TCP_PASSIVE;
@@ -89,7 +87,7 @@ export class ZlmApiService {
     const { lease, created } = await this.allocation.allocate({
       streamId,
       // ssrc=0 means "no filter" to ZLMediaKit (and WVP leaves it out then).
-      ssrc: ssrc === 0 ? undefined : canonicalSsrc(ssrc),
+      ssrc: ssrc === 0 ? undefined : ssrc,
       rtpPort: port === 0 ? undefined : port,
       client: 'zlm-api',
     });
@@ -99,14 +97,12 @@ export class ZlmApiService {
 
   private async closeRtpServer(args: ZlmArgs): Promise<Record<string, unknown>> {
     requireArgs(args, 'stream_id');
-    const lease = await this.leases.findActiveByStream(this.ledger.nodeId, this.streamId(args));
-    if (!lease) return { hit: 0 };
-    await this.releasing.release(lease.id);
-    return { hit: 1 };
+    const released = await this.releasing.releaseActiveStream(args.stream_id);
+    return { hit: released ? 1 : 0 };
   }
 
   private async listRtpServer(): Promise<Record<string, unknown>> {
-    const active = await this.leases.findActiveForNode(this.ledger.nodeId);
+    const active = await this.queries.active();
     return {
       data: active.map((l) => ({
         vhost: DEFAULT_VHOST,
@@ -122,15 +118,15 @@ export class ZlmApiService {
 
   private async getRtpInfo(args: ZlmArgs): Promise<Record<string, unknown>> {
     requireArgs(args, 'stream_id');
-    const lease = await this.leases.findActiveByStream(this.ledger.nodeId, this.streamId(args));
-    if (!lease || lease.state !== 'streaming') return { exist: false };
-    const stats = this.gateway.stats(lease.id);
-    if (!stats?.connected || !stats.peer) return { exist: false };
-    const colon = stats.peer.lastIndexOf(':');
+    const live = await this.queries.streaming(args.stream_id);
+    if (!live) return { exist: false };
+    const { lease, stats } = live;
+    const peer = stats.peer as string;
+    const colon = peer.lastIndexOf(':');
     return {
       exist: true,
-      peer_ip: stats.peer.slice(0, colon),
-      peer_port: Number(stats.peer.slice(colon + 1)),
+      peer_ip: peer.slice(0, colon),
+      peer_port: Number(peer.slice(colon + 1)),
       local_ip: lease.host,
       local_port: lease.rtpPort,
     };
@@ -140,7 +136,7 @@ export class ZlmApiService {
     requireArgs(args, 'stream_id', 'ssrc');
     const ssrc = intArg(args, 'ssrc', 0, MAX_SSRC);
     try {
-      await this.ssrcUpdate.updateForStream(this.streamId(args), ssrc === 0 ? null : canonicalSsrc(ssrc));
+      await this.ssrcUpdate.updateForStream(args.stream_id, ssrc === 0 ? null : ssrc);
     } catch (err) {
       if (err instanceof LeaseNotFoundError) throw new ZlmError(ZLM_CODE.notFound, 'RtpServer not found by stream_id');
       throw err;
@@ -148,14 +144,9 @@ export class ZlmApiService {
     return {};
   }
 
-  private streamId(args: ZlmArgs): string {
-    const id = args.stream_id;
-    if (!STREAM_ID.test(id)) throw new ZlmError(ZLM_CODE.invalidArgs, `stream_id must be ${STREAM_ID_RULE}`);
-    return id;
-  }
-
   private failure(api: ZlmApiName, args: ZlmArgs, err: unknown): ZlmReply {
     if (err instanceof ZlmError) return { code: err.code, msg: err.message };
+    if (err instanceof InvalidLeaseInputError && err.field === 'streamId') return { code: ZLM_CODE.invalidArgs, msg: `stream_id must be ${STREAM_ID_RULE}` };
     if (err instanceof StreamConflictError) return { code: ZLM_CODE.invalidArgs, msg: 'This stream already exists' };
     // No free pair, a listen() failure, an unreachable ledger: ZLMediaKit's "exception" code.
     if (err instanceof DomainError) return { code: err.kind === 'not-found' ? ZLM_CODE.notFound : ZLM_CODE.exception, msg: err.message };

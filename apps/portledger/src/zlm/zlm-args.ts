@@ -18,7 +18,9 @@ function asString(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (Array.isArray(v)) return asString(v[v.length - 1]);
   if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
+  if (typeof v === 'string') return v;
+  // What else parsed query or JSON input holds is a number or a boolean.
+  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
 }
 
 /** An answer with a non-zero `code` (HTTP is always 200, as in ZLMediaKit). */

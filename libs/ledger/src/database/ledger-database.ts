@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { LEDGER_OPTIONS, type LedgerOptions } from '../ledger.options';
+import { LEDGER_DATABASE_CONFIG, type LedgerDatabaseConfig } from '../ledger.options';
 import { createLedgerDataSource } from './data-source.factory';
 import { SqliteCheckpointer } from './sqlite-checkpointer';
 
@@ -21,10 +21,10 @@ export class LedgerDatabase implements OnApplicationShutdown {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly checkpointer: SqliteCheckpointer | null;
 
-  constructor(@Inject(LEDGER_OPTIONS) options: LedgerOptions) {
-    this.dataSource = createLedgerDataSource(options.database);
-    this.dialect = options.database.kind;
-    this.checkpointer = options.database.kind === 'sqlite' ? new SqliteCheckpointer(options.database.path) : null;
+  constructor(@Inject(LEDGER_DATABASE_CONFIG) config: LedgerDatabaseConfig) {
+    this.dataSource = createLedgerDataSource(config);
+    this.dialect = config.kind;
+    this.checkpointer = config.kind === 'sqlite' ? new SqliteCheckpointer(config.path) : null;
   }
 
   /** Connects and migrates. Called once at boot, before any listener or HTTP. */
@@ -58,7 +58,7 @@ export class LedgerDatabase implements OnApplicationShutdown {
       const r = await tx.queryRunner.query(text, params, true);
       return { rows: (r.records ?? []) as R[], affected: r.affected ?? 0 };
     }
-    const rows = await this.dataSource.query(text, params);
+    const rows: unknown = await this.dataSource.query(text, params);
     return { rows: (Array.isArray(rows) ? rows : []) as R[], affected: 0 };
   }
 

@@ -12,5 +12,5 @@ export const epochMs: ValueTransformer = {
 /** JSON stored as text (portable across SQLite and PostgreSQL). */
 export const jsonText: ValueTransformer = {
   to: (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v)),
-  from: (v: string | null) => (v === null || v === undefined ? null : JSON.parse(v)),
+  from: (v: string | null): unknown => (v === null || v === undefined ? null : JSON.parse(v)),
 };

@@ -1,7 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { epochMs, jsonText } from './epoch-ms.transformer';
 
-/** One row per port *pair* lease (DESIGN rule 1: one ledger row covers every socket of the pair). */
+/** One row per port *pair* lease (docs/ARCHITECTURE.md#invariants, rule 1: one ledger row covers every socket of the pair). */
 @Entity({ name: 'leases' })
 export class LeaseEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LedgerDatabase, type Tx } from '../database/ledger-database';
-import type { LeaseEvent } from '../domain/lease';
+import type { LeaseEvent } from '../records/lease';
 import type { Page } from './lease.repository';
 
 interface EventRow {
@@ -66,5 +66,5 @@ export class LeaseEventRepository {
 }
 
 function toEvent(r: EventRow): LeaseEvent {
-  return { type: r.type, at: Number(r.at), detail: r.detail === null ? null : JSON.parse(r.detail) };
+  return { type: r.type, at: Number(r.at), detail: r.detail === null ? null : (JSON.parse(r.detail) as LeaseEvent['detail']) };
 }

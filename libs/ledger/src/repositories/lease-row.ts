@@ -1,4 +1,4 @@
-import type { Lease, LeaseState } from '../domain/lease';
+import type { Lease, LeaseState } from '../records/lease';
 
 /** Column list for raw reads of `leases`, in one place. */
 export const LEASE_COLUMNS =
@@ -56,7 +56,7 @@ export function leaseFromRow(r: LeaseRow): Lease {
     expiresAt: ms(r.expires_at) as number,
     releasedAt: ms(r.released_at),
     releaseReason: r.release_reason,
-    finalStats: r.final_stats === null ? null : JSON.parse(r.final_stats),
+    finalStats: r.final_stats === null ? null : (JSON.parse(r.final_stats) as Lease['finalStats']),
   };
 }
 

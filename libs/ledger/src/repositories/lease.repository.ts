@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { LedgerDatabase, type Tx } from '../database/ledger-database';
-import { isActiveState, type EndCause, type Lease, type LeaseState } from '../domain/lease';
-import { LeaseEntity } from '../entities';
-import { keysetPage } from './history-cursor';
+import { isActiveState, type Lease, type LeaseEnd, type LeaseState } from '../records/lease';
+import { decodeCursor, encodeCursor } from './history-cursor';
 import { LEASE_COLUMNS, leaseFromRow, leaseToParams, type LeaseRow } from './lease-row';
-import { toLease } from './lease.mapper';
 
 /**
  * The partial indexes (ux_leases_active_port, ux_leases_active_stream, ix_leases_active_history)
@@ -71,20 +69,18 @@ export class LeaseRepository {
     return r.affected > 0;
   }
 
-  async setRecordPath(tx: Tx, id: string, recordPath: string): Promise<void> {
-    await this.db.exec(tx, 'UPDATE leases SET record_path = ? WHERE id = ?', [recordPath, id]);
-  }
-
-  async setSsrc(tx: Tx, id: string, ssrc: string | null, now: number): Promise<void> {
-    await this.db.exec(tx, 'UPDATE leases SET ssrc = ?, updated_at = ? WHERE id = ?', [ssrc, now, id]);
+  /** Changes the SSRC an active lease expects; false when it is no longer active. */
+  async setSsrc(tx: Tx, id: string, ssrc: string | null, now: number): Promise<boolean> {
+    const r = await this.db.exec(tx, `UPDATE leases SET ssrc = ?, updated_at = ? WHERE id = ? AND ${ACTIVE_SQL}`, [ssrc, now, id]);
+    return r.affected > 0;
   }
 
   /** Writes the terminal state once; false when another path already ended the lease. */
-  async markEnded(tx: Tx, id: string, cause: EndCause, now: number, finalStats: Record<string, unknown> | null): Promise<boolean> {
+  async markEnded(tx: Tx, id: string, end: LeaseEnd, now: number, finalStats: Record<string, unknown> | null): Promise<boolean> {
     const r = await this.db.exec(
       tx,
       `UPDATE leases SET state = ?, release_reason = ?, released_at = ?, updated_at = ?, final_stats = ? WHERE id = ? AND ${ACTIVE_SQL}`,
-      [cause.state, cause.reason, now, now, finalStats === null ? null : JSON.stringify(finalStats), id],
+      [end.state, end.reason, now, now, finalStats === null ? null : JSON.stringify(finalStats), id],
     );
     return r.affected > 0;
   }
@@ -142,20 +138,33 @@ export class LeaseRepository {
     return new Map(rows.filter((r) => r.seq !== null).map((r) => [Number(r.port), Number(r.seq)]));
   }
 
+  /** Newest first, keyset-paged over (created_at DESC, id DESC); `cursor` is a previous page's nextCursor. */
   async history(f: LeaseHistoryFilter): Promise<Page<Lease>> {
-    const q = this.db.manager.createQueryBuilder(LeaseEntity, 'l');
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const and = (sql: string, ...values: unknown[]) => {
+      where.push(sql);
+      params.push(...values);
+    };
     // Spelled as the partial indexes' predicates (ix_leases_*active_history, ix_leases_ended_history).
-    if (f.state === 'active') q.andWhere(`l.${ACTIVE_SQL}`);
-    else if (f.state && isActiveState(f.state)) q.andWhere(`l.state = :state AND l.${ACTIVE_SQL}`, { state: f.state });
-    else if (f.state) q.andWhere(`l.state = :state AND NOT (l.${ACTIVE_SQL})`, { state: f.state });
-    if (f.streamId) q.andWhere('l.stream_id = :streamId', { streamId: f.streamId });
+    if (f.state === 'active') and(ACTIVE_SQL);
+    else if (f.state && isActiveState(f.state)) and(`state = ? AND ${ACTIVE_SQL}`, f.state);
+    else if (f.state) and(`state = ? AND NOT (${ACTIVE_SQL})`, f.state);
+    if (f.streamId) and('stream_id = ?', f.streamId);
     // A pair's RTP port is even and its RTCP port the next one: naming the RTP port lets the
     // read use ix_leases_port_history instead of walking all of history for an OR.
-    if (f.port !== undefined) q.andWhere('l.rtp_port = :rtp AND (l.rtp_port = :port OR l.rtcp_port = :port)', { rtp: f.port - (f.port % 2), port: f.port });
-    if (f.nodeId) q.andWhere('l.node_id = :nodeId', { nodeId: f.nodeId });
-    if (f.from !== undefined) q.andWhere('l.created_at >= :from', { from: f.from });
-    if (f.to !== undefined) q.andWhere('l.created_at < :to', { to: f.to });
-    return keysetPage(q, { time: 'l.created_at', id: 'l.id' }, f.limit, f.cursor, toLease, (l) => ({ createdAt: l.createdAt, id: l.id }));
+    if (f.port !== undefined) and('rtp_port = ? AND (rtp_port = ? OR rtcp_port = ?)', f.port - (f.port % 2), f.port, f.port);
+    if (f.nodeId) and('node_id = ?', f.nodeId);
+    if (f.from !== undefined) and('created_at >= ?', f.from);
+    if (f.to !== undefined) and('created_at < ?', f.to);
+    const cursor = f.cursor === undefined ? null : decodeCursor(f.cursor);
+    if (f.cursor !== undefined && !cursor) throw new RangeError(`not a history cursor: ${f.cursor}`);
+    if (cursor) and('(created_at < ? OR (created_at = ? AND id < ?))', cursor.createdAt, cursor.createdAt, cursor.id);
+    const filter = where.length ? ` WHERE ${where.join(' AND ')}` : '';
+    const { rows } = await this.db.exec<LeaseRow>(null, `${SELECT_LEASE}${filter} ORDER BY created_at DESC, id DESC LIMIT ?`, [...params, f.limit + 1]);
+    const items = rows.slice(0, f.limit).map(leaseFromRow);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > f.limit && last ? encodeCursor(last) : null };
   }
 
   /**

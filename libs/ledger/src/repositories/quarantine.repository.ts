@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LedgerDatabase, type Tx } from '../database/ledger-database';
-import type { QuarantineEntry } from '../domain/quarantine';
+import type { QuarantineEntry } from '../records/quarantine';
 import { QuarantinedPairEntity } from '../entities';
 
 @Injectable()

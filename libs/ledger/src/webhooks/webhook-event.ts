@@ -1,4 +1,4 @@
-import type { Lease } from '../domain/lease';
+import type { Lease } from '../records/lease';
 import type { ReconcileReportRecord } from '../repositories/reconcile-report.repository';
 
 export const WEBHOOK_EVENT_TYPES = ['lease.listening', 'lease.streaming', 'lease.ended', 'reconcile.findings'] as const;

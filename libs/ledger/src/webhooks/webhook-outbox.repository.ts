@@ -122,7 +122,7 @@ function fromRow(r: Row): WebhookEvent {
     nodeId: r.node_id,
     type: r.type as WebhookEvent['type'],
     subjectId: r.subject_id,
-    payload: JSON.parse(r.payload),
+    payload: JSON.parse(r.payload) as WebhookEvent['payload'],
     status: r.status as WebhookStatus,
     attempts: Number(r.attempts),
     lastError: r.last_error,

@@ -1,4 +1,4 @@
-import { DomainError } from '@app/ledger';
+import { DomainError } from '@app/leasing';
 
 export class ReconcileReportNotFoundError extends DomainError {
   readonly code = 'report_not_found';

@@ -1,4 +1,4 @@
-import type { PortOwner } from '@app/ledger';
+import type { PortOwner } from '@app/leasing';
 import { Inject, Injectable } from '@nestjs/common';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-import type { QuarantineEntry } from '@app/ledger';
+import type { QuarantineEntry } from '@app/leasing';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 import type { GatewayListenerView } from '@app/gateway';
-import type { Lease, QuarantineEntry } from '@app/ledger';
+import type { Lease, QuarantineEntry } from '@app/leasing';
 import type { TcpSocket } from '../os/tcp-socket';
 import type { Observation } from './finding';
 
@@ -19,7 +19,7 @@ export interface PassViews {
    * Sockets of the range that stand in the way of our bind host, and which of them are ours;
    * null when the OS could not be read or its view is not trusted.
    */
-  os: { sockets: TcpSocket[]; isOwn(s: TcpSocket): boolean } | null;
+  os: { sockets: TcpSocket[]; isOwn: (s: TcpSocket) => boolean } | null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -110,6 +110,7 @@ export function compareViews(v: PassViews): Observation[] {
       key: `foreign:${rtp}:${s.inode}`,
       fromOs: true,
       port: s.localPort,
+      rtpPort: rtp,
       leaseId: leaseByPort.get(s.localPort)?.id ?? null,
       detail: { state: s.state, address: `${s.localAddress}:${s.localPort}`, uid: s.uid, inode: s.inode, quarantinedAs: q?.reason ?? null },
       socket: s,

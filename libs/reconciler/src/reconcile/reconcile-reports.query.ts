@@ -1,5 +1,5 @@
-import { Clock, LEDGER_OPTIONS, ReconcileReportRepository, type LedgerOptions, type Page } from '@app/ledger';
-import { Inject, Injectable } from '@nestjs/common';
+import { Clock, ReconcileReportStore, type Page } from '@app/leasing';
+import { Injectable } from '@nestjs/common';
 import { ReconcileReportNotFoundError } from '../errors/reconcile-report-not-found.error';
 import type { ReconcileReport } from './finding';
 
@@ -27,13 +27,12 @@ const DAY_MS = 24 * 3600 * 1000;
 @Injectable()
 export class ReconcileReports {
   constructor(
-    @Inject(LEDGER_OPTIONS) private readonly ledger: LedgerOptions,
-    private readonly reports: ReconcileReportRepository,
+    private readonly reports: ReconcileReportStore,
     private readonly clock: Clock,
   ) {}
 
   list(q: ReconcileReportQuery): Promise<Page<ReconcileReport>> {
-    return this.reports.page({ nodeId: this.ledger.nodeId, ...q }) as Promise<Page<ReconcileReport>>;
+    return this.reports.page(q) as Promise<Page<ReconcileReport>>;
   }
 
   async get(id: string): Promise<ReconcileReport> {
@@ -46,7 +45,7 @@ export class ReconcileReports {
   async summary(from?: number, to?: number): Promise<ReconcileSummary> {
     const end = to ?? this.clock.now();
     const start = from ?? end - DAY_MS;
-    const totals = await this.reports.totals(this.ledger.nodeId, start, end);
+    const totals = await this.reports.totals(start, end);
     return { from: start, to: end, ...totals };
   }
 }

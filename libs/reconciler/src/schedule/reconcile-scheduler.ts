@@ -1,4 +1,4 @@
-import { LEDGER_OPTIONS, readEphemeralOverlapWarning, type LedgerOptions } from '@app/ledger';
+import { LEASING_OPTIONS, readEphemeralOverlapWarning, type LeasingOptions } from '@app/leasing';
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
@@ -22,7 +22,7 @@ export class ReconcileScheduler implements OnModuleDestroy {
 
   constructor(
     @Inject(RECONCILER_OPTIONS) private readonly options: ResolvedReconcilerOptions,
-    @Inject(LEDGER_OPTIONS) private readonly ledger: LedgerOptions,
+    @Inject(LEASING_OPTIONS) private readonly ledger: LeasingOptions,
     private readonly reconciler: Reconciler,
     @Optional() private readonly registry?: SchedulerRegistry,
   ) {}
@@ -33,7 +33,7 @@ export class ReconcileScheduler implements OnModuleDestroy {
     if (warning) this.logger.warn(warning);
     if (this.options.cron) {
       this.cron = CronJob.from({ cronTime: this.options.cron, onTick: () => this.tick(), start: true });
-      this.registry?.addCronJob(JOB, this.cron as never);
+      this.registry?.addCronJob(JOB, this.cron);
       this.logger.log(`reconciler scheduled by cron "${this.options.cron}"`);
     } else {
       this.interval = setInterval(() => this.tick(), this.options.intervalS * 1000);

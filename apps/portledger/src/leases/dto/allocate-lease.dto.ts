@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsIP, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { STREAM_ID, STREAM_ID_RULE } from '@app/ledger';
+import { STREAM_ID, STREAM_ID_RULE } from '@app/leasing';
 import { IsSsrc, SsrcToString } from './ssrc.validator';
 
-export { STREAM_ID } from '@app/ledger';
+export { STREAM_ID } from '@app/leasing';
 
 export class AllocateLeaseDto {
   @ApiProperty({ example: '34020000001320000001_0200000001', description: STREAM_ID_RULE })

@@ -1,4 +1,4 @@
-import { DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE } from '@app/ledger';
+import { DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE } from '@app/leasing';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { ToInt } from './query-transforms';

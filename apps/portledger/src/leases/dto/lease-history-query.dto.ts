@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { ACTIVE_STATES, TERMINAL_STATES, type LeaseState } from '@app/ledger';
+import { ACTIVE_STATES, TERMINAL_STATES, type LeaseState } from '@app/leasing';
 import { ToInt } from './query-transforms';
 import { HistoryCursor, QueryTime } from './query-validators';
 import { STREAM_ID } from './allocate-lease.dto';

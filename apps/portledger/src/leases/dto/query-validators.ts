@@ -1,4 +1,4 @@
-import { decodeCursor, decodeEventCursor } from '@app/ledger';
+import { decodeCursor, decodeEventCursor } from '@app/leasing';
 import { applyDecorators } from '@nestjs/common';
 import { ValidateBy } from 'class-validator';
 import { ToEpochMs } from './query-transforms';

@@ -3,7 +3,7 @@ import { registerDecorator, type ValidationOptions } from 'class-validator';
 
 /** SSRC arrives as a decimal string or a number; it is stored and returned as a decimal string. */
 export const SsrcToString = () =>
-  Transform(({ value }) => (typeof value === 'number' && Number.isInteger(value) ? String(value) : value));
+  Transform(({ value }: { value: unknown }) => (typeof value === 'number' && Number.isInteger(value) ? String(value) : value));
 
 export function IsSsrc(options?: ValidationOptions) {
   return (object: object, propertyName: string) =>

@@ -1,4 +1,4 @@
-import { WEBHOOK_STATUSES, type WebhookStatus } from '@app/ledger';
+import { WEBHOOK_STATUSES, type WebhookStatus } from '@app/leasing';
 import { ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { LeaseHistoryQueryDto } from '../../leases/dto/lease-history-query.dto';

@@ -1,0 +1,16 @@
+import type { LeaseBinding } from '@app/gateway';
+import type { Lease } from '@app/ledger';
+
+export function toBinding(lease: Lease): LeaseBinding {
+  return {
+    leaseId: lease.id,
+    streamId: lease.streamId,
+    rtpPort: lease.rtpPort,
+    rtcpPort: lease.rtcpPort,
+    ssrc: lease.ssrc === null ? null : Number(lease.ssrc),
+    peerAddress: lease.peerAddress,
+    connectTimeoutS: lease.connectTimeoutS,
+    idleTimeoutS: lease.idleTimeoutS,
+    recordPath: lease.recordPath,
+  };
+}

@@ -1,0 +1,30 @@
+import { normalizeAddress } from '@app/gateway';
+import { canonicalSsrc } from '@app/rtp';
+import { isIP } from 'node:net';
+import { InvalidLeaseInputError } from '../errors/invalid-lease-input.error';
+import { STREAM_ID, STREAM_ID_RULE } from './stream-id';
+
+/**
+ * Lease inputs in the one form the ledger stores, whichever entry point they came through (REST,
+ * the ZLMediaKit API, tests): the entry points check the transport shape, the use cases call these.
+ */
+export function leaseStreamId(streamId: string): string {
+  if (!STREAM_ID.test(streamId)) throw new InvalidLeaseInputError('streamId', STREAM_ID_RULE);
+  return streamId;
+}
+
+const SSRC_RULE = 'a decimal string or number in 0..4294967295';
+
+/** The 10-digit form ("0200000001") of an SSRC given as a number or a decimal string. */
+export function leaseSsrc(ssrc: string | number): string {
+  const ok = typeof ssrc === 'number' ? Number.isInteger(ssrc) && ssrc >= 0 : /^\d{1,10}$/.test(ssrc);
+  if (!ok || Number(ssrc) > 0xffffffff) throw new InvalidLeaseInputError('ssrc', SSRC_RULE);
+  return canonicalSsrc(ssrc);
+}
+
+/** One spelling per address (see normalizeAddress), so it compares with a socket's remoteAddress. */
+export function leasePeerAddress(address: string): string {
+  const normal = normalizeAddress(address);
+  if (isIP(normal) === 0) throw new InvalidLeaseInputError('peerAddress', 'an IPv4 or IPv6 address');
+  return normal;
+}

@@ -1,0 +1,23 @@
+import type { Lease } from '@app/ledger';
+
+/** What a caller may ask for; only streamId is required. The use case normalises it (lease-input.ts). */
+export interface AllocateRequest {
+  streamId: string;
+  /** 0..4294967295, as a number or a decimal string; stored in the 10-digit form */
+  ssrc?: string | number;
+  /** an IPv4 or IPv6 address; stored in one spelling */
+  peerAddress?: string;
+  ttlSeconds?: number;
+  connectTimeoutSeconds?: number;
+  idleTimeoutSeconds?: number;
+  client?: string;
+  record?: boolean;
+  /** a specific pair (the ZLMediaKit-compatible API's `port`); otherwise the LRU pair */
+  rtpPort?: number;
+}
+
+export interface AllocateResult {
+  lease: Lease;
+  /** false when an identical request found the stream's active lease (200, not 201) */
+  created: boolean;
+}

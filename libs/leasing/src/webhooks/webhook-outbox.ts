@@ -1,0 +1,53 @@
+import { WebhookOutboxRepository, type Lease, type LeaseWebhookType, type ReconcileReportRecord, type Tx, type WebhookPayload } from '@app/ledger';
+import { Inject, Injectable } from '@nestjs/common';
+import { Clock } from '../domain/clock';
+import { IdGenerator } from '../domain/ids';
+import { LEASING_OPTIONS, type LeasingOptions } from '../leasing.options';
+
+/**
+ * Writes webhook events into the outbox, always inside the caller's transaction, so an event
+ * exists exactly when the state change that caused it committed. Does nothing unless
+ * WEBHOOK_URL is set (LeasingOptions.webhooks). Delivery is the app's worker's job.
+ */
+@Injectable()
+export class WebhookOutbox {
+  readonly enabled: boolean;
+
+  constructor(
+    @Inject(LEASING_OPTIONS) private readonly options: LeasingOptions,
+    private readonly repo: WebhookOutboxRepository,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+  ) {
+    this.enabled = options.webhooks === true;
+  }
+
+  /** A lease event, with the lease as it now is (LeaseTransitionWriter decides which transition sends which). */
+  async lease(tx: Tx, type: LeaseWebhookType, lease: Lease): Promise<void> {
+    if (!this.enabled) return;
+    await this.put(tx, type, lease.id, { lease });
+  }
+
+  /** `reconcile.findings`: only for a pass that did (or reports) something; pending findings wait for their next pass. */
+  async reconcileReport(tx: Tx, report: ReconcileReportRecord): Promise<void> {
+    if (!this.enabled || !report.findings.some((f) => f.action !== 'pending')) return;
+    await this.put(tx, 'reconcile.findings', report.id, { report });
+  }
+
+  private async put(tx: Tx, type: LeaseWebhookType | 'reconcile.findings', subjectId: string, payload: WebhookPayload): Promise<void> {
+    const now = this.clock.now();
+    await this.repo.insert(tx, {
+      id: this.ids.next(),
+      nodeId: this.options.nodeId,
+      type,
+      subjectId,
+      payload,
+      status: 'pending',
+      attempts: 0,
+      lastError: null,
+      createdAt: now,
+      nextAttemptAt: now,
+      updatedAt: now,
+    });
+  }
+}

@@ -1,0 +1,48 @@
+/** Lease states of the contract. The first three are "active": they hold a port pair. */
+export const ACTIVE_STATES = ['reserved', 'listening', 'streaming'] as const;
+export const TERMINAL_STATES = ['released', 'expired', 'reclaimed', 'failed'] as const;
+export type ActiveState = (typeof ACTIVE_STATES)[number];
+export type TerminalState = (typeof TERMINAL_STATES)[number];
+export type LeaseState = ActiveState | TerminalState;
+
+export function isActiveState(state: string): state is ActiveState {
+  return (ACTIVE_STATES as readonly string[]).includes(state);
+}
+
+/** The lease as the rest of the service sees it: plain data, times in epoch milliseconds. */
+export interface Lease {
+  id: string;
+  nodeId: string;
+  streamId: string;
+  host: string;
+  rtpPort: number;
+  rtcpPort: number;
+  transport: 'tcp-passive';
+  state: LeaseState;
+  ssrc: string | null;
+  peerAddress: string | null;
+  client: string | null;
+  record: boolean;
+  recordPath: string | null;
+  ttlS: number;
+  connectTimeoutS: number;
+  idleTimeoutS: number;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  releasedAt: number | null;
+  releaseReason: string | null;
+  finalStats: Record<string, unknown> | null;
+}
+
+/** What the ledger writes when a lease ends: its terminal state and the reason text. */
+export interface LeaseEnd {
+  state: TerminalState;
+  reason: string;
+}
+
+export interface LeaseEvent {
+  type: string;
+  at: number;
+  detail: Record<string, unknown> | null;
+}

@@ -1,0 +1,64 @@
+import { LEASING_OPTIONS, LeaseQueries, type LeasingOptions } from '@app/leasing';
+import type { GatewayListenerView } from '@app/gateway';
+import { Inject, Injectable } from '@nestjs/common';
+import type { PassViews } from '../reconcile/compare-views';
+import { osTableProblem } from '../reconcile/os-trust';
+import { OsSocketReader } from './os-socket-reader';
+import { conflictsWithBindHost, type TcpSocket } from './tcp-socket';
+
+export interface OsView {
+  view: PassViews['os'];
+  /** why the OS view is missing or not trusted; null when it is fine */
+  problem: string | null;
+}
+
+/** The third view of a pass: the sockets of the range in the OS's TCP tables, and which are ours. */
+@Injectable()
+export class OsViewReader {
+  /** socket inode → ours? An inode never changes hands, so a verdict from /proc/self/fd holds while it lives. */
+  private readonly ownership = new Map<number, boolean>();
+
+  constructor(
+    @Inject(LEASING_OPTIONS) private readonly node: LeasingOptions,
+    private readonly reader: OsSocketReader,
+    private readonly queries: LeaseQueries,
+  ) {}
+
+  async read(gateway: GatewayListenerView[]): Promise<OsView> {
+    const { range, bindHost } = this.node;
+    try {
+      const table = await this.reader.readTable(range);
+      // Which listeners stayed open across the read: only those say anything about the table.
+      const after = this.queries.listeners();
+      // Only sockets that could stop our own listen() matter: ours are all at the bind host,
+      // and another node of the fleet on another address is no conflict.
+      const conflicts = new Map<string, boolean>();
+      const inTheWay = (address: string) => {
+        let c = conflicts.get(address);
+        if (c === undefined) conflicts.set(address, (c = conflictsWithBindHost(address, bindHost)));
+        return c;
+      };
+      const sockets = table.sockets.filter((s) => s.inode !== 0 && inTheWay(s.localAddress));
+      const gatewayPorts = new Set<number>();
+      for (const g of gateway) if (g.listening) gatewayPorts.add(g.rtpPort).add(g.rtcpPort);
+      // A socket on a port our gateway listens on is ours (the listener, or a connection it
+      // accepted); anything else is looked up by inode in /proc/self/fd, once per inode.
+      const unknown = sockets.filter((s) => !this.ownership.has(s.inode) && !gatewayPorts.has(s.localPort));
+      if (unknown.length > 0) {
+        const own = await this.reader.ownSocketInodes();
+        for (const s of unknown) this.ownership.set(s.inode, own.has(s.inode));
+      }
+      const live = new Set(sockets.map((s) => s.inode));
+      for (const inode of this.ownership.keys()) if (!live.has(inode)) this.ownership.delete(inode);
+      const isOwn = (s: TcpSocket) => this.ownership.get(s.inode) ?? gatewayPorts.has(s.localPort);
+
+      if (table.malformed > 0) return { view: null, problem: `the TCP tables have ${table.malformed} unreadable lines` };
+      const osListening = new Set(sockets.filter((s) => s.state === 'LISTEN').map((s) => s.localPort));
+      const problem = osTableProblem(gateway, after, osListening);
+      if (problem !== null) return { view: null, problem };
+      return { view: { sockets, isOwn }, problem: null };
+    } catch (err) {
+      return { view: null, problem: err instanceof Error ? err.message : String(err) };
+    }
+  }
+}
