@@ -1,7 +1,7 @@
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
-import { importBoundaries } from './eslint/import-boundaries.mjs';
+import { importBoundaries } from './test/lint/import-boundaries.mjs';
 
 // Type-aware: the rules worth having here are the ones that need types (a promise nobody awaits,
 // a promise where a callback is expected). Layout is Prettier's job (.prettierrc.json), not ESLint's.

@@ -4,13 +4,13 @@ import { pathToFileURL } from 'node:url';
 import tseslint from 'typescript-eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-// The layer graph of docs/ARCHITECTURE.md#layers as ESLint enforces it (eslint/import-boundaries.mjs),
+// The layer graph of docs/ARCHITECTURE.md#layers as ESLint enforces it (test/lint/import-boundaries.mjs),
 // checked on one-line files placed in each project. No type information is needed for these rules.
 const root = resolve(__dirname, '../..');
 let config: Linter.Config[];
 
 beforeAll(async () => {
-  const module = (await import(pathToFileURL(resolve(root, 'eslint/import-boundaries.mjs')).href)) as { importBoundaries: Linter.Config[] };
+  const module = (await import(pathToFileURL(resolve(root, 'test/lint/import-boundaries.mjs')).href)) as { importBoundaries: Linter.Config[] };
   config = [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } }, ...module.importBoundaries];
 });
 

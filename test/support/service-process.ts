@@ -97,8 +97,8 @@ export function runUntilExit(env: Record<string, string>, timeoutMs = 30_000): P
   const child = spawn(process.execPath, [MAIN], { env: serviceEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   return new Promise((resolve) =>
     child.once('exit', (code) => {

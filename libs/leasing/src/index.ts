@@ -14,6 +14,7 @@ export * from './domain/record-path';
 export * from './ports/ephemeral-range';
 export type { PairCounts, PairStatus } from './ports/pair-selector';
 export * from './queries/lease-queries';
+export * from './queries/media-view';
 export * from './reconcile/reconcile-report.store';
 export * from './telemetry/ledger-telemetry';
 export * from './transitions/lease-transitions';

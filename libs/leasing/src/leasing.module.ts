@@ -11,6 +11,7 @@ import { HistoryRetention } from './lifecycle/history-retention';
 import { LedgerLifecycle } from './lifecycle/ledger-lifecycle';
 import { PortPool } from './ports/port-pool.service';
 import { NodeLock } from './node-lock/node-lock.service';
+import { MediaView } from './queries/media-view';
 import { LeaseQueries } from './queries/lease-queries';
 import { ReconcileReportStore } from './reconcile/reconcile-report.store';
 import { LedgerTelemetry } from './telemetry/ledger-telemetry';
@@ -35,6 +36,7 @@ import { WebhookOutbox } from './webhooks/webhook-outbox';
 
 /** What the entry points (the app, the reconciler, boot) call: use cases, queries, lifecycle, telemetry. */
 const EXPORTED = [
+  MediaView,
   AllocateLeaseUseCase,
   ReleaseLeaseUseCase,
   RenewLeaseUseCase,

@@ -1,5 +1,4 @@
-import { MediaGateway } from '@app/gateway';
-import { Clock, LeaseQueries, LedgerLifecycle, ListenTrouble, ReleaseLeaseUseCase, ResumeRetries } from '@app/leasing';
+import { Clock, LeaseQueries, LedgerLifecycle, ListenTrouble, MediaView, ReleaseLeaseUseCase, ResumeRetries } from '@app/leasing';
 import { Reconciler } from '@app/reconciler';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
@@ -72,7 +71,7 @@ export class ListenerHealthIndicator {
   constructor(
     private readonly health: HealthIndicatorService,
     private readonly queries: LeaseQueries,
-    private readonly gateway: MediaGateway,
+    private readonly media: MediaView,
     private readonly release: ReleaseLeaseUseCase,
     private readonly readiness: Readiness,
     private readonly retries: ResumeRetries,
@@ -85,18 +84,18 @@ export class ListenerHealthIndicator {
     if (failing || this.retries.size > 0) {
       const listenError = failing ? { code: failing.code, port: failing.port, at: new Date(failing.at).toISOString() } : null;
       return i.down({
-        open: this.gateway.size,
+        open: this.media.openLeases,
         waitingToReopen: this.retries.size,
         listenError,
         message: `listen() fails${failing ? ` (${failing.code})` : ''} for a reason not about the pairs; ${this.retries.size} leases wait to re-open`,
       });
     }
-    if (!this.readiness.ready) return i.up({ checked: false, reason: 'starting', open: this.gateway.size });
+    if (!this.readiness.ready) return i.up({ checked: false, reason: 'starting', open: this.media.openLeases });
     let ids: string[];
     try {
       ids = await this.queries.activeIds();
     } catch (err) {
-      return i.up({ checked: false, reason: `the ledger cannot be read: ${message(err)}`, open: this.gateway.size });
+      return i.up({ checked: false, reason: `the ledger cannot be read: ${message(err)}`, open: this.media.openLeases });
     }
     let missing = this.missing(ids);
     if (missing.length > 0) {
@@ -104,13 +103,13 @@ export class ListenerHealthIndicator {
       const still = new Set(await this.queries.activeIds().catch(() => missing));
       missing = this.missing(missing).filter((id) => still.has(id));
     }
-    const detail = { active: ids.length, open: this.gateway.size };
+    const detail = { active: ids.length, open: this.media.openLeases };
     if (missing.length === 0) return i.up(detail);
     return i.down({ ...detail, notListening: missing.length, leaseIds: missing.slice(0, 50), message: 'active leases without open listeners' });
   }
 
   private missing(ids: string[]): string[] {
-    return ids.filter((id) => !this.gateway.isListening(id) && !this.release.isEnding(id));
+    return ids.filter((id) => !this.media.isListening(id) && !this.release.isEnding(id));
   }
 }
 

@@ -1,5 +1,4 @@
-import { MediaGateway } from '@app/gateway';
-import { LeaseQueries, LedgerTelemetry, WebhookDeliveries, type LedgerTelemetrySink, type PairCounts, type ReconcileReportRecord } from '@app/leasing';
+import { LeaseQueries, LedgerTelemetry, MediaView, WebhookDeliveries, type LedgerTelemetrySink, type PairCounts, type ReconcileReportRecord } from '@app/leasing';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -83,7 +82,7 @@ export class PortledgerMetrics implements LedgerTelemetrySink, OnModuleInit {
   constructor(
     private readonly telemetry: LedgerTelemetry,
     private readonly queries: LeaseQueries,
-    private readonly gateway: MediaGateway,
+    private readonly media: MediaView,
     private readonly deliveries: WebhookDeliveries,
   ) {
     const pairs = (name: string, help: string, pick: (c: PairCounts) => number) => this.gaugeFrom(name, help, () => pick(this.queries.pairCounts()));
@@ -91,8 +90,8 @@ export class PortledgerMetrics implements LedgerTelemetrySink, OnModuleInit {
     pairs('portledger_port_pairs_leased', 'Port pairs held by an active lease', (c) => c.leased);
     pairs('portledger_port_pairs_free', 'Port pairs free to allocate', (c) => c.free);
     pairs('portledger_port_pairs_quarantined', 'Port pairs quarantined (another process holds a port)', (c) => c.quarantined);
-    this.gaugeFrom('portledger_sessions_active', 'Leases with a device connected right now', () => this.gateway.listeners().filter((l) => l.connected).length);
-    this.gaugeFrom('portledger_listeners_open', 'Leases whose listener pair is open in this process', () => this.gateway.size);
+    this.gaugeFrom('portledger_sessions_active', 'Leases with a device connected right now', () => this.media.connectedLeases());
+    this.gaugeFrom('portledger_listeners_open', 'Leases whose listener pair is open in this process', () => this.media.openLeases);
     this.streamCounter('portledger_rtp_packets_total', 'RTP packets accepted into streams', 'packets');
     this.streamCounter('portledger_rtp_bytes_total', 'Bytes of accepted RTP packets (header and payload)', 'bytes');
     this.streamCounter('portledger_rtp_packets_lost_total', 'RTP packets never received (sequence gaps)', 'lost');
@@ -156,7 +155,7 @@ export class PortledgerMetrics implements LedgerTelemetrySink, OnModuleInit {
     let reported = 0;
     const read = () => {
       let total = this.closed[key];
-      for (const l of this.gateway.listeners()) total += numberOr0(this.gateway.stats(l.leaseId)?.[field as keyof object]);
+      for (const stats of this.media.liveStats()) total += numberOr0(stats[field as keyof object]);
       return total;
     };
     new Counter({

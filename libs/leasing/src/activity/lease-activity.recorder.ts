@@ -49,7 +49,7 @@ export class LeaseActivityRecorder implements GatewayEventSink, OnModuleInit {
         return;
       } catch (err) {
         if (!this.gateway.has(leaseId)) throw err;
-        if (attempt === 0) this.logger.warn(`lease ${leaseId}: state write failed (${err}); retrying until the ledger answers`);
+        if (attempt === 0) this.logger.warn(`lease ${leaseId}: state write failed (${String(err)}); retrying until the ledger answers`);
         await sleep(Math.min(250 * 2 ** attempt, 5000));
       }
     }

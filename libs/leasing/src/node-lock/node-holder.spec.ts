@@ -43,7 +43,7 @@ describe('whether the recorded holder of a NODE_ID is gone', () => {
 
   it('tells live processes from dead ones and zombies', () => {
     expect(processAlive(process.pid)).toBe(true);
-    const gone = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
     expect(processAlive(gone)).toBe(false);
   });
 });

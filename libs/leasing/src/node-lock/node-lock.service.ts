@@ -80,7 +80,7 @@ export class NodeLock {
     if (this.holding) {
       this.holding = false;
       await this.write('DELETE FROM node_locks WHERE node_id = ? AND instance_id = ?', [this.options.nodeId, this.me.instanceId]).catch((err) =>
-        this.logger.warn(`could not delete the node_locks row: ${err instanceof Error ? err.message : err}`),
+        this.logger.warn(`could not delete the node_locks row: ${err instanceof Error ? err.message : String(err)}`),
       );
     }
     await this.lock?.release();
@@ -127,7 +127,7 @@ export class NodeLock {
       }
     } catch (err) {
       // The ledger is unreachable: like every other write, the heartbeat waits for it to return.
-      this.logger.warn(`NODE_ID "${nodeId}" heartbeat failed: ${err instanceof Error ? err.message : err}`);
+      this.logger.warn(`NODE_ID "${nodeId}" heartbeat failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 

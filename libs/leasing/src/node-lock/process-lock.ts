@@ -31,7 +31,11 @@ export class SqliteFileLock implements ProcessLock {
 
   constructor(readonly path: string) {}
 
-  async tryAcquire(): Promise<boolean> {
+  tryAcquire(): Promise<boolean> {
+    return Promise.resolve(this.acquire());
+  }
+
+  private acquire(): boolean {
     const db = new Database(this.path, { timeout: 0 });
     try {
       db.pragma('locking_mode = EXCLUSIVE');
@@ -51,9 +55,10 @@ export class SqliteFileLock implements ProcessLock {
     return this.db !== null;
   }
 
-  async release(): Promise<void> {
+  release(): Promise<void> {
     this.db?.close();
     this.db = null;
+    return Promise.resolve();
   }
 }
 

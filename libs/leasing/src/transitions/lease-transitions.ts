@@ -24,7 +24,7 @@ interface TransitionRule {
   /** the state written; `same` keeps it, `terminal` is the end cause's */
   to: LeaseState | 'same' | 'terminal';
   /** the lease event appended (`terminal`: the end cause's state), or null for none */
-  event: string | 'terminal' | null;
+  event: string | null;
   /** the webhook written into the outbox in the same transaction, or null for none */
   webhook: LeaseWebhookType | null;
 }

@@ -42,7 +42,7 @@ export class PendingEnds implements OnApplicationShutdown {
     const delay = Math.min(250 * 2 ** (p.attempts - 1), 4000);
     this.logger.warn(
       `lease ${p.leaseId} stream ${p.lease?.streamId ?? '?'} port ${p.lease?.rtpPort ?? '?'}: sockets closed but the ${p.cause.state} write failed ` +
-        `(attempt ${p.attempts}: ${err instanceof Error ? err.message : err}); pair kept out of the free list, retrying in ${delay} ms`,
+        `(attempt ${p.attempts}: ${err instanceof Error ? err.message : String(err)}); pair kept out of the free list, retrying in ${delay} ms`,
     );
     p.timer = setTimeout(() => {
       p.timer = null;

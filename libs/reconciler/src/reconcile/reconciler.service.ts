@@ -134,7 +134,7 @@ export class Reconciler implements OnModuleDestroy {
           if (o.key !== null && outcome.action !== 'deferred') this.tracker.forget(o.key);
           return findingOf(o, outcome);
         } catch (err) {
-          this.logger.error(`${o.kind} on port ${o.port}${o.leaseId ? ` lease ${o.leaseId}` : ''}: action failed: ${err}`);
+          this.logger.error(`${o.kind} on port ${o.port}${o.leaseId ? ` lease ${o.leaseId}` : ''}: action failed: ${String(err)}`);
           return findingOf(o, { action: 'failed', detail: { error: err instanceof Error ? err.message : String(err) } });
         }
     }
