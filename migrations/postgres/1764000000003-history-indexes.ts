@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Indexes whose cost does not grow with history, for every read on a hot or periodic path
- * (checked by test/ledger/query-plans.test.ts against 200,000 ended leases):
+ * (checked by test/medium/ledger/query-plans.test.ts against 200,000 ended leases):
  * - active leases newest first (history ?state=active, with or without a node) read only
  *   active rows; an ended state reads only that state (partial indexes: the query must carry
  *   the same predicate text, see ACTIVE_SQL);

@@ -1,7 +1,7 @@
 import { ProcNetTcpScanner } from '@app/reconciler';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { test } from 'vitest';
-import { startReconciler } from '../reconciler/support/reconciler-harness';
+import { startReconciler } from '../support/reconciler-harness';
 import { HISTORY_LEASES, seedBenchHistory } from './support/history';
 import { percentile, writeBenchResult } from './support/report';
 

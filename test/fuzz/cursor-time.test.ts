@@ -5,7 +5,7 @@ import { api, startService, type ServiceProcess } from '../support/service-proce
 import { createTestDatabase, type TestDatabase } from '../support/test-databases';
 import { CASES, int, mutate, prng, SEED, sendTo, TIMEOUT_MS } from './fuzz-support';
 
-// Block 27 is shared with test/ledger/query-plans.test.ts and test/e2e/query-params.test.ts (other ports of it).
+// Block 27 is shared with test/medium/ledger/query-plans.test.ts and test/e2e/api/query-params.test.ts (other ports of it).
 const block = portBlock(27);
 
 /** Every endpoint that takes a cursor or a time, and which of the two it takes. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { documentedPaths, PAGES_OUTSIDE_CONTROLLERS, unauthenticatedProblem, type RawResponse } from '../security/support';
+import { documentedPaths, PAGES_OUTSIDE_CONTROLLERS, unauthenticatedProblem, type RawResponse } from '../support/raw-http';
 import { portBlock } from '../support/port-blocks';
 import { api, startService, type ServiceProcess } from '../support/service-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases';

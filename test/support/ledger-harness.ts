@@ -13,6 +13,7 @@ import {
 import { PortPool } from '../../libs/leasing/src/ports/port-pool.service';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import type { LeasingGatewaySurface } from './scripted-gateway';
 import { createTestDatabase, type DbKind, type TestDatabase } from './test-databases';
 import { tempDir } from './temp-dir';
 
@@ -41,6 +42,8 @@ export async function startLedger(
   overrides: Partial<LeasingOptions> & { range: LeasingOptions['range'] },
   existing?: TestDatabase,
   extras: LeasingModuleExtras = {},
+  /** a stand-in for the gateway (ScriptedGateway); the real one otherwise */
+  gateway?: LeasingGatewaySurface,
 ): Promise<LedgerHarness> {
   const db = existing ?? (await createTestDatabase(kind));
   const records = tempDir('portledger-rec-');
@@ -53,9 +56,11 @@ export async function startLedger(
     recordDir: records.path,
     ...overrides,
   };
-  const moduleRef = await Test.createTestingModule({
+  const builder = Test.createTestingModule({
     imports: [GatewayModule.forRoot({ bindHost: options.bindHost }), LeasingModule.forRoot(options, extras)],
-  }).compile();
+  });
+  if (gateway) builder.overrideProvider(MediaGateway).useValue(gateway);
+  const moduleRef = await builder.compile();
   moduleRef.useLogger(false);
   const app = await moduleRef.init();
   await app.get(LedgerLifecycle).boot();
