@@ -8,7 +8,9 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
-const { END_CAUSES, endCausesTable, replaceEndCausesTable } = createRequire(import.meta.url)(join(root, 'dist/libs/leasing/src/domain/end-causes.js'));
+const { END_CAUSES, endCausesTable, replaceEndCausesTable } = createRequire(import.meta.url)(
+  join(root, 'dist/libs/leasing/src/domain/end-causes.js'),
+);
 const readme = join(root, 'README.md');
 writeFileSync(readme, replaceEndCausesTable(readFileSync(readme, 'utf8'), endCausesTable(END_CAUSES)));
 console.log(`README.md: ${Object.keys(END_CAUSES).length} end causes`);

@@ -133,7 +133,8 @@ describe('gateway bench', () => {
   /** Sim processes for `ids`, split so no single simulator process has to carry more than `perSim` streams. */
   function simsFor(ids: string[], args: string[], perSim: number) {
     const sims = [];
-    for (let i = 0; i < ids.length; i += perSim) sims.push(runSim(['--api', svc.baseUrl, '--lease', ids.slice(i, i + perSim).join(','), ...args]));
+    for (let i = 0; i < ids.length; i += perSim)
+      sims.push(runSim(['--api', svc.baseUrl, '--lease', ids.slice(i, i + perSim).join(','), ...args]));
     return sims;
   }
 
@@ -149,11 +150,22 @@ describe('gateway bench', () => {
     const seconds = Math.max(...results.map((r) => r.summary?.seconds ?? NaN));
     await releaseAll(ids);
     const perGB = cpu / (bytes / 1e9);
-    rows.push({ phase: `flat c${streams}`, GB: bytes / 1e9, seconds, MBps: bytes / 1e6 / seconds, cpu_s: cpu, cpu_s_per_GB: perGB, errors });
+    rows.push({
+      phase: `flat c${streams}`,
+      GB: bytes / 1e9,
+      seconds,
+      MBps: bytes / 1e6 / seconds,
+      cpu_s: cpu,
+      cpu_s_per_GB: perGB,
+      errors,
+    });
     return perGB;
   }
 
-  async function realtime(streams: number, pulls: boolean): Promise<{ cpuPct: number; mbps: number; rss: number; rssPerKb: number; el: { p99: number; max: number }; ok: boolean }> {
+  async function realtime(
+    streams: number,
+    pulls: boolean,
+  ): Promise<{ cpuPct: number; mbps: number; rss: number; rssPerKb: number; el: { p99: number; max: number }; ok: boolean }> {
     const ids = await makeLeases(streams, `rt${pulls ? 'p' : ''}${streams}`);
     const responses: IncomingMessage[] = [];
     const reqs = pulls
@@ -187,7 +199,18 @@ describe('gateway bench', () => {
     const rssPerKb = (rss - idleRss) / streams;
     // The simulator is paced; it keeps up when it delivered at least 95 % of 2 Mb/s per stream.
     const ok = errors === 0 && mbps >= 0.95 * 2 * streams;
-    rows.push({ phase: `realtime${pulls ? '+pull' : ''} ${streams}`, offeredMbps: 2 * streams, mbps, cpuPct, rssKb: rss, rssPerSessionKb: rssPerKb, elP99: el.p99, elMax: el.max, errors, pulls: responses.length });
+    rows.push({
+      phase: `realtime${pulls ? '+pull' : ''} ${streams}`,
+      offeredMbps: 2 * streams,
+      mbps,
+      cpuPct,
+      rssKb: rss,
+      rssPerSessionKb: rssPerKb,
+      elP99: el.p99,
+      elMax: el.max,
+      errors,
+      pulls: responses.length,
+    });
     return { cpuPct, mbps, rss, rssPerKb, el, ok };
   }
 

@@ -23,7 +23,8 @@ function syntheticTcp(ours: number, unrelated: number): string {
   const line = (addr: string, port: number, rem: string, remPort: number, st: string, inode: number) =>
     `${String(sl++).padStart(4)}: ${addr}:${hex(port, 4)} ${rem}:${hex(remPort, 4)} ${st} 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0`;
   for (let i = 0; i < ours; i++) lines.push(line('0900007F', RANGE.start + i, '00000000', 0, '0A', 100_000 + i));
-  for (let i = 0; i < unrelated; i++) lines.push(line('0100007F', 40_000 + (i % 20_000), '0100007F', 1_024 + (i % 7_000), '01', 200_000 + i));
+  for (let i = 0; i < unrelated; i++)
+    lines.push(line('0100007F', 40_000 + (i % 20_000), '0100007F', 1_024 + (i % 7_000), '01', 200_000 + i));
   return lines.join('\n') + '\n';
 }
 

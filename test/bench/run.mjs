@@ -6,7 +6,9 @@ import { join } from 'node:path';
 
 const dir = join(import.meta.dirname, '.');
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const all = readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace(/\.bench\.ts$/, ''));
+const all = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .map((f) => f.replace(/\.bench\.ts$/, ''));
 for (const name of names) {
   if (!existsSync(join(dir, `${name}.bench.ts`))) {
     console.error(`unknown benchmark "${name}"; known: ${all.join(', ')}`);

@@ -30,7 +30,9 @@ function cursor(random: () => number, real: string[]): string {
     case 3: {
       const n = ['0', '-1', '9'.repeat(int(random, 1, 30)), '1e3', '', String(int(random, 0, 2 ** 53))][int(random, 0, 5)];
       const id = ['x', '', 'a'.repeat(int(random, 60, 70)), '00000000-0000-0000-0000-000000000000', '../', 'é'][int(random, 0, 5)];
-      return Buffer.from([`${n}:${id}`, `after:${n}`, `after:${n}:${id}`, n][int(random, 0, 3)], 'utf8').toString(random() < 0.8 ? 'base64url' : 'base64');
+      return Buffer.from([`${n}:${id}`, `after:${n}`, `after:${n}:${id}`, n][int(random, 0, 3)], 'utf8').toString(
+        random() < 0.8 ? 'base64url' : 'base64',
+      );
     }
     case 4:
       return good + ['=', '==', 'A', '%00', ' ', '.'][int(random, 0, 5)];
@@ -49,7 +51,8 @@ function time(random: () => number): string {
       return String(int(random, 0, 9)).repeat(int(random, 1, 25));
     case 2: {
       const year = [0, 1, 1969, 1970, 2024, 9999, 10000, 99999, 275760, 275761, -1][int(random, 0, 10)];
-      const y = year < 0 || year > 9999 ? `${year < 0 ? '-' : '+'}${String(Math.abs(year)).padStart(6, '0')}` : String(year).padStart(4, '0');
+      const y =
+        year < 0 || year > 9999 ? `${year < 0 ? '-' : '+'}${String(Math.abs(year)).padStart(6, '0')}` : String(year).padStart(4, '0');
       return `${y}-${String(int(random, 0, 13)).padStart(2, '0')}-${String(int(random, 0, 32)).padStart(2, '0')}T${int(random, 0, 25)}:00:00${['Z', '+14:00', '-12:00', '.999Z', ''][int(random, 0, 4)]}`;
     }
     case 3:
@@ -68,7 +71,12 @@ describe(`cursor and time fuzz (${CASES} requests, seed ${SEED})`, () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
-    svc = await startService({ DATABASE_URL: db.url, MEDIA_PORT_RANGE: block.range(5, 300), HTTP_PORT: String(block.http(1)), LOG_LEVEL: 'error' });
+    svc = await startService({
+      DATABASE_URL: db.url,
+      MEDIA_PORT_RANGE: block.range(5, 300),
+      HTTP_PORT: String(block.http(1)),
+      LOG_LEVEL: 'error',
+    });
     const client = api(svc.baseUrl);
     // Enough rows that every listing hands out real cursors to mutate.
     for (let i = 0; i < 3; i++) {
@@ -103,37 +111,41 @@ describe(`cursor and time fuzz (${CASES} requests, seed ${SEED})`, () => {
     return { path: `${e.path(leaseId)}?${query}`, sent };
   }
 
-  it('answers every cursor and time with 200, or 400 naming only fields it was sent; never 5xx', async () => {
-    const kept: string[] = [];
-    let problems = 0;
-    const statuses: Record<number, number> = {};
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < CASES; i = next++) {
-        const { path, sent } = fuzzPath(i);
-        let res;
-        try {
-          res = await get(path);
-        } catch (err) {
-          if (problems++ < 10) kept.push(`case ${i} (seed ${SEED}) ${path}: ${String(err)}`);
-          continue;
+  it(
+    'answers every cursor and time with 200, or 400 naming only fields it was sent; never 5xx',
+    async () => {
+      const kept: string[] = [];
+      let problems = 0;
+      const statuses: Record<number, number> = {};
+      let next = 0;
+      const worker = async () => {
+        for (let i = next++; i < CASES; i = next++) {
+          const { path, sent } = fuzzPath(i);
+          let res;
+          try {
+            res = await get(path);
+          } catch (err) {
+            if (problems++ < 10) kept.push(`case ${i} (seed ${SEED}) ${path}: ${String(err)}`);
+            continue;
+          }
+          statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+          const repro = `case ${i} (seed ${SEED}) ${path} → ${res.status} ${res.text.slice(0, 200)}`;
+          let ok = res.status === 200;
+          if (res.status === 400) {
+            const fields: string[] = (JSON.parse(res.text).fields ?? []).map((f: { field: string }) => f.field);
+            ok = fields.length > 0 && fields.every((f) => sent.includes(f as never));
+          }
+          if (!ok && problems++ < 10) kept.push(repro);
         }
-        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-        const repro = `case ${i} (seed ${SEED}) ${path} → ${res.status} ${res.text.slice(0, 200)}`;
-        let ok = res.status === 200;
-        if (res.status === 400) {
-          const fields: string[] = (JSON.parse(res.text).fields ?? []).map((f: { field: string }) => f.field);
-          ok = fields.length > 0 && fields.every((f) => sent.includes(f as never));
-        }
-        if (!ok && problems++ < 10) kept.push(repro);
-      }
-    };
-    await Promise.all(Array.from({ length: 4 }, worker));
-    console.log(`cursor/time fuzz: ${CASES} requests, statuses ${JSON.stringify(statuses)}, ${problems} problems`);
-    expect(kept).toEqual([]);
-    expect(svc.child.exitCode).toBeNull();
-    // both sides of the line were exercised
-    expect(statuses[200] ?? 0).toBeGreaterThan(0);
-    expect(statuses[400] ?? 0).toBeGreaterThan(0);
-  }, TIMEOUT_MS);
+      };
+      await Promise.all(Array.from({ length: 4 }, worker));
+      console.log(`cursor/time fuzz: ${CASES} requests, statuses ${JSON.stringify(statuses)}, ${problems} problems`);
+      expect(kept).toEqual([]);
+      expect(svc.child.exitCode).toBeNull();
+      // both sides of the line were exercised
+      expect(statuses[200] ?? 0).toBeGreaterThan(0);
+      expect(statuses[400] ?? 0).toBeGreaterThan(0);
+    },
+    TIMEOUT_MS,
+  );
 });

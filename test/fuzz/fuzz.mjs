@@ -13,7 +13,9 @@ const { values: a, positionals } = parseArgs({
   strict: true,
 });
 const dir = import.meta.dirname;
-const files = (positionals.length ? positionals : ['deframer', 'rtp-parser', 'ps-probe', 'rest-validation', 'route-spelling', 'cursor-time']).map((t) => {
+const files = (
+  positionals.length ? positionals : ['deframer', 'rtp-parser', 'ps-probe', 'rest-validation', 'route-spelling', 'cursor-time']
+).map((t) => {
   const f = join(dir, `${t}.test.ts`);
   if (!existsSync(f)) {
     console.error(`fuzz: unknown target "${t}"`);

@@ -34,7 +34,8 @@ function input(random: () => number, i: number): Buffer {
 function problemsOf(s: PsProbeSnapshot, total: number): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(s)) {
-    if (typeof v === 'number' && (!Number.isFinite(v) || (v < 0 && !k.startsWith('last')) || (k.startsWith('last') && v < -1))) out.push(`${k} = ${v}`);
+    if (typeof v === 'number' && (!Number.isFinite(v) || (v < 0 && !k.startsWith('last')) || (k.startsWith('last') && v < -1)))
+      out.push(`${k} = ${v}`);
   }
   if (!VIDEO.has(s.videoCodec)) out.push(`videoCodec ${s.videoCodec}`);
   if (!AUDIO.has(s.audioCodec)) out.push(`audioCodec ${s.audioCodec}`);
@@ -46,42 +47,47 @@ function problemsOf(s: PsProbeSnapshot, total: number): string[] {
 }
 
 describe(`PS probe fuzz (${CASES} cases, seed ${SEED})`, () => {
-  it('never throws, keeps every counter sane, and reads only the bytes it is given', () => {
-    const random = prng(SEED + 20);
-    const problems: string[] = [];
-    let videoSeen = 0;
-    const before = heapAfterGc();
-    for (let i = 0; i < CASES && problems.length < 5; i++) {
-      const data = input(random, i);
-      const a = new PsProbe();
-      const b = new PsProbe();
-      const bad = (what: string) => problems.push(`case ${i} (seed ${SEED}, ${data.length} B): ${what}`);
-      try {
-        const gaps = random() < 0.3;
-        for (const chunk of chunked(random, data, int(random, 1, 2000))) {
-          // a: the chunk as a window of a larger buffer with random bytes around it; b: a copy alone
-          const pre = int(random, 0, 16);
-          const big = Buffer.concat([randomBytes(random, pre), chunk, randomBytes(random, 16)]);
-          a.push(big, pre, pre + chunk.length);
-          b.push(Buffer.from(chunk), 0, chunk.length);
-          if (gaps && random() < 0.1) {
-            a.discontinuity();
-            b.discontinuity();
+  it(
+    'never throws, keeps every counter sane, and reads only the bytes it is given',
+    () => {
+      const random = prng(SEED + 20);
+      const problems: string[] = [];
+      let videoSeen = 0;
+      const before = heapAfterGc();
+      for (let i = 0; i < CASES && problems.length < 5; i++) {
+        const data = input(random, i);
+        const a = new PsProbe();
+        const b = new PsProbe();
+        const bad = (what: string) => problems.push(`case ${i} (seed ${SEED}, ${data.length} B): ${what}`);
+        try {
+          const gaps = random() < 0.3;
+          for (const chunk of chunked(random, data, int(random, 1, 2000))) {
+            // a: the chunk as a window of a larger buffer with random bytes around it; b: a copy alone
+            const pre = int(random, 0, 16);
+            const big = Buffer.concat([randomBytes(random, pre), chunk, randomBytes(random, 16)]);
+            a.push(big, pre, pre + chunk.length);
+            b.push(Buffer.from(chunk), 0, chunk.length);
+            if (gaps && random() < 0.1) {
+              a.discontinuity();
+              b.discontinuity();
+            }
           }
+          const sa = a.snapshot();
+          const sb = b.snapshot();
+          for (const p of problemsOf(sa, data.length)) bad(p);
+          if (JSON.stringify(sa) !== JSON.stringify(sb))
+            bad(`depends on bytes outside its input: ${JSON.stringify(sa)} vs ${JSON.stringify(sb)}`);
+          if (sa.videoCodec) videoSeen++;
+        } catch (err) {
+          bad(`threw ${err instanceof Error ? err.stack : String(err)}`);
         }
-        const sa = a.snapshot();
-        const sb = b.snapshot();
-        for (const p of problemsOf(sa, data.length)) bad(p);
-        if (JSON.stringify(sa) !== JSON.stringify(sb)) bad(`depends on bytes outside its input: ${JSON.stringify(sa)} vs ${JSON.stringify(sb)}`);
-        if (sa.videoCodec) videoSeen++;
-      } catch (err) {
-        bad(`threw ${err instanceof Error ? err.stack : String(err)}`);
       }
-    }
-    const growth = heapAfterGc() - before;
-    console.log(`ps probe fuzz: ${CASES} cases, ${videoSeen} found a video codec, heap growth ${(growth / 1024).toFixed(0)} KB`);
-    expect(problems).toEqual([]);
-    expect(videoSeen).toBeGreaterThan(0);
-    expect(growth).toBeLessThan(16 * 1024 * 1024);
-  }, TIMEOUT_MS);
+      const growth = heapAfterGc() - before;
+      console.log(`ps probe fuzz: ${CASES} cases, ${videoSeen} found a video codec, heap growth ${(growth / 1024).toFixed(0)} KB`);
+      expect(problems).toEqual([]);
+      expect(videoSeen).toBeGreaterThan(0);
+      expect(growth).toBeLessThan(16 * 1024 * 1024);
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -13,10 +13,21 @@ const TOKEN = `fuzz-${randomBytes(12).toString('hex')}`;
 const ZLM_SECRET = `fuzz-zlm-${randomBytes(8).toString('hex')}`;
 const METHODS = ['GET', 'GET', 'HEAD', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS'];
 /** Look-alikes of ASCII letters: Cyrillic, fullwidth, dotless i, Kelvin and long s (both case-fold to ASCII). */
-const LOOKALIKES: Record<string, string[]> = { a: ['а', 'ａ'], e: ['е', 'ｅ'], o: ['о', 'ｏ'], i: ['ı', 'ｉ'], k: ['K'], s: ['ſ'], p: ['р'], c: ['с'] };
+const LOOKALIKES: Record<string, string[]> = {
+  a: ['а', 'ａ'],
+  e: ['е', 'ｅ'],
+  o: ['о', 'ｏ'],
+  i: ['ı', 'ｉ'],
+  k: ['K'],
+  s: ['ſ'],
+  p: ['р'],
+  c: ['с'],
+};
 
 function pct(ch: string, random: () => number): string {
-  return [...Buffer.from(ch, 'utf8')].map((b) => `%${random() < 0.5 ? b.toString(16).padStart(2, '0') : b.toString(16).padStart(2, '0').toUpperCase()}`).join('');
+  return [...Buffer.from(ch, 'utf8')]
+    .map((b) => `%${random() < 0.5 ? b.toString(16).padStart(2, '0') : b.toString(16).padStart(2, '0').toUpperCase()}`)
+    .join('');
 }
 
 /** One edit of a request target; each keeps the route recognisable to a lenient router. */
@@ -147,7 +158,14 @@ describe(`route spelling fuzz (${CASES} requests, seed ${SEED}): AUTH_TOKENS and
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
-    svc = await startService({ DATABASE_URL: db.url, MEDIA_PORT_RANGE: block.range(8), HTTP_PORT: String(PORT), AUTH_TOKENS: TOKEN, ZLM_API_SECRET: ZLM_SECRET, LOG_LEVEL: 'error' });
+    svc = await startService({
+      DATABASE_URL: db.url,
+      MEDIA_PORT_RANGE: block.range(8),
+      HTTP_PORT: String(PORT),
+      AUTH_TOKENS: TOKEN,
+      ZLM_API_SECRET: ZLM_SECRET,
+      LOG_LEVEL: 'error',
+    });
     const lease = await api(svc.baseUrl, TOKEN).post('/api/v1/leases', { streamId: 'fz-fixture' });
     leaseId = lease.body.id;
     const paths = await documentedPaths(svc.baseUrl, TOKEN);
@@ -158,36 +176,40 @@ describe(`route spelling fuzz (${CASES} requests, seed ${SEED}): AUTH_TOKENS and
     await db?.drop();
   });
 
-  it('answers nothing but exactly /health (and the ZLM refusal) with 2xx without a valid token, and nothing with 5xx', async () => {
-    const kept: string[] = [];
-    let problemCount = 0;
-    const statuses: Record<number, number> = {};
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < CASES; i = next++) {
-        const c = fuzzCase(i, routes);
-        const shown = `case ${i} (seed ${SEED}) ${c.method} ${JSON.stringify(c.target)}${c.authorization ? ` [Authorization: ${c.authorization.slice(0, 12)}…]` : ''}`;
-        let res: RawResponse;
-        try {
-          res = await send(c);
-        } catch (err) {
-          if (problemCount++ < 10) kept.push(`${shown}: ${String(err)}`);
-          continue;
+  it(
+    'answers nothing but exactly /health (and the ZLM refusal) with 2xx without a valid token, and nothing with 5xx',
+    async () => {
+      const kept: string[] = [];
+      let problemCount = 0;
+      const statuses: Record<number, number> = {};
+      let next = 0;
+      const worker = async () => {
+        for (let i = next++; i < CASES; i = next++) {
+          const c = fuzzCase(i, routes);
+          const shown = `case ${i} (seed ${SEED}) ${c.method} ${JSON.stringify(c.target)}${c.authorization ? ` [Authorization: ${c.authorization.slice(0, 12)}…]` : ''}`;
+          let res: RawResponse;
+          try {
+            res = await send(c);
+          } catch (err) {
+            if (problemCount++ < 10) kept.push(`${shown}: ${String(err)}`);
+            continue;
+          }
+          statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+          const problem = unauthenticatedProblem(c.method, c.target, res);
+          if (problem && problemCount++ < 10) kept.push(`${shown}: ${problem}`);
         }
-        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-        const problem = unauthenticatedProblem(c.method, c.target, res);
-        if (problem && problemCount++ < 10) kept.push(`${shown}: ${problem}`);
-      }
-    };
-    await Promise.all(Array.from({ length: 4 }, worker));
-    console.log(`route spelling fuzz: ${CASES} requests, statuses ${JSON.stringify(statuses)}, ${problemCount} problems`);
-    expect(kept).toEqual([]);
-    expect(svc.child.exitCode).toBeNull();
-    // nothing was allocated, released or renewed on the way
-    const active = await api(svc.baseUrl, TOKEN).get('/api/v1/leases?state=active&limit=100');
-    expect(active.body.items.map((l: { id: string }) => l.id)).toEqual([leaseId]);
-    // the fuzz reached the open route and the refusals both
-    expect(statuses[200] ?? 0).toBeGreaterThan(0);
-    expect(statuses[401] ?? 0).toBeGreaterThan(0);
-  }, TIMEOUT_MS);
+      };
+      await Promise.all(Array.from({ length: 4 }, worker));
+      console.log(`route spelling fuzz: ${CASES} requests, statuses ${JSON.stringify(statuses)}, ${problemCount} problems`);
+      expect(kept).toEqual([]);
+      expect(svc.child.exitCode).toBeNull();
+      // nothing was allocated, released or renewed on the way
+      const active = await api(svc.baseUrl, TOKEN).get('/api/v1/leases?state=active&limit=100');
+      expect(active.body.items.map((l: { id: string }) => l.id)).toEqual([leaseId]);
+      // the fuzz reached the open route and the refusals both
+      expect(statuses[200] ?? 0).toBeGreaterThan(0);
+      expect(statuses[401] ?? 0).toBeGreaterThan(0);
+    },
+    TIMEOUT_MS,
+  );
 });

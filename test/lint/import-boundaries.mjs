@@ -12,7 +12,12 @@ const GRAPH = [
     why: 'entry points call leasing (use cases and queries)',
   },
   // The composition root wires every module, the gateway's included; nothing else in apps may.
-  { project: 'apps/portledger/src/app.module.ts', exact: true, may: ['leasing', 'reconciler', 'rtp', 'gateway'], why: 'the composition root wires the modules' },
+  {
+    project: 'apps/portledger/src/app.module.ts',
+    exact: true,
+    may: ['leasing', 'reconciler', 'rtp', 'gateway'],
+    why: 'the composition root wires the modules',
+  },
   { project: 'libs/leasing', may: ['ledger', 'gateway', 'rtp'], why: 'leasing sits below the entry points' },
   { project: 'libs/reconciler', may: ['leasing', 'gateway', 'rtp'], why: 'the reconciler acts only through leasing use cases' },
   { project: 'libs/ledger', may: [], migrations: true, why: 'ledger is persistence only' },
@@ -51,5 +56,8 @@ export const importBoundaries = [
     plugins: { portledger: { rules: { 'relative-imports-stay-home': relativeImportsStayHome } } },
     rules: { 'portledger/relative-imports-stay-home': 'error' },
   },
-  ...GRAPH.map((node) => ({ files: [node.exact ? node.project : `${node.project}/**/*.ts`], rules: { 'no-restricted-imports': restrictions(node) } })),
+  ...GRAPH.map((node) => ({
+    files: [node.exact ? node.project : `${node.project}/**/*.ts`],
+    rules: { 'no-restricted-imports': restrictions(node) },
+  })),
 ];

@@ -10,7 +10,9 @@ const root = resolve(__dirname, '../..');
 let config: Linter.Config[];
 
 beforeAll(async () => {
-  const module = (await import(pathToFileURL(resolve(root, 'test/lint/import-boundaries.mjs')).href)) as { importBoundaries: Linter.Config[] };
+  const module = (await import(pathToFileURL(resolve(root, 'test/lint/import-boundaries.mjs')).href)) as {
+    importBoundaries: Linter.Config[];
+  };
   config = [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } }, ...module.importBoundaries];
 });
 

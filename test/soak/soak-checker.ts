@@ -1,7 +1,15 @@
 import { listeningPorts } from '../support/proc-net';
 import type { SoakClient } from './soak-http';
 
-export type ViolationKind = 'double-allocation' | 'active-not-listening' | 'listener-without-lease' | 'pair-count-mismatch' | 'crash' | 'uncaught-error' | 'http-500' | 'end-state';
+export type ViolationKind =
+  | 'double-allocation'
+  | 'active-not-listening'
+  | 'listener-without-lease'
+  | 'pair-count-mismatch'
+  | 'crash'
+  | 'uncaught-error'
+  | 'http-500'
+  | 'end-state';
 
 export interface Violation {
   kind: ViolationKind;
@@ -115,7 +123,11 @@ export class InvariantChecker {
     for (const l of active) byPort.set(l.rtpPort, [...(byPort.get(l.rtpPort) ?? []), l]);
     for (const [port, ls] of byPort) {
       const ids = [...new Set(ls.map((l) => l.id))].sort();
-      if (ids.length > 1) seen.set(`dup:${port}:${ids.join(',')}`, { kind: 'double-allocation', detail: `pair ${port} active in ${ls.map((l) => `${l.id}(${l.state},${l.streamId})`).join(' and ')}` });
+      if (ids.length > 1)
+        seen.set(`dup:${port}:${ids.join(',')}`, {
+          kind: 'double-allocation',
+          detail: `pair ${port} active in ${ls.map((l) => `${l.id}(${l.state},${l.streamId})`).join(' and ')}`,
+        });
     }
 
     // 2. Every active lease is listening: both ports, in both OS reads.
@@ -124,18 +136,26 @@ export class InvariantChecker {
       leasedPorts.add(l.rtpPort);
       leasedPorts.add(l.rtcpPort);
       const missing = [l.rtpPort, l.rtcpPort].filter((p) => !before.has(p) && !after.has(p));
-      if (missing.length > 0) seen.set(`ghost:${l.id}`, { kind: 'active-not-listening', detail: `lease ${l.id} (${l.state}, stream ${l.streamId}, created ${l.createdAt}) holds ${l.rtpPort}/${l.rtcpPort} but nothing listens on ${missing.join(',')}` });
+      if (missing.length > 0)
+        seen.set(`ghost:${l.id}`, {
+          kind: 'active-not-listening',
+          detail: `lease ${l.id} (${l.state}, stream ${l.streamId}, created ${l.createdAt}) holds ${l.rtpPort}/${l.rtcpPort} but nothing listens on ${missing.join(',')}`,
+        });
     }
 
     // 3. No listener in the range without an active lease (foreign grabs excepted).
     for (const p of before) {
-      if (after.has(p) && !leasedPorts.has(p) && !foreign.has(p)) seen.set(`orphan:${p}`, { kind: 'listener-without-lease', detail: `port ${p} listens in the OS but no active lease holds it` });
+      if (after.has(p) && !leasedPorts.has(p) && !foreign.has(p))
+        seen.set(`orphan:${p}`, { kind: 'listener-without-lease', detail: `port ${p} listens in the OS but no active lease holds it` });
     }
 
     // 4. free + leased + quarantined = pairs = the range.
     const pairs = Math.floor((end - start + 1) / 2);
     if (ports.free + ports.leased + ports.quarantined !== ports.pairs || ports.pairs !== pairs) {
-      seen.set('sum', { kind: 'pair-count-mismatch', detail: `/ports: free ${ports.free} + leased ${ports.leased} + quarantined ${ports.quarantined} vs pairs ${ports.pairs} (range has ${pairs})` });
+      seen.set('sum', {
+        kind: 'pair-count-mismatch',
+        detail: `/ports: free ${ports.free} + leased ${ports.leased} + quarantined ${ports.quarantined} vs pairs ${ports.pairs} (range has ${pairs})`,
+      });
     }
 
     for (const key of this.candidates.keys()) {

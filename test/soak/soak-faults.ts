@@ -8,7 +8,10 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  * ports in the field. Resolves 'held' once it listens, 'taken' when the port was busy (the
  * service got there first), and runs until `release()`.
  */
-export async function grabPort(port: number, host: string): Promise<{ outcome: 'held' | 'taken' | 'failed'; release: () => Promise<void> }> {
+export async function grabPort(
+  port: number,
+  host: string,
+): Promise<{ outcome: 'held' | 'taken' | 'failed'; release: () => Promise<void> }> {
   const child = spawn(
     process.execPath,
     [

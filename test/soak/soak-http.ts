@@ -15,7 +15,8 @@ export function soakClient(baseUrl: string, maxSockets = 64, timeoutMs = 15_000)
   const call = (method: string, path: string, body?: unknown) =>
     new Promise<HttpAnswer>((resolve, reject) => {
       const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-      const headers: Record<string, string | number> = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+      const headers: Record<string, string | number> =
+        payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
       const req = request({ host: url.hostname, port: url.port, method, path, agent, headers, timeout: timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -200,7 +200,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     },
     join(logDir, 'service.log'),
     (e) => {
-      violate({ kind: 'crash', key: `exit:${e.at}`, detail: `service exited on its own: code ${e.code} signal ${e.signal}; last lines:\n${e.tail.slice(-15).join('\n')}` });
+      violate({
+        kind: 'crash',
+        key: `exit:${e.at}`,
+        detail: `service exited on its own: code ${e.code} signal ${e.signal}; last lines:\n${e.tail.slice(-15).join('\n')}`,
+      });
       // Keep the soak going on a fresh process, as an operator's supervisor would.
       if (!finished) restart('after a crash').catch((err) => note(`restart after crash failed: ${String(err)}`));
     },
@@ -244,7 +248,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const noteStatus = (method: string, r: { status: number; body: any }) => {
     const key = `${method}_${r.status}${r.status >= 400 && r.body?.error ? `_${r.body.error}` : ''}`;
     statusCounts[key] = (statusCounts[key] ?? 0) + 1;
-    if (r.status >= 500 && r.status !== 503) violate({ kind: 'http-500', key: `${method}:${rel()}`, detail: `${method} answered ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}` });
+    if (r.status >= 500 && r.status !== 503)
+      violate({
+        kind: 'http-500',
+        key: `${method}:${rel()}`,
+        detail: `${method} answered ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`,
+      });
   };
 
   /** Client-side double-allocation check: a pair handed out again while its previous lease is still active. */
@@ -256,7 +265,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const r = await client.get(`/api/v1/leases/${prev}`);
       if (r.status === 200 && isActive(r.body.state)) {
         doubleAllocations++;
-        violate({ kind: 'double-allocation', key: `client:${lease.id}`, detail: `pair ${lease.rtpPort} given to ${lease.id} while ${prev} is still ${r.body.state}` });
+        violate({
+          kind: 'double-allocation',
+          key: `client:${lease.id}`,
+          detail: `pair ${lease.rtpPort} given to ${lease.id} while ${prev} is still ${r.body.state}`,
+        });
       }
     } catch {
       // service away: cannot tell
@@ -438,7 +451,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         }
         const [x, y] = await Promise.all([release(l.id), release(l.id)]);
         const z = await release(l.id);
-        if (x && y && z && !(x.state === y.state && y.state === z.state && z.state === 'released')) anomaly(`delete-twice:states-${x.state}-${y.state}-${z.state}`);
+        if (x && y && z && !(x.state === y.state && y.state === z.state && z.state === 'released'))
+          anomaly(`delete-twice:states-${x.state}-${y.state}-${z.state}`);
       } finally {
         d?.destroy();
       }
@@ -778,17 +792,40 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await sleep(500);
   }
   const dbCounts = await ledgerCounts(db, databaseUrl);
-  if (listeners.length > 0) violate({ kind: 'end-state', key: 'leaked-listeners', detail: `${listeners.length} listeners left in the range after releasing everything: ${listeners.slice(0, 20).join(',')}` });
-  if (!ports || ports.leased !== 0 || activeAtEnd !== 0) violate({ kind: 'end-state', key: 'leased-at-end', detail: `after releasing everything: /ports leased ${ports?.leased}, API active ${activeAtEnd}` });
-  if (ports && ports.free + ports.leased + ports.quarantined !== ports.pairs) violate({ kind: 'end-state', key: 'sum-at-end', detail: `/ports at the end: ${JSON.stringify({ free: ports.free, leased: ports.leased, quarantined: ports.quarantined, pairs: ports.pairs })}` });
-  if (ports && (dbCounts.active !== ports.leased || dbCounts.quarantined !== ports.quarantined)) violate({ kind: 'end-state', key: 'ledger-vs-ports', detail: `ledger tables: ${dbCounts.active} active, ${dbCounts.quarantined} quarantined; /ports: ${ports.leased} leased, ${ports.quarantined} quarantined` });
-  for (; uncaughtSeen < service.uncaughtLines.length; uncaughtSeen++) violate({ kind: 'uncaught-error', key: `uncaught:${uncaughtSeen}`, detail: service.uncaughtLines[uncaughtSeen] });
+  if (listeners.length > 0)
+    violate({
+      kind: 'end-state',
+      key: 'leaked-listeners',
+      detail: `${listeners.length} listeners left in the range after releasing everything: ${listeners.slice(0, 20).join(',')}`,
+    });
+  if (!ports || ports.leased !== 0 || activeAtEnd !== 0)
+    violate({
+      kind: 'end-state',
+      key: 'leased-at-end',
+      detail: `after releasing everything: /ports leased ${ports?.leased}, API active ${activeAtEnd}`,
+    });
+  if (ports && ports.free + ports.leased + ports.quarantined !== ports.pairs)
+    violate({
+      kind: 'end-state',
+      key: 'sum-at-end',
+      detail: `/ports at the end: ${JSON.stringify({ free: ports.free, leased: ports.leased, quarantined: ports.quarantined, pairs: ports.pairs })}`,
+    });
+  if (ports && (dbCounts.active !== ports.leased || dbCounts.quarantined !== ports.quarantined))
+    violate({
+      kind: 'end-state',
+      key: 'ledger-vs-ports',
+      detail: `ledger tables: ${dbCounts.active} active, ${dbCounts.quarantined} quarantined; /ports: ${ports.leased} leased, ${ports.quarantined} quarantined`,
+    });
+  for (; uncaughtSeen < service.uncaughtLines.length; uncaughtSeen++)
+    violate({ kind: 'uncaught-error', key: `uncaught:${uncaughtSeen}`, detail: service.uncaughtLines[uncaughtSeen] });
 
   finished = true;
   const exit = await service.stop();
-  if (exit && exit.code !== 0) violate({ kind: 'end-state', key: 'shutdown', detail: `SIGTERM exit code ${exit.code} signal ${exit.signal}` });
+  if (exit && exit.code !== 0)
+    violate({ kind: 'end-state', key: 'shutdown', detail: `SIGTERM exit code ${exit.code} signal ${exit.signal}` });
   const listenersAfterStop = listeningPorts(o.range.start, o.range.end).length;
-  if (listenersAfterStop > 0) violate({ kind: 'end-state', key: 'after-stop', detail: `${listenersAfterStop} listeners in the range after the service stopped` });
+  if (listenersAfterStop > 0)
+    violate({ kind: 'end-state', key: 'after-stop', detail: `${listenersAfterStop} listeners in the range after the service stopped` });
   await progress;
   client.close();
   checkClient.close();

@@ -91,7 +91,21 @@ if (a.timeouts) opts.connectTimeoutS = opts.idleTimeoutS = Number(a.timeouts);
 if (a.reconcile) opts.reconcileIntervalS = Number(a.reconcile);
 if (a['log-level']) opts.logLevel = a['log-level'];
 if (a['log-dir']) opts.logDir = a['log-dir'];
-if (a['quick-weight']) opts.mix = { ...{ 'never-connects': 8, 'stream-then-delete': 12, 'stream-then-silent': 8, garbage: 8, 'abrupt-reconnect': 8, 'connect-twice': 8, 'delete-twice': 8, 'short-ttl': 8, renew: 8 }, 'quick-cycle': Number(a['quick-weight']) };
+if (a['quick-weight'])
+  opts.mix = {
+    ...{
+      'never-connects': 8,
+      'stream-then-delete': 12,
+      'stream-then-silent': 8,
+      garbage: 8,
+      'abrupt-reconnect': 8,
+      'connect-twice': 8,
+      'delete-twice': 8,
+      'short-ttl': 8,
+      renew: 8,
+    },
+    'quick-cycle': Number(a['quick-weight']),
+  };
 
 if (!a['no-build']) {
   const b = spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });

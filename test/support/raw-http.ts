@@ -59,7 +59,15 @@ export function unauthenticatedProblem(method: string, target: string, res: RawR
 }
 
 /** Served outside the controllers (Swagger UI), so the OpenAPI document does not list them. */
-export const PAGES_OUTSIDE_CONTROLLERS = ['/docs', '/docs/', '/docs-json', '/docs/swagger-ui-init.js', '/docs/swagger-ui-bundle.js', '/docs/swagger-ui.css', '/'];
+export const PAGES_OUTSIDE_CONTROLLERS = [
+  '/docs',
+  '/docs/',
+  '/docs-json',
+  '/docs/swagger-ui-init.js',
+  '/docs/swagger-ui-bundle.js',
+  '/docs/swagger-ui.css',
+  '/',
+];
 
 /** Every path template of the live OpenAPI document with its operations (`{ get: …, post: … }`). */
 export async function documentedPaths(baseUrl: string, token: string): Promise<Record<string, Record<string, unknown>>> {

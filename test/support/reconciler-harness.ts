@@ -117,6 +117,9 @@ function orphanBinding(leaseId: string, rtpPort: number): LeaseBinding {
 }
 
 /** The findings of one kind in a report, as [action, port, leaseId]. */
-export function findingsOf(report: { findings: Array<{ kind: string; action: string; port: number | null; leaseId: string | null }> }, kind: string) {
+export function findingsOf(
+  report: { findings: Array<{ kind: string; action: string; port: number | null; leaseId: string | null }> },
+  kind: string,
+) {
   return report.findings.filter((f) => f.kind === kind).map((f) => [f.action, f.port, f.leaseId]);
 }

@@ -49,7 +49,7 @@ export function loadCapture(path: string): Capture {
   const framing = bytes[0] === 0x24 ? 'rfc2326' : 'rfc4571';
   const headerBytes = framing === 'rfc2326' ? 4 : 2;
   const starts: number[] = [];
-  for (let pos = 0; pos + headerBytes <= bytes.length; ) {
+  for (let pos = 0; pos + headerBytes <= bytes.length;) {
     const len = bytes.readUInt16BE(pos + headerBytes - 2);
     if (len < 12 || pos + headerBytes + len > bytes.length) break;
     starts.push(pos);

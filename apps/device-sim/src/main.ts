@@ -117,11 +117,15 @@ async function main(): Promise<number> {
       ...(o['idle-timeout'] ? { idleTimeoutSeconds: num('idle-timeout', o['idle-timeout'], 1) } : {}),
       ...(o['connect-timeout'] ? { connectTimeoutSeconds: num('connect-timeout', o['connect-timeout'], 1) } : {}),
     });
-    targets = await mapLimit(Array.from({ length: streams }, (_, i) => i), 8, async (i) => {
-      const l = await client.create(body(i));
-      created.push(l.id);
-      return { host: l.host, port: l.rtpPort, leaseId: l.id };
-    });
+    targets = await mapLimit(
+      Array.from({ length: streams }, (_, i) => i),
+      8,
+      async (i) => {
+        const l = await client.create(body(i));
+        created.push(l.id);
+        return { host: l.host, port: l.rtpPort, leaseId: l.id };
+      },
+    );
   } else {
     targets = Array.from({ length: streams }, () => ({ host: o.host!, port: Number(o.port) }));
   }
@@ -159,10 +163,12 @@ async function main(): Promise<number> {
     }
   }, 1000);
 
-  const ticker = o.flat ? null : setInterval(() => {
-    const now = performance.now();
-    for (const s of sims) s.tick(now);
-  }, 10);
+  const ticker = o.flat
+    ? null
+    : setInterval(() => {
+        const now = performance.now();
+        for (const s of sims) s.tick(now);
+      }, 10);
 
   let stopTimer: NodeJS.Timeout | null = null;
   const stopAll = () => sims.forEach((s) => s.finish());
@@ -195,7 +201,10 @@ async function main(): Promise<number> {
     leases: targets.map((t) => t.leaseId ?? '').filter(Boolean),
   };
   if (o.json) process.stdout.write(JSON.stringify(summary) + '\n');
-  else if (!o.quiet) process.stderr.write(`[device-sim] done: ${summary.streams} streams, ${(bytes / 1e6).toFixed(1)} MB in ${summary.seconds} s (${summary.mbps} Mb/s), ${summary.errors} errors\n`);
+  else if (!o.quiet)
+    process.stderr.write(
+      `[device-sim] done: ${summary.streams} streams, ${(bytes / 1e6).toFixed(1)} MB in ${summary.seconds} s (${summary.mbps} Mb/s), ${summary.errors} errors\n`,
+    );
   return summary.errors > 0 ? 1 : 0;
 }
 
@@ -204,7 +213,9 @@ class UsageError extends Error {}
 main().then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`device-sim: ${err instanceof Error ? err.message : err}\n${err instanceof UsageError ? '\n' + USAGE + '\n' : ''}`);
+    process.stderr.write(
+      `device-sim: ${err instanceof Error ? err.message : err}\n${err instanceof UsageError ? '\n' + USAGE + '\n' : ''}`,
+    );
     process.exit(2);
   },
 );

@@ -24,7 +24,10 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings), exactRoutingAdapter(), { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings), exactRoutingAdapter(), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   configureApp(app, settings);
   const { crash, stop } = installProcessLifecycle(app);
   // Another process took this NODE_ID over (this one was cut off from the ledger for long):

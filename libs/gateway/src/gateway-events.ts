@@ -1,11 +1,5 @@
 export type GatewayLeaseEvent =
-  | 'peer-connected'
-  | 'first-packet'
-  | 'ssrc-mismatch'
-  | 'peer-rejected'
-  | 'peer-disconnected'
-  | 'stream-error'
-  | 'recording-stopped';
+  'peer-connected' | 'first-packet' | 'ssrc-mismatch' | 'peer-rejected' | 'peer-disconnected' | 'stream-error' | 'recording-stopped';
 
 export type GatewayTimeout = 'connect-timeout' | 'idle-timeout';
 

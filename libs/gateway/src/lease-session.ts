@@ -225,7 +225,12 @@ export class LeaseSession {
           this.mediaStarted(noMedia);
           if (!reported && (reported = this.reports.reportAtFirstPacket())) events.leaseEvent(leaseId, 'peer-connected', connected);
           const ssrc = ingest.primarySsrc;
-          if (reported) events.leaseEvent(leaseId, 'first-packet', { ssrc: ssrc === null ? null : canonicalSsrc(ssrc), framing: ingest.framing, connection: connected.connection });
+          if (reported)
+            events.leaseEvent(leaseId, 'first-packet', {
+              ssrc: ssrc === null ? null : canonicalSsrc(ssrc),
+              framing: ingest.framing,
+              connection: connected.connection,
+            });
           events.leaseStateChanged(leaseId, 'streaming');
         }
       }
@@ -302,7 +307,9 @@ export class LeaseSession {
     socket.destroy();
     // Anyone who reaches the port can knock: report the first few, count them all.
     if (this.rejected <= MAX_REPORTED_REJECTIONS) {
-      this.options.events().leaseEvent(this.binding.leaseId, 'peer-rejected', { peer, port, why: wrongPeer ? 'address-not-allowed' : 'already-connected' });
+      this.options
+        .events()
+        .leaseEvent(this.binding.leaseId, 'peer-rejected', { peer, port, why: wrongPeer ? 'address-not-allowed' : 'already-connected' });
     }
     return true;
   }
@@ -324,7 +331,9 @@ export class LeaseSession {
     if (expected === null || ssrc === expected) return true;
     if (!this.reportedSsrcs.has(ssrc) && this.reportedSsrcs.size < MAX_REPORTED_SSRCS) {
       this.reportedSsrcs.add(ssrc);
-      this.options.events().leaseEvent(this.binding.leaseId, 'ssrc-mismatch', { ssrc: canonicalSsrc(ssrc), expected: canonicalSsrc(expected) });
+      this.options
+        .events()
+        .leaseEvent(this.binding.leaseId, 'ssrc-mismatch', { ssrc: canonicalSsrc(ssrc), expected: canonicalSsrc(expected) });
     }
     return false;
   }

@@ -129,7 +129,10 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
     const session = this.leases.get(leaseId);
     if (!session || session.isClosing) return false;
     const done = session.disconnect(why);
-    if (done) this.logger.log(`lease ${leaseId} stream ${session.binding.streamId} port ${session.binding.rtpPort}: device connection destroyed (${why})`);
+    if (done)
+      this.logger.log(
+        `lease ${leaseId} stream ${session.binding.streamId} port ${session.binding.rtpPort}: device connection destroyed (${why})`,
+      );
     return done;
   }
 

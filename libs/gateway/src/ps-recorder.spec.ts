@@ -123,7 +123,12 @@ describe('PsRecorder', () => {
       stat: () => never,
     };
     const path = join(dir, 'stalled', 'x.ps');
-    const rec = new PsRecorder(path, { maxPendingBytes: 1024 * 1024, closeWaitMs: 50, onStopped: (s) => stops.push(s), openFile: () => Promise.resolve(stalled) });
+    const rec = new PsRecorder(path, {
+      maxPendingBytes: 1024 * 1024,
+      closeWaitMs: 50,
+      onStopped: (s) => stops.push(s),
+      openFile: () => Promise.resolve(stalled),
+    });
     push(rec, 4000, 1316); // ~5 MB: far more than the 1 MB the disk may fall behind
     expect(rec.stopped).toBe('disk-stalled');
     expect(rec.bytes).toBeLessThanOrEqual(1024 * 1024 + 256 * 1024);

@@ -170,7 +170,7 @@ export class PsRecorder implements PsSink {
         // The file's size is known only once it is open: what lies beyond maxBytes is not written.
         const room = this.room - this.written;
         const n = Math.min(data.length, room);
-        for (let at = 0; at < n; ) at += (await fh.write(data, at, n - at)).bytesWritten;
+        for (let at = 0; at < n;) at += (await fh.write(data, at, n - at)).bytesWritten;
         this.written += n;
         if (n < data.length) this.stop('max-bytes');
       } catch (err) {

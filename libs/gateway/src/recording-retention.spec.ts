@@ -57,9 +57,18 @@ describe('recording retention', () => {
 
   it('prunes by RECORD_RETENTION_DAYS and keeps everything when it is 0', async () => {
     file(join(root, 'cam-1', 'a.ps'), 8);
-    expect(await new RecordingRetention({ bindHost: '127.0.0.1', recordDir: root, recordRetentionDays: 0 }).pruneOnce(NOW)).toEqual({ files: 0, dirs: 0 });
-    expect(await new RecordingRetention({ bindHost: '127.0.0.1', recordDir: root, recordRetentionDays: 10 }).pruneOnce(NOW)).toEqual({ files: 0, dirs: 0 });
-    expect(await new RecordingRetention({ bindHost: '127.0.0.1', recordDir: root, recordRetentionDays: 7 }).pruneOnce(NOW)).toEqual({ files: 1, dirs: 1 });
+    expect(await new RecordingRetention({ bindHost: '127.0.0.1', recordDir: root, recordRetentionDays: 0 }).pruneOnce(NOW)).toEqual({
+      files: 0,
+      dirs: 0,
+    });
+    expect(await new RecordingRetention({ bindHost: '127.0.0.1', recordDir: root, recordRetentionDays: 10 }).pruneOnce(NOW)).toEqual({
+      files: 0,
+      dirs: 0,
+    });
+    expect(await new RecordingRetention({ bindHost: '127.0.0.1', recordDir: root, recordRetentionDays: 7 }).pruneOnce(NOW)).toEqual({
+      files: 1,
+      dirs: 1,
+    });
     expect(readdirSync(root)).toEqual([]);
   });
 });

@@ -33,10 +33,22 @@ export async function pruneRecordings(recordDir: string, olderThanMs: number): P
       const path = join(dir, f.name);
       const st = await lstat(path).catch(() => null);
       if (st === null || !st.isFile() || st.mtimeMs >= olderThanMs) continue;
-      if (await unlink(path).then(() => true, () => false)) summary.files++;
+      if (
+        await unlink(path).then(
+          () => true,
+          () => false,
+        )
+      )
+        summary.files++;
     }
     // Fails (and stays) when anything is left in it, or a recording started meanwhile.
-    if (await rmdir(dir).then(() => true, () => false)) summary.dirs++;
+    if (
+      await rmdir(dir).then(
+        () => true,
+        () => false,
+      )
+    )
+      summary.dirs++;
   }
   return summary;
 }
@@ -66,7 +78,10 @@ export class RecordingRetention implements OnApplicationBootstrap, OnApplication
     if (!dir || days <= 0) return Promise.resolve({ files: 0, dirs: 0 });
     this.running ??= pruneRecordings(dir, now - days * DAY_MS)
       .then((s) => {
-        if (s.files > 0) this.logger.log(`recording retention: deleted ${s.files} recordings older than ${days} days (${s.dirs} empty stream directories)`);
+        if (s.files > 0)
+          this.logger.log(
+            `recording retention: deleted ${s.files} recordings older than ${days} days (${s.dirs} empty stream directories)`,
+          );
         return s;
       })
       .catch((err) => {

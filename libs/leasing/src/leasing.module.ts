@@ -60,7 +60,17 @@ const EXPORTED = [
 ];
 
 /** Internal to leasing (with the ledger's repositories and database, which LedgerModule gives only to this module). */
-const INTERNAL = [PortPool, LeaseTransitionWriter, WebhookOutbox, ExpiryTimers, ExpiryScheduler, PendingEnds, LeaseActivityRecorder, EndFailedBindUseCase, LeaseReopener];
+const INTERNAL = [
+  PortPool,
+  LeaseTransitionWriter,
+  WebhookOutbox,
+  ExpiryTimers,
+  ExpiryScheduler,
+  PendingEnds,
+  LeaseActivityRecorder,
+  EndFailedBindUseCase,
+  LeaseReopener,
+];
 
 export interface LeasingModuleExtras {
   clock?: Clock;

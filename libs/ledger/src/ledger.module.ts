@@ -7,7 +7,14 @@ import { QuarantineRepository } from './repositories/quarantine.repository';
 import { ReconcileReportRepository } from './repositories/reconcile-report.repository';
 import { WebhookOutboxRepository } from './webhooks/webhook-outbox.repository';
 
-const PERSISTENCE = [LedgerDatabase, LeaseRepository, LeaseEventRepository, QuarantineRepository, ReconcileReportRepository, WebhookOutboxRepository];
+const PERSISTENCE = [
+  LedgerDatabase,
+  LeaseRepository,
+  LeaseEventRepository,
+  QuarantineRepository,
+  ReconcileReportRepository,
+  WebhookOutboxRepository,
+];
 
 /**
  * Persistence only: the database and one repository per table. Not global: LeasingModule

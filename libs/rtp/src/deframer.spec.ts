@@ -1,13 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  chunks,
-  notOkCases,
-  readOk,
-  rfc4571Packets,
-  toInterleaved,
-  toRfc4571,
-} from '../../../test/fixtures/rtp/fixtures';
+import { chunks, notOkCases, readOk, rfc4571Packets, toInterleaved, toRfc4571 } from '../../../test/fixtures/rtp/fixtures';
 import { DeframeError } from './errors';
 import { DEFAULT_MAX_PACKET_BYTES, FrameHandler, StreamDeframer } from './deframer';
 

@@ -115,7 +115,10 @@ describe('RtpIngest', () => {
     });
     const mixed = packets.slice(0, 100).flatMap((p, i) => (i < 50 ? [p, other[i]] : [p]));
     const { sink, snapshot } = run([toRfc4571(mixed)]);
-    expect(snapshot.streams.map((s) => [s.ssrc, s.received])).toEqual([[123456789, 100], [42, 50]]);
+    expect(snapshot.streams.map((s) => [s.ssrc, s.received])).toEqual([
+      [123456789, 100],
+      [42, 50],
+    ]);
     expect(sink.seqs).toHaveLength(100);
   });
 

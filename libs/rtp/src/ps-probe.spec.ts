@@ -58,7 +58,12 @@ describe('PsProbe on the ZLMediaKit program stream', () => {
 
   it('finds H.264 + G.711 A-law, 291 video frames and 91 audio frames in the G.711 capture', () => {
     expect(probe(chunks(g711Ps, 5, 1400))).toMatchObject({
-      videoCodec: 'h264', audioCodec: 'g711a', audioStreamType: 0x90, videoFrames: 291, audioFrames: 91, junkBytes: 0,
+      videoCodec: 'h264',
+      audioCodec: 'g711a',
+      audioStreamType: 0x90,
+      videoFrames: 291,
+      audioFrames: 91,
+      junkBytes: 0,
     });
   });
 
@@ -113,20 +118,39 @@ describe('PsProbe on the ZLMediaKit program stream', () => {
 describe('PsProbe on hand-built streams', () => {
   it('reads H.265 + G.711 μ-law from the PSM and takes an IDR (NAL 19) for a keyframe', () => {
     const ps = Buffer.concat([
-      PACK, SYSTEM_HEADER, psm([[0x24, 0xe0], [0x91, 0xc0]]),
+      PACK,
+      SYSTEM_HEADER,
+      psm([
+        [0x24, 0xe0],
+        [0x91, 0xc0],
+      ]),
       pes(0xe0, Buffer.concat([nal(0x40, 0x01), nal(0x26, 0x01)]), 3600),
-      PACK, pes(0xe0, nal(0x02, 0x01), 7200),
-      PACK, pes(0xc0, Buffer.alloc(160, 0xd5), 7200),
+      PACK,
+      pes(0xe0, nal(0x02, 0x01), 7200),
+      PACK,
+      pes(0xc0, Buffer.alloc(160, 0xd5), 7200),
     ]);
     expect(probe(chunks(ps, 8, 5))).toMatchObject({
-      videoCodec: 'h265', audioCodec: 'g711u', videoFrames: 2, audioFrames: 1, keyframes: 1, junkBytes: 0,
+      videoCodec: 'h265',
+      audioCodec: 'g711u',
+      videoFrames: 2,
+      audioFrames: 1,
+      keyframes: 1,
+      junkBytes: 0,
     });
   });
 
   it('for SVAC video counts a pack with system header + PSM before video as a keyframe', () => {
     const ps = Buffer.concat([
-      PACK, SYSTEM_HEADER, psm([[0x80, 0xe0], [0x9b, 0xc0]]), pes(0xe0, Buffer.alloc(50, 7), 3600),
-      PACK, pes(0xe0, Buffer.alloc(50, 7), 7200),
+      PACK,
+      SYSTEM_HEADER,
+      psm([
+        [0x80, 0xe0],
+        [0x9b, 0xc0],
+      ]),
+      pes(0xe0, Buffer.alloc(50, 7), 3600),
+      PACK,
+      pes(0xe0, Buffer.alloc(50, 7), 7200),
     ]);
     expect(probe([ps])).toMatchObject({ videoCodec: 'svac', audioCodec: 'svac', videoFrames: 2, keyframes: 1 });
   });

@@ -1,11 +1,4 @@
-import {
-  AudioCodec,
-  audioCodecOf,
-  isAudioStreamId,
-  isVideoStreamId,
-  VideoCodec,
-  videoCodecOf,
-} from './ps-stream-types';
+import { AudioCodec, audioCodecOf, isAudioStreamId, isVideoStreamId, VideoCodec, videoCodecOf } from './ps-stream-types';
 
 /**
  * Streaming MPEG-2 Program Stream prober (ISO/IEC 13818-1 2.5). It is fed RTP payloads in

@@ -3,7 +3,14 @@ import { findPackStart, isPackStart, KeyframeGate, PsPayloadInfo, PsSink } from 
 
 const pack = Buffer.from([0, 0, 1, 0xba, 0x44]);
 const info = (over: Partial<PsPayloadInfo>): PsPayloadInfo => ({
-  ssrc: 1, sequence: 0, timestamp: 0, marker: false, packStart: false, keyframe: false, discontinuity: false, ...over,
+  ssrc: 1,
+  sequence: 0,
+  timestamp: 0,
+  marker: false,
+  packStart: false,
+  keyframe: false,
+  discontinuity: false,
+  ...over,
 });
 
 describe('pack boundaries', () => {

@@ -24,7 +24,14 @@ function move<T>(list: T[], from: number, to: number): T[] {
 describe('sequence statistics (RFC 3550 A.1, A.3)', () => {
   it('counts a clean stream as nothing lost, nothing reordered', () => {
     expect(statsOf(firstPackets(200))).toMatchObject({
-      baseSeq: 0, highestSeq: 199, expected: 200, received: 200, lost: 0, missing: 0, reordered: 0, duplicates: 0,
+      baseSeq: 0,
+      highestSeq: 199,
+      expected: 200,
+      received: 200,
+      lost: 0,
+      missing: 0,
+      reordered: 0,
+      duplicates: 0,
     });
   });
 
@@ -36,7 +43,11 @@ describe('sequence statistics (RFC 3550 A.1, A.3)', () => {
 
   it('counts two swapped packets as one reordered and nothing lost', () => {
     expect(statsOf(move(firstPackets(200), 10, 11))).toMatchObject({
-      expected: 200, received: 200, lost: 0, reordered: 1, duplicates: 0,
+      expected: 200,
+      received: 200,
+      lost: 0,
+      reordered: 1,
+      duplicates: 0,
     });
   });
 
@@ -59,12 +70,22 @@ describe('sequence statistics (RFC 3550 A.1, A.3)', () => {
   it('carries the sequence across 65535 -> 0 into the extended sequence number', () => {
     const packets = firstPackets(200).map((p, i) => withSeq(p, 65436 + i));
     expect(statsOf(packets)).toMatchObject({
-      baseSeq: 65436, highestSeq: 65536 + 99, cycles: 1, expected: 200, received: 200, lost: 0, reordered: 0,
+      baseSeq: 65436,
+      highestSeq: 65536 + 99,
+      cycles: 1,
+      expected: 200,
+      received: 200,
+      lost: 0,
+      reordered: 0,
     });
   });
 
   it('counts a swap across the wrap (0 before 65535) as reordered, not as a cycle', () => {
-    const packets = move(firstPackets(200).map((p, i) => withSeq(p, 65436 + i)), 99, 100);
+    const packets = move(
+      firstPackets(200).map((p, i) => withSeq(p, 65436 + i)),
+      99,
+      100,
+    );
     expect(statsOf(packets)).toMatchObject({ highestSeq: 65536 + 99, cycles: 1, expected: 200, lost: 0, reordered: 1 });
   });
 
@@ -77,7 +98,14 @@ describe('sequence statistics (RFC 3550 A.1, A.3)', () => {
   it('re-synchronises after a sender restart: the jump is confirmed by the second packet', () => {
     const packets = firstPackets(200).map((p, i) => withSeq(p, i < 100 ? i : 10_000 + i - 100));
     expect(statsOf(packets)).toMatchObject({
-      packets: 200, resyncs: 1, ignored: 1, baseSeq: 10_001, highestSeq: 10_099, expected: 99, received: 99, lost: 0,
+      packets: 200,
+      resyncs: 1,
+      ignored: 1,
+      baseSeq: 10_001,
+      highestSeq: 10_099,
+      expected: 99,
+      received: 99,
+      lost: 0,
     });
   });
 
@@ -92,7 +120,12 @@ describe('sequence statistics (RFC 3550 A.1, A.3)', () => {
     const stats = new RtpStreamStats(1);
     const verdicts = [0, 1, 3, 2, 2, 4].map((seq) => stats.update(seq, 0, false, 20, 8, 0));
     expect(verdicts).toEqual([
-      SeqVerdict.inOrder, SeqVerdict.inOrder, SeqVerdict.gap, SeqVerdict.late, SeqVerdict.late, SeqVerdict.inOrder,
+      SeqVerdict.inOrder,
+      SeqVerdict.inOrder,
+      SeqVerdict.gap,
+      SeqVerdict.late,
+      SeqVerdict.late,
+      SeqVerdict.inOrder,
     ]);
     expect(stats.snapshot()).toMatchObject({ reordered: 1, duplicates: 1, lost: -1, missing: 0 });
   });
@@ -123,7 +156,7 @@ describe('interarrival jitter (RFC 3550 A.8)', () => {
     expect(stats.timestampJumps).toBe(0);
   });
 
-  it('ignores the G.711 capture\'s first timestamp (0, then 540000) instead of reading 6 s of jitter', () => {
+  it("ignores the G.711 capture's first timestamp (0, then 540000) instead of reading 6 s of jitter", () => {
     const packets = rfc4571Packets(readOk('zlm-tcp-ps-rtp-g711.bin'));
     expect([packets[0].readUInt32BE(4), packets[1].readUInt32BE(4)]).toEqual([0, 540000]);
     const ingest = new RtpIngest();

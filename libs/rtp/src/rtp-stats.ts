@@ -155,14 +155,7 @@ export class RtpStreamStats {
    * Accounts one RTP packet; `packetBytes` is the whole RTP packet. Returns where the packet
    * falls in the sequence so the caller can keep late packets out of an in-order consumer.
    */
-  update(
-    seq: number,
-    timestamp: number,
-    marker: boolean,
-    packetBytes: number,
-    payloadBytes: number,
-    arrivalMs: number,
-  ): SeqVerdictValue {
+  update(seq: number, timestamp: number, marker: boolean, packetBytes: number, payloadBytes: number, arrivalMs: number): SeqVerdictValue {
     if (this.packets++ === 0) this.start(seq, arrivalMs);
     this.lastArrivalMs = arrivalMs;
     this.bytes += packetBytes;

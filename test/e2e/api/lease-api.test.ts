@@ -23,7 +23,16 @@ describe('lease REST API', () => {
   });
 
   it('answers 201 with the contract lease shape', async () => {
-    const r = await client.post('/api/v1/leases', { streamId: '34020000001320000001_0200000001', ssrc: '0200000001', peerAddress: '192.0.2.10', ttlSeconds: 600, connectTimeoutSeconds: 30, idleTimeoutSeconds: 20, client: 'sip-signalling-1', record: false });
+    const r = await client.post('/api/v1/leases', {
+      streamId: '34020000001320000001_0200000001',
+      ssrc: '0200000001',
+      peerAddress: '192.0.2.10',
+      ttlSeconds: 600,
+      connectTimeoutSeconds: 30,
+      idleTimeoutSeconds: 20,
+      client: 'sip-signalling-1',
+      record: false,
+    });
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({
       streamId: '34020000001320000001_0200000001',
@@ -103,7 +112,8 @@ describe('lease REST API', () => {
     const r1 = await client.del('/api/v1/leases?streamId=by-stream');
     const r2 = await client.del('/api/v1/leases?streamId=by-stream');
     const r3 = await client.del(`/api/v1/leases/${lease.body.id}`);
-    for (const r of [r1, r2, r3]) expect(r).toMatchObject({ status: 200, body: { id: lease.body.id, state: 'released', releaseReason: 'client' } });
+    for (const r of [r1, r2, r3])
+      expect(r).toMatchObject({ status: 200, body: { id: lease.body.id, state: 'released', releaseReason: 'client' } });
     expect((await client.del('/api/v1/leases?streamId=never-existed')).status).toBe(404);
     expect((await client.del('/api/v1/leases?streamId=bad%20id')).status).toBe(400);
   });
@@ -143,7 +153,15 @@ describe('lease REST API', () => {
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen.slice(0, 3)).toEqual(['page-6', 'page-5', 'page-4']);
     expect(seen).not.toContain('page-late-1');
-    expect(seen.filter((s) => s.startsWith('page-') && !s.startsWith('page-late'))).toEqual(['page-6', 'page-5', 'page-4', 'page-3', 'page-2', 'page-1', 'page-0']);
+    expect(seen.filter((s) => s.startsWith('page-') && !s.startsWith('page-late'))).toEqual([
+      'page-6',
+      'page-5',
+      'page-4',
+      'page-3',
+      'page-2',
+      'page-1',
+      'page-0',
+    ]);
   });
 
   it('filters history by state, stream, port and time', async () => {
@@ -151,9 +169,13 @@ describe('lease REST API', () => {
     await client.del(`/api/v1/leases/${a.body.id}`);
     const active = await client.get('/api/v1/leases?state=active&limit=500');
     expect(active.body.items.every((l: { state: string }) => ['reserved', 'listening', 'streaming'].includes(l.state))).toBe(true);
-    expect((await client.get('/api/v1/leases?state=released&streamId=filter-a')).body.items.map((l: { id: string }) => l.id)).toEqual([a.body.id]);
+    expect((await client.get('/api/v1/leases?state=released&streamId=filter-a')).body.items.map((l: { id: string }) => l.id)).toEqual([
+      a.body.id,
+    ]);
     const b = await client.post('/api/v1/leases', { streamId: 'filter-b' });
-    expect((await client.get('/api/v1/leases?state=listening&streamId=filter-b')).body.items.map((l: { id: string }) => l.id)).toEqual([b.body.id]);
+    expect((await client.get('/api/v1/leases?state=listening&streamId=filter-b')).body.items.map((l: { id: string }) => l.id)).toEqual([
+      b.body.id,
+    ]);
     expect((await client.get('/api/v1/leases?state=listening&streamId=filter-a')).body.items).toEqual([]);
     await client.del(`/api/v1/leases/${b.body.id}`);
     const byPort = await client.get(`/api/v1/leases?port=${a.body.rtcpPort}&limit=500`);
@@ -185,7 +207,12 @@ describe('bearer tokens', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
-    svc = await startService({ DATABASE_URL: db.url, MEDIA_PORT_RANGE: tokenBlock.range(4), HTTP_PORT: String(tokenBlock.http()), AUTH_TOKENS: 'alpha-token-0123456789,beta-token-0123456789' });
+    svc = await startService({
+      DATABASE_URL: db.url,
+      MEDIA_PORT_RANGE: tokenBlock.range(4),
+      HTTP_PORT: String(tokenBlock.http()),
+      AUTH_TOKENS: 'alpha-token-0123456789,beta-token-0123456789',
+    });
   });
   afterAll(async () => {
     await svc?.kill9();
@@ -208,15 +235,28 @@ describe('bearer tokens', () => {
 
 describe('start-up refusal', () => {
   it('refuses a non-loopback HTTP_HOST without tokens, naming the variable', async () => {
-    const err = await startService({ HTTP_HOST: '0.0.0.0', HTTP_PORT: String(portBlock(8).http(1)), DATABASE_URL: 'sqlite::memory:' }).catch((e) => e);
+    const err = await startService({
+      HTTP_HOST: '0.0.0.0',
+      HTTP_PORT: String(portBlock(8).http(1)),
+      DATABASE_URL: 'sqlite::memory:',
+    }).catch((e) => e);
     expect(String(err)).toContain('HTTP_HOST');
     expect(String(err)).toContain('AUTH_TOKENS');
   });
 
   it('exits 2 on a placeholder or short token, naming AUTH_TOKENS and the rule, never the token', () => {
     const main = join(__dirname, '..', '..', '..', 'dist/apps/portledger/src/main.js');
-    for (const [token, rule] of [['change-me-token', 'shorter than 16 characters'], ['change-me-token-0123', 'a well-known placeholder']]) {
-      const env = { PATH: process.env.PATH ?? '', HTTP_HOST: '0.0.0.0', HTTP_PORT: String(portBlock(8).http(3)), DATABASE_URL: 'sqlite::memory:', AUTH_TOKENS: token };
+    for (const [token, rule] of [
+      ['change-me-token', 'shorter than 16 characters'],
+      ['change-me-token-0123', 'a well-known placeholder'],
+    ]) {
+      const env = {
+        PATH: process.env.PATH ?? '',
+        HTTP_HOST: '0.0.0.0',
+        HTTP_PORT: String(portBlock(8).http(3)),
+        DATABASE_URL: 'sqlite::memory:',
+        AUTH_TOKENS: token,
+      };
       const r = spawnSync(process.execPath, [main], { env, encoding: 'utf8', timeout: 20_000 });
       expect(r.status).toBe(2);
       expect(r.stderr).toContain(`AUTH_TOKENS: token 1 of 1 is ${rule}`);
@@ -225,7 +265,11 @@ describe('start-up refusal', () => {
   });
 
   it('stops with a message naming a bad MEDIA_PORT_RANGE', async () => {
-    const err = await startService({ MEDIA_PORT_RANGE: '30001-30000', HTTP_PORT: String(portBlock(8).http(2)), DATABASE_URL: 'sqlite::memory:' }).catch((e) => e);
+    const err = await startService({
+      MEDIA_PORT_RANGE: '30001-30000',
+      HTTP_PORT: String(portBlock(8).http(2)),
+      DATABASE_URL: 'sqlite::memory:',
+    }).catch((e) => e);
     expect(String(err)).toContain('MEDIA_PORT_RANGE="30001-30000"');
   });
 });

@@ -59,7 +59,18 @@ describe('cursors, times and lease events over REST', () => {
 
   it.each(
     TIME_PATHS.flatMap((p) =>
-      ['from', 'to'].flatMap((f) => ['9999999999999999', '99999999999999999999', '-1', '1969-12-31T23:59:59Z', '+275760-09-13T00:00:00Z', '10000-01-01T00:00:00Z', 'yesterday', '1e3'].map((v) => [p, f, v])),
+      ['from', 'to'].flatMap((f) =>
+        [
+          '9999999999999999',
+          '99999999999999999999',
+          '-1',
+          '1969-12-31T23:59:59Z',
+          '+275760-09-13T00:00:00Z',
+          '10000-01-01T00:00:00Z',
+          'yesterday',
+          '1e3',
+        ].map((v) => [p, f, v]),
+      ),
     ),
   )('%s?%s=%s is a 400 naming the field', async (path, field, value) => {
     const r = await client.get(`${path}?${field}=${encodeURIComponent(value)}`);

@@ -32,7 +32,19 @@ describe('device simulator (built CLI) against the running service', () => {
   const lease = async (id: string) => (await client.get(`/api/v1/leases/${id}`)).body;
 
   it('asks for N leases, pushes the capture looped with continued sequence numbers, and reports a JSON summary', async () => {
-    const r = await runSim(['--api', svc.baseUrl, '--streams', '3', '--flat', '--loops', '2', '--lease-ssrc', '--keep', '--json', '--quiet']);
+    const r = await runSim([
+      '--api',
+      svc.baseUrl,
+      '--streams',
+      '3',
+      '--flat',
+      '--loops',
+      '2',
+      '--lease-ssrc',
+      '--keep',
+      '--json',
+      '--quiet',
+    ]);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ streams: 3, connectedPeak: 3, errors: 0, bytes: 3 * 2 * CAPTURE.length });
@@ -43,7 +55,14 @@ describe('device simulator (built CLI) against the running service', () => {
         return got.stats?.packets === 2 * 2308 && got;
       }, 'all packets of both loops');
       expect(l).toMatchObject({ ssrc: '0123456789', client: 'device-sim' });
-      expect(l.stats).toMatchObject({ packets: 2 * 2308, lost: 0, reordered: 0, duplicates: 0, droppedForeignSsrc: 0, ssrcSeen: '0123456789' });
+      expect(l.stats).toMatchObject({
+        packets: 2 * 2308,
+        lost: 0,
+        reordered: 0,
+        duplicates: 0,
+        droppedForeignSsrc: 0,
+        ssrcSeen: '0123456789',
+      });
     }
   });
 

@@ -50,7 +50,9 @@ describe('a fleet of three nodes on one PostgreSQL ledger', () => {
 
   it('each node hands out every pair of its own range to 64 parallel requests, with no errors, on its own address', async () => {
     const results = await Promise.all(
-      nodes.map((n, i) => Promise.all(Array.from({ length: PAIRS }, (_, k) => client(i).post('/api/v1/leases', { streamId: `${n.id}-cam-${k}` })))),
+      nodes.map((n, i) =>
+        Promise.all(Array.from({ length: PAIRS }, (_, k) => client(i).post('/api/v1/leases', { streamId: `${n.id}-cam-${k}` }))),
+      ),
     );
     results.forEach((rs, i) => {
       expect(rs.map((r) => r.status)).toEqual(Array(PAIRS).fill(201));
@@ -76,12 +78,21 @@ describe('a fleet of three nodes on one PostgreSQL ledger', () => {
     }
     const some = leases.get('media-3')![0];
     expect((await client(0).get(`/api/v1/leases/${some.id}`)).body).toMatchObject({ id: some.id, nodeId: 'media-3' });
-    expect((await client(0).get(`/api/v1/leases/${some.id}/events`)).body.items.map((e: { type: string }) => e.type)).toEqual(['allocated', 'listening']);
+    expect((await client(0).get(`/api/v1/leases/${some.id}/events`)).body.items.map((e: { type: string }) => e.type)).toEqual([
+      'allocated',
+      'listening',
+    ]);
   });
 
-  it("answers GET /ports for another node from the ledger, and for itself without nodeId", async () => {
+  it('answers GET /ports for another node from the ledger, and for itself without nodeId', async () => {
     expect((await client(0).get('/api/v1/ports')).body).toMatchObject({ nodeId: 'media-1', pairs: PAIRS, leased: PAIRS, free: 0 });
-    expect((await client(0).get('/api/v1/ports?nodeId=media-2')).body).toMatchObject({ nodeId: 'media-2', range: { start: from, end: to }, pairs: PAIRS, leased: PAIRS, free: 0 });
+    expect((await client(0).get('/api/v1/ports?nodeId=media-2')).body).toMatchObject({
+      nodeId: 'media-2',
+      range: { start: from, end: to },
+      pairs: PAIRS,
+      leased: PAIRS,
+      free: 0,
+    });
     expect((await client(0).get('/api/v1/ports?nodeId=media-9')).body).toMatchObject({ nodeId: 'media-9', leased: 0, free: PAIRS });
   });
 
@@ -98,7 +109,12 @@ describe('a fleet of three nodes on one PostgreSQL ledger', () => {
 
   it('after kill -9 of one node and a restart, its leases resume and the other nodes are untouched', async () => {
     const eventsBefore = async (i: number) =>
-      Promise.all(leases.get(nodes[i].id)!.slice(0, 8).map(async (l) => (await client(i).get(`/api/v1/leases/${l.id}/events`)).body.items.length));
+      Promise.all(
+        leases
+          .get(nodes[i].id)!
+          .slice(0, 8)
+          .map(async (l) => (await client(i).get(`/api/v1/leases/${l.id}/events`)).body.items.length),
+      );
     const before1 = await eventsBefore(0);
     const before3 = await eventsBefore(2);
 

@@ -58,7 +58,7 @@ describe.each(DB_KINDS)('one process per NODE_ID on a %s ledger', (kind) => {
     await db?.drop();
   });
 
-  it('refuses a second process with the same NODE_ID: exit 2, naming the NODE_ID and the holder\'s host and pid', async () => {
+  it("refuses a second process with the same NODE_ID: exit 2, naming the NODE_ID and the holder's host and pid", async () => {
     holder = await startService(nodeEnv(0));
     const lease = (await api(holder.baseUrl).post('/api/v1/leases', { streamId: 'held-cam' })).body;
     expect(lease.state).toBe('listening');
@@ -105,11 +105,17 @@ describe.each(DB_KINDS)('one process per NODE_ID on a %s ledger', (kind) => {
     const lease = (await api(holder!.baseUrl).post('/api/v1/leases', { streamId: 'taken-over-cam' })).body;
     expect(listeningPorts(lease.rtpPort, lease.rtcpPort)).toEqual([lease.rtpPort, lease.rtcpPort]);
     // What a successor does once this process looks dead to it (cut off from the ledger for long).
-    await onLedger(db, "UPDATE {schema}.node_locks SET holder_host = 'successor-host', instance_id = 'successor' WHERE node_id = $1", [`lock-${kind}`]);
+    await onLedger(db, "UPDATE {schema}.node_locks SET holder_host = 'successor-host', instance_id = 'successor' WHERE node_id = $1", [
+      `lock-${kind}`,
+    ]);
     const exited = await Promise.race([holder!.exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
     expect(exited).toEqual({ code: 3, signal: null });
     // (the JSON log escapes the quotes around the NODE_ID)
-    expect(holder!.output()).toMatch(new RegExp(`NODE_ID \\\\?"lock-${kind}\\\\?" lost: its node_locks row was taken over: NODE_ID \\\\?"lock-${kind}\\\\?" is held by successor-host`));
+    expect(holder!.output()).toMatch(
+      new RegExp(
+        `NODE_ID \\\\?"lock-${kind}\\\\?" lost: its node_locks row was taken over: NODE_ID \\\\?"lock-${kind}\\\\?" is held by successor-host`,
+      ),
+    );
     expect(listeningPorts(lease.rtpPort, lease.rtcpPort)).toEqual([]);
     holder = undefined;
   });

@@ -31,7 +31,16 @@ describe.each(DB_KINDS)('a listen() error that is not about the pair, on %s', (k
     return db;
   };
   const start = (db: TestDatabase, bindHost: string) =>
-    startService({ DATABASE_URL: db.url, MEDIA_PORT_RANGE: range, HTTP_PORT: String(http), MEDIA_BIND_HOST: bindHost, ZLM_API_SECRET: 'zlm-secret', LOG_LEVEL: 'warn', RECONCILE_MIN_AGE_S: '0', RECONCILE_INTERVAL_S: '3600' });
+    startService({
+      DATABASE_URL: db.url,
+      MEDIA_PORT_RANGE: range,
+      HTTP_PORT: String(http),
+      MEDIA_BIND_HOST: bindHost,
+      ZLM_API_SECRET: 'zlm-secret',
+      LOG_LEVEL: 'warn',
+      RECONCILE_MIN_AGE_S: '0',
+      RECONCILE_INTERVAL_S: '3600',
+    });
 
   afterEach(async () => {
     await svc?.kill9();
@@ -108,13 +117,22 @@ describe.each(DB_KINDS)('a listen() error that is not about the pair, on %s', (k
     const clock = new TestClock();
     ledger = await startLedger(kind, { range: inProcess, bindHost: NOT_UP, resumeRetryS: 60 }, db, { clock });
     const retries = ledger.app.get(ResumeRetries);
-    expect(retries.list().map((w) => [w.leaseId, w.code]).sort()).toEqual(leases.map((l) => [l.id, 'EADDRNOTAVAIL']).sort());
+    expect(
+      retries
+        .list()
+        .map((w) => [w.leaseId, w.code])
+        .sort(),
+    ).toEqual(leases.map((l) => [l.id, 'EADDRNOTAVAIL']).sort());
     // a real retry happens and fails again: still active
     await waitFor(() => retries.list().every((w) => w.attempts >= 2), 'a second attempt');
     for (const l of leases) expect((await ledger.queries.get(l.id)).lease.state).toBe('listening');
 
     clock.advance(61_000);
-    await waitFor(async () => retries.size === 0 && (await ledger!.queries.get(leases[0].id)).lease.state === 'failed', 'the leases to end', 30_000);
+    await waitFor(
+      async () => retries.size === 0 && (await ledger!.queries.get(leases[0].id)).lease.state === 'failed',
+      'the leases to end',
+      30_000,
+    );
     for (const l of leases) {
       const { lease, events } = await ledger.queries.get(l.id);
       expect(lease).toMatchObject({ state: 'failed', releaseReason: 'bind-failed' });
@@ -125,7 +143,7 @@ describe.each(DB_KINDS)('a listen() error that is not about the pair, on %s', (k
 });
 
 describe('out of descriptors', () => {
-  it('a listen() that hits EMFILE is a host error, not the pair\'s (a child under prlimit, built gateway)', () => {
+  it("a listen() that hits EMFILE is a host error, not the pair's (a child under prlimit, built gateway)", () => {
     const gateway = join(__dirname, '..', '..', '..', 'dist/libs/gateway/src');
     // the child uses up its 64 descriptors, then asks the gateway's ListenerPair to listen
     const script = `

@@ -59,7 +59,8 @@ describe('recording limits: RECORD_MAX_BYTES, a full disk, and streamIds that wo
     return r.body as { id: string; rtpPort: number; recordPath: string };
   };
   const get = async (id: string) => (await client.get(`/api/v1/leases/${id}`)).body;
-  const events = async (id: string) => (await client.get(`/api/v1/leases/${id}/events`)).body.items as Array<{ type: string; detail: Record<string, unknown> }>;
+  const events = async (id: string) =>
+    (await client.get(`/api/v1/leases/${id}/events`)).body.items as Array<{ type: string; detail: Record<string, unknown> }>;
 
   /** Pushes the whole capture with a live pull attached; the stream must go on whatever happens to the recording. */
   async function streamThrough(l: { id: string; rtpPort: number }) {

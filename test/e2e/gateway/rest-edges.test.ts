@@ -22,7 +22,12 @@ describe('hard edges of the REST side of the media ports (running service)', () 
       expect([await a.status, await b.status]).toEqual([200, 200]);
       const third = pull(url(l.id));
       expect(await third.status).toBe(429);
-      expect(JSON.parse((await third.done).body.toString())).toMatchObject({ statusCode: 429, error: 'too_many_pulls', leaseId: l.id, limit: 2 });
+      expect(JSON.parse((await third.done).body.toString())).toMatchObject({
+        statusCode: 429,
+        error: 'too_many_pulls',
+        leaseId: l.id,
+        limit: 2,
+      });
       a.abort();
       await waitFor(async () => (await liveClients(l.id)) === 1, 'the hung-up pull unsubscribed');
       const fourth = pull(url(l.id));

@@ -49,7 +49,19 @@ describe('live pull and recording through the running service (GET /api/v1/lease
     const fast = pull(url(l.id));
     const slow = stalledPull('127.0.0.1', block.http(0), `/api/v1/leases/${l.id}/stream.ps`);
     await waitFor(async () => (await stats(l.id)).liveClients === 2, 'both subscribed');
-    const sim = await runSim(['--api', svc.baseUrl, '--lease', l.id, '--realtime', '--speed', '40', '--loops', String(loops), '--quiet', '--json']);
+    const sim = await runSim([
+      '--api',
+      svc.baseUrl,
+      '--lease',
+      l.id,
+      '--realtime',
+      '--speed',
+      '40',
+      '--loops',
+      String(loops),
+      '--quiet',
+      '--json',
+    ]);
     expect(sim.code).toBe(0);
     await waitFor(async () => (await stats(l.id)).packets === 2308 * loops, 'all packets');
     // the paused client cannot see the server's close until it reads; the service's count shows it

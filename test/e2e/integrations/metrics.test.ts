@@ -19,7 +19,13 @@ describe('GET /metrics', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
-    svc = await startService({ DATABASE_URL: db.url, MEDIA_PORT_RANGE: range, HTTP_PORT: String(block.http()), AUTH_TOKENS: TOKEN, RECONCILE_INTERVAL_S: '3600' });
+    svc = await startService({
+      DATABASE_URL: db.url,
+      MEDIA_PORT_RANGE: range,
+      HTTP_PORT: String(block.http()),
+      AUTH_TOKENS: TOKEN,
+      RECONCILE_INTERVAL_S: '3600',
+    });
     rest = api(svc.baseUrl, TOKEN);
   });
   afterAll(async () => {
@@ -64,7 +70,9 @@ describe('GET /metrics', () => {
     const after = await scrape();
     expect(after.v('portledger_port_pairs_leased')).toBe(0);
     expect(after.v('portledger_sessions_active')).toBe(0);
-    expect(after.v('portledger_releases_total{state="released",reason="client"}')).toBe(before.v('portledger_releases_total{state="released",reason="client"}') + 1);
+    expect(after.v('portledger_releases_total{state="released",reason="client"}')).toBe(
+      before.v('portledger_releases_total{state="released",reason="client"}') + 1,
+    );
     // Counters keep what ended leases received.
     expect(after.v('portledger_rtp_packets_total')).toBeGreaterThanOrEqual(streaming.v('portledger_rtp_packets_total'));
     expect(after.v('portledger_rtp_foreign_ssrc_packets_dropped_total')).toBe(3);
@@ -86,7 +94,9 @@ describe('GET /metrics', () => {
     await rest.get(`/api/v1/leases/${lease.id}`);
     await rest.del(`/api/v1/leases/${lease.id}`);
     const { text, v } = await scrape();
-    expect(v('portledger_http_request_duration_seconds_count{method="GET",route="/api/v1/leases/:id",status_code="200"}')).toBeGreaterThanOrEqual(1);
+    expect(
+      v('portledger_http_request_duration_seconds_count{method="GET",route="/api/v1/leases/:id",status_code="200"}'),
+    ).toBeGreaterThanOrEqual(1);
     expect(text).not.toMatch(UUID);
     for (const line of text.split('\n')) if (line && !line.startsWith('#')) expect(line).toMatch(/^portledger_/);
   });

@@ -47,7 +47,11 @@ describe('OpenAPI document', () => {
   });
 
   it('describes the error body, and the responses of every operation', () => {
-    expect(doc.components.schemas.ErrorBody.properties).toMatchObject({ statusCode: expect.any(Object), error: expect.any(Object), message: expect.any(Object) });
+    expect(doc.components.schemas.ErrorBody.properties).toMatchObject({
+      statusCode: expect.any(Object),
+      error: expect.any(Object),
+      message: expect.any(Object),
+    });
     const allocate = doc.paths['/api/v1/leases'].post;
     expect(allocate.responses['409'].content['application/json'].schema.$ref).toBe('#/components/schemas/ErrorBody');
     for (const [path, item] of Object.entries<any>(doc.paths)) {
@@ -67,6 +71,7 @@ describe('OpenAPI document', () => {
     const r = await fetch(`${svc.baseUrl}/docs`, AUTH);
     expect(r.status).toBe(200);
     expect(await r.text()).toContain('swagger');
-    for (const page of ['/docs', '/docs-json', '/docs/swagger-ui-init.js']) expect((await fetch(`${svc.baseUrl}${page}`)).status, page).toBe(401);
+    for (const page of ['/docs', '/docs-json', '/docs/swagger-ui-init.js'])
+      expect((await fetch(`${svc.baseUrl}${page}`)).status, page).toBe(401);
   });
 });

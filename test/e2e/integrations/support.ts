@@ -86,9 +86,7 @@ export class WebhookReceiver {
   /** Every event received for a subject (lease id or report id), de-duplicated by event id, in arrival order. */
   eventsFor(subjectId: string): any[] {
     const seen = new Set<string>();
-    return this.received
-      .map((r) => r.body)
-      .filter((b) => (b.lease?.id ?? b.report?.id) === subjectId && !seen.has(b.id) && seen.add(b.id));
+    return this.received.map((r) => r.body).filter((b) => (b.lease?.id ?? b.report?.id) === subjectId && !seen.has(b.id) && seen.add(b.id));
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

@@ -42,7 +42,8 @@ describe.each(DB_KINDS)('webhooks on %s', (kind) => {
     await db?.drop();
   });
 
-  const deliveries = async (status: string) => (await rest.get(`/api/v1/webhooks/deliveries?status=${status}&limit=500`)).body.items as any[];
+  const deliveries = async (status: string) =>
+    (await rest.get(`/api/v1/webhooks/deliveries?status=${status}&limit=500`)).body.items as any[];
 
   it('posts lease.listening, lease.streaming and lease.ended, each signed over its raw body', async () => {
     const lease = (await rest.post('/api/v1/leases', { streamId: 'hooked', ssrc: '0123456789' })).body;
@@ -62,7 +63,11 @@ describe.each(DB_KINDS)('webhooks on %s', (kind) => {
     expect(types).toContain('lease.streaming');
     expect(types.at(-1)).toBe('lease.ended');
     for (const e of events) {
-      expect(e).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), nodeId: 'e2e', lease: { id: lease.id, streamId: 'hooked', rtpPort: lease.rtpPort } });
+      expect(e).toMatchObject({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        nodeId: 'e2e',
+        lease: { id: lease.id, streamId: 'hooked', rtpPort: lease.rtpPort },
+      });
       expect(Number.isNaN(Date.parse(e.at))).toBe(false);
     }
     expect(events.find((e) => e.type === 'lease.streaming').lease.state).toBe('streaming');
@@ -78,7 +83,10 @@ describe.each(DB_KINDS)('webhooks on %s', (kind) => {
       await rest.post('/api/v1/reconcile');
       const report = (await rest.post('/api/v1/reconcile')).body;
       expect(report.findings).toContainEqual(expect.objectContaining({ kind: 'foreign-occupant', action: 'quarantined' }));
-      const [event] = await waitFor(() => (receiver.eventsFor(report.id).length ? receiver.eventsFor(report.id) : null), 'reconcile.findings delivered');
+      const [event] = await waitFor(
+        () => (receiver.eventsFor(report.id).length ? receiver.eventsFor(report.id) : null),
+        'reconcile.findings delivered',
+      );
       expect(event).toMatchObject({ type: 'reconcile.findings', nodeId: 'e2e', report: { id: report.id, findings: report.findings } });
     } finally {
       await foreign.kill();
@@ -105,10 +113,15 @@ describe.each(DB_KINDS)('webhooks on %s', (kind) => {
       return items.length === 2 && items.every((d) => d.attempts >= 1) ? items : null;
     }, 'both events tried and pending');
     expect(pending.map((d) => d.type).sort()).toEqual(['lease.ended', 'lease.listening']);
-    for (const d of pending) expect(d).toMatchObject({ status: 'pending', lastError: expect.stringMatching(/ECONNREFUSED/), nextAttemptAt: expect.any(String) });
+    for (const d of pending)
+      expect(d).toMatchObject({ status: 'pending', lastError: expect.stringMatching(/ECONNREFUSED/), nextAttemptAt: expect.any(String) });
 
     await receiver.start();
-    const got = await waitFor(() => (receiver.eventsFor(lease.id).length === 2 ? receiver.eventsFor(lease.id) : null), 'delivered after the receiver came back', 30_000);
+    const got = await waitFor(
+      () => (receiver.eventsFor(lease.id).length === 2 ? receiver.eventsFor(lease.id) : null),
+      'delivered after the receiver came back',
+      30_000,
+    );
     expect(got.map((e) => e.id).sort()).toEqual(pending.map((d) => d.id).sort());
     await waitFor(async () => (await deliveries('delivered')).filter((d) => d.subjectId === lease.id).length === 2, 'listed as delivered');
   });
@@ -127,7 +140,11 @@ describe.each(DB_KINDS)('webhooks on %s', (kind) => {
     svc = await startService(env());
     rest = api(svc.baseUrl);
 
-    const got = await waitFor(() => (receiver.eventsFor(lease.id).length === 2 ? receiver.eventsFor(lease.id) : null), 'delivered after the restart', 30_000);
+    const got = await waitFor(
+      () => (receiver.eventsFor(lease.id).length === 2 ? receiver.eventsFor(lease.id) : null),
+      'delivered after the restart',
+      30_000,
+    );
     expect(got.map((e) => e.id).sort()).toEqual(pending.map((d) => d.id).sort());
     expect(got.map((e) => e.type).sort()).toEqual(['lease.ended', 'lease.listening']);
     expect(receiver.received.every((r) => r.signatureValid)).toBe(true);

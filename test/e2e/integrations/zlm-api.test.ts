@@ -44,10 +44,24 @@ describe.each(DB_KINDS)('ZLMediaKit-compatible API, called as WVP-GB28181-pro ca
 
     const list = await wvp.listRtpServer();
     expect(list.body.code).toBe(0);
-    expect(list.body.data).toContainEqual({ vhost: '__defaultVhost__', app: 'rtp', stream_id: streamId, port: open.body.port, ssrc: 200000001, tcp_mode: 1, only_track: 0 });
+    expect(list.body.data).toContainEqual({
+      vhost: '__defaultVhost__',
+      app: 'rtp',
+      stream_id: streamId,
+      port: open.body.port,
+      ssrc: 200000001,
+      tcp_mode: 1,
+      only_track: 0,
+    });
 
     const lease = await restLease(streamId);
-    expect(lease).toMatchObject({ state: 'listening', rtpPort: open.body.port, ssrc: '0200000001', client: 'zlm-api', transport: 'tcp-passive' });
+    expect(lease).toMatchObject({
+      state: 'listening',
+      rtpPort: open.body.port,
+      ssrc: '0200000001',
+      client: 'zlm-api',
+      transport: 'tcp-passive',
+    });
     // The configured defaults apply (LEASE_TTL_S 3600).
     expect(Date.parse(lease.expiresAt) - Date.parse(lease.createdAt)).toBe(3_600_000);
 
@@ -59,7 +73,9 @@ describe.each(DB_KINDS)('ZLMediaKit-compatible API, called as WVP-GB28181-pro ca
   it('shares leases with the REST API both ways', async () => {
     const viaRest = await rest.post('/api/v1/leases', { streamId: 'made-by-rest', ssrc: '0200000002' });
     expect(viaRest.status).toBe(201);
-    expect((await wvp.listRtpServer()).body.data).toContainEqual(expect.objectContaining({ stream_id: 'made-by-rest', port: viaRest.body.rtpPort, ssrc: 200000002 }));
+    expect((await wvp.listRtpServer()).body.data).toContainEqual(
+      expect.objectContaining({ stream_id: 'made-by-rest', port: viaRest.body.rtpPort, ssrc: 200000002 }),
+    );
     expect((await wvp.openRtpServer('made-by-rest')).body).toEqual({ code: -300, msg: 'This stream already exists' });
     expect((await wvp.closeRtpServer('made-by-rest')).body).toEqual({ code: 0, hit: 1 });
     expect((await rest.get(`/api/v1/leases/${viaRest.body.id}`)).body.state).toBe('released');
@@ -112,7 +128,8 @@ describe.each(DB_KINDS)('ZLMediaKit-compatible API, called as WVP-GB28181-pro ca
       expect(r.body).toEqual({ code: -100, msg: 'Incorrect secret' });
     }
     const url = `${svc.baseUrl}/index/api/openRtpServer`;
-    const post = (type: string, body: string, query = '') => fetch(`${url}${query}`, { method: 'POST', headers: { 'content-type': type }, body });
+    const post = (type: string, body: string, query = '') =>
+      fetch(`${url}${query}`, { method: 'POST', headers: { 'content-type': type }, body });
     const noSecret = [
       await fetch(`${svc.baseUrl}/index/api/listRtpServer`),
       await fetch(`${url}?port=0&tcp_mode=1&stream_id=no-secret`),
@@ -141,7 +158,8 @@ describe.each(DB_KINDS)('ZLMediaKit-compatible API, called as WVP-GB28181-pro ca
     expect(get.status).toBe(200);
     const opened = await get.json();
     expect(opened).toEqual({ code: 0, port: expect.any(Number) });
-    const post = (body: string) => fetch(`${svc.baseUrl}/index/api/closeRtpServer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const post = (body: string) =>
+      fetch(`${svc.baseUrl}/index/api/closeRtpServer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     const json = await post(JSON.stringify({ secret: SECRET, stream_id: 'by-query' }));
     expect(json.status).toBe(200);
     expect(await json.json()).toEqual({ code: 0, hit: 1 });
@@ -162,7 +180,14 @@ describe.each(DB_KINDS)('ZLMediaKit-compatible API, called as WVP-GB28181-pro ca
       const r = (await wvp.getRtpInfo('info-stream')).body;
       return r.exist ? r : null;
     }, 'getRtpInfo with a peer');
-    expect(info).toEqual({ code: 0, exist: true, peer_ip: '127.0.0.1', peer_port: device.socket.localPort, local_ip: '127.0.0.1', local_port: body.port });
+    expect(info).toEqual({
+      code: 0,
+      exist: true,
+      peer_ip: '127.0.0.1',
+      peer_port: device.socket.localPort,
+      local_ip: '127.0.0.1',
+      local_port: body.port,
+    });
     await device.end();
     await wvp.closeRtpServer('info-stream');
   });
@@ -197,7 +222,9 @@ describe.each(DB_KINDS)('ZLMediaKit-compatible API, called as WVP-GB28181-pro ca
     }, 'packets accepted with the new SSRC');
     expect(stats).toMatchObject({ ssrcSeen: '0123456789', droppedForeignSsrc: 0 });
     const events = (await rest.get(`/api/v1/leases/${lease.id}/events`)).body.items;
-    expect(events).toContainEqual(expect.objectContaining({ type: 'ssrc-updated', detail: { ssrc: '0123456789', previous: '0000000001' } }));
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'ssrc-updated', detail: { ssrc: '0123456789', previous: '0000000001' } }),
+    );
     await device.end();
     await wvp.closeRtpServer('ssrc-switch');
 

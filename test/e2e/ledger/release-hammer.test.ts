@@ -55,15 +55,22 @@ describe.each(DB_KINDS)('concurrent POST and DELETE by streamId on %s', (kind) =
         for (const op of ops) {
           // each request starts at a random moment of the round, so DELETEs land anywhere in an allocation
           const startIn = Math.floor(rnd() * 120);
-          const call = () => (op === 'post' ? client.post('/api/v1/leases', { streamId }) : client.del(`/api/v1/leases?streamId=${streamId}`));
-          requests.push(sleep(startIn).then(call).then((r) => void count(`${op} ${r.status}`)));
+          const call = () =>
+            op === 'post' ? client.post('/api/v1/leases', { streamId }) : client.del(`/api/v1/leases?streamId=${streamId}`);
+          requests.push(
+            sleep(startIn)
+              .then(call)
+              .then((r) => void count(`${op} ${r.status}`)),
+          );
         }
       }
       await Promise.all(requests);
     }
     // every request has been answered: the ledger and the OS must agree exactly
     const active = await client.get(`/api/v1/leases?state=active&limit=100`);
-    const held = active.body.items.flatMap((l: { rtpPort: number; rtcpPort: number }) => [l.rtpPort, l.rtcpPort]).sort((a: number, b: number) => a - b);
+    const held = active.body.items
+      .flatMap((l: { rtpPort: number; rtcpPort: number }) => [l.rtpPort, l.rtcpPort])
+      .sort((a: number, b: number) => a - b);
     expect(listeningPorts(from, to)).toEqual(held);
     expect((await client.get('/api/v1/ports')).body).toMatchObject({ quarantined: 0, quarantine: [] });
     // a POST is answered 201 (new lease, possibly as its racing DELETE ended it) or 200 (the active one)

@@ -25,7 +25,9 @@ describe.each(DB_KINDS)('restart survival on %s', (kind) => {
     const client = api(svc.baseUrl);
     const created = [];
     for (let i = 0; i < 40; i += 8) {
-      const batch = await Promise.all(Array.from({ length: 8 }, (_, j) => client.post('/api/v1/leases', { streamId: `cam-${i + j}`, ssrc: String(100 + i + j) })));
+      const batch = await Promise.all(
+        Array.from({ length: 8 }, (_, j) => client.post('/api/v1/leases', { streamId: `cam-${i + j}`, ssrc: String(100 + i + j) })),
+      );
       created.push(...batch);
     }
     expect(created.map((r) => r.status)).toEqual(Array(40).fill(201));
@@ -75,34 +77,37 @@ describe.each(DB_KINDS)('restart survival on %s', (kind) => {
     ['uncaught-exception', 'uncaught exception'],
     ['unhandled-rejection', 'unhandled rejection'],
     ['server-error', 'HTTP server error'],
-  ])('on %s: logs a fatal line with the stack, closes every socket through the shutdown path, exits 1, and the lease resumes', async (kind, what) => {
-    await svc?.kill9();
-    svc = await startService({ ...env(), PORTLEDGER_TEST_CRASH_ON_SIGUSR2: kind });
-    const lease = await api(svc.baseUrl).post('/api/v1/leases', { streamId: `crash-${kind}` });
-    expect(lease.status).toBe(201);
-    svc.child.kill('SIGUSR2');
-    expect((await svc.exited).code).toBe(1);
-    const lines = svc
-      .output()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { level: number; msg: string; err?: { stack?: string } });
-    const fatal = lines.filter((l) => l.level === 60);
-    expect(fatal).toHaveLength(1);
-    expect(fatal[0].msg).toMatch(new RegExp(`^${what}: test crash: .*; shutting down \\(exit 1\\)$`));
-    expect(fatal[0].err?.stack).toMatch(/test crash[^]*\n\s+at /);
-    // the SIGTERM path ran: the gateway closed the lease's listeners and left the lease active
-    expect(lines.map((l) => l.msg)).toContain(`shutdown (${what}): closed the listeners of 1 leases; they resume at next start`);
-    expect(listeningPorts(from, to)).toEqual([]);
+  ])(
+    'on %s: logs a fatal line with the stack, closes every socket through the shutdown path, exits 1, and the lease resumes',
+    async (kind, what) => {
+      await svc?.kill9();
+      svc = await startService({ ...env(), PORTLEDGER_TEST_CRASH_ON_SIGUSR2: kind });
+      const lease = await api(svc.baseUrl).post('/api/v1/leases', { streamId: `crash-${kind}` });
+      expect(lease.status).toBe(201);
+      svc.child.kill('SIGUSR2');
+      expect((await svc.exited).code).toBe(1);
+      const lines = svc
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { level: number; msg: string; err?: { stack?: string } });
+      const fatal = lines.filter((l) => l.level === 60);
+      expect(fatal).toHaveLength(1);
+      expect(fatal[0].msg).toMatch(new RegExp(`^${what}: test crash: .*; shutting down \\(exit 1\\)$`));
+      expect(fatal[0].err?.stack).toMatch(/test crash[^]*\n\s+at /);
+      // the SIGTERM path ran: the gateway closed the lease's listeners and left the lease active
+      expect(lines.map((l) => l.msg)).toContain(`shutdown (${what}): closed the listeners of 1 leases; they resume at next start`);
+      expect(listeningPorts(from, to)).toEqual([]);
 
-    svc = await startService(env());
-    const after = api(svc.baseUrl);
-    expect((await after.get(`/api/v1/leases/${lease.body.id}`)).body.state).toBe('listening');
-    const events = await after.get(`/api/v1/leases/${lease.body.id}/events`);
-    expect(events.body.items.map((e: { type: string }) => e.type)).toContain('resumed-after-restart');
-    expect(listeningPorts(from, to)).toEqual([lease.body.rtpPort, lease.body.rtcpPort]);
-    await after.del(`/api/v1/leases/${lease.body.id}`);
-  });
+      svc = await startService(env());
+      const after = api(svc.baseUrl);
+      expect((await after.get(`/api/v1/leases/${lease.body.id}`)).body.state).toBe('listening');
+      const events = await after.get(`/api/v1/leases/${lease.body.id}/events`);
+      expect(events.body.items.map((e: { type: string }) => e.type)).toContain('resumed-after-restart');
+      expect(listeningPorts(from, to)).toEqual([lease.body.rtpPort, lease.body.rtcpPort]);
+      await after.del(`/api/v1/leases/${lease.body.id}`);
+    },
+  );
 
   it('ends leases that expired while the service was down, at boot', async () => {
     const client = api(svc!.baseUrl);

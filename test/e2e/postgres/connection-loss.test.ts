@@ -38,7 +38,12 @@ describe('PostgreSQL connection failures', () => {
   const begin = async (httpIndex: number) => {
     db = await createTestDatabase('postgres');
     proxy = await startTcpProxy({ host: pg.hostname, port: Number(pg.port || 5432) });
-    return { DATABASE_URL: proxy.url(db.url), MEDIA_PORT_RANGE: range, HTTP_PORT: String(block.http(httpIndex)), RECONCILE_INTERVAL_S: '1' };
+    return {
+      DATABASE_URL: proxy.url(db.url),
+      MEDIA_PORT_RANGE: range,
+      HTTP_PORT: String(block.http(httpIndex)),
+      RECONCILE_INTERVAL_S: '1',
+    };
   };
 
   it('starts while PostgreSQL is unreachable: retries and says so, /health reports the database down, the API answers 503 starting; then serves once it is back', async () => {
@@ -47,10 +52,14 @@ describe('PostgreSQL connection failures', () => {
     const starting = startService(env, { timeoutMs: 60_000 });
     const client = api(`http://127.0.0.1:${env.HTTP_PORT}`);
 
-    const down = await waitFor(async () => {
-      const r = await client.get('/health');
-      return r.status === 503 && r.body.details.database.connectAttempts >= 2 ? r : null;
-    }, '/health reporting repeated connect attempts', 20_000);
+    const down = await waitFor(
+      async () => {
+        const r = await client.get('/health');
+        return r.status === 503 && r.body.details.database.connectAttempts >= 2 ? r : null;
+      },
+      '/health reporting repeated connect attempts',
+      20_000,
+    );
     expect(down.body).toMatchObject({
       status: 'error',
       error: { database: { status: 'down', dialect: 'postgres' }, boot: { status: 'down', phase: 'starting' } },
@@ -69,7 +78,10 @@ describe('PostgreSQL connection failures', () => {
       const r = await client.get('/health');
       return r.status === 200 ? r : null;
     }, '/health 200');
-    expect(up.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, boot: { status: 'up' }, listeners: { status: 'up' } } });
+    expect(up.body).toMatchObject({
+      status: 'ok',
+      info: { database: { status: 'up' }, boot: { status: 'up' }, listeners: { status: 'up' } },
+    });
     expect((await client.post('/api/v1/leases', { streamId: 'after-start' })).status).toBe(201);
   });
 
@@ -125,7 +137,10 @@ describe('PostgreSQL connection failures', () => {
     }, 'every packet of the stream counted');
     expect(stats).toMatchObject({ state: 'streaming', stats: { connected: true, reconnects: 0, lost: 0 } });
     // …and is written once the ledger is back: the row never says `listening` while media flows.
-    await waitFor(async () => (await client.get(`/api/v1/leases/${late.id}`)).body.state === 'streaming', 'the late streaming state written');
+    await waitFor(
+      async () => (await client.get(`/api/v1/leases/${late.id}`)).body.state === 'streaming',
+      'the late streaming state written',
+    );
 
     const events = (await client.get(`/api/v1/leases/${ending.id}/events`)).body.items.map((e: { type: string }) => e.type);
     expect(events).toEqual(['allocated', 'listening', 'released']);

@@ -36,7 +36,9 @@ describe('PostgreSQL black-holed (no answer, no error)', () => {
   /** A request that must be answered; one that hangs fails the test instead of the test timing out. */
   const answered = async <T>(what: string, request: Promise<T>): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
-    const hang = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${HANG_MS} ms`)), HANG_MS)));
+    const hang = new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${HANG_MS} ms`)), HANG_MS)),
+    );
     try {
       return await Promise.race([request, hang]);
     } finally {
@@ -44,46 +46,56 @@ describe('PostgreSQL black-holed (no answer, no error)', () => {
     }
   };
 
-  it(
-    'answers allocations 503 ledger_unavailable after DB_STATEMENT_TIMEOUT_MS, closes a released lease\'s sockets at once, and recovers when packets flow again',
-    async () => {
-      svc = await startService({
-        DATABASE_URL: proxy.url(db.url),
-        MEDIA_PORT_RANGE: block.range(20),
-        HTTP_PORT: String(block.http(0)),
-        DB_STATEMENT_TIMEOUT_MS: String(TIMEOUT_MS),
-        LOG_LEVEL: 'warn',
-      });
-      const client = api(svc.baseUrl);
-      const ending = (await client.post('/api/v1/leases', { streamId: 'ending-cam' })).body;
-      expect(ending.state).toBe('listening');
-      device = await connectDevice(ending.rtpPort);
-      await waitFor(async () => (await client.get(`/api/v1/leases/${ending.id}`)).body.stats?.connected === true, 'device connected');
+  it("answers allocations 503 ledger_unavailable after DB_STATEMENT_TIMEOUT_MS, closes a released lease's sockets at once, and recovers when packets flow again", async () => {
+    svc = await startService({
+      DATABASE_URL: proxy.url(db.url),
+      MEDIA_PORT_RANGE: block.range(20),
+      HTTP_PORT: String(block.http(0)),
+      DB_STATEMENT_TIMEOUT_MS: String(TIMEOUT_MS),
+      LOG_LEVEL: 'warn',
+    });
+    const client = api(svc.baseUrl);
+    const ending = (await client.post('/api/v1/leases', { streamId: 'ending-cam' })).body;
+    expect(ending.state).toBe('listening');
+    device = await connectDevice(ending.rtpPort);
+    await waitFor(async () => (await client.get(`/api/v1/leases/${ending.id}`)).body.stats?.connected === true, 'device connected');
 
-      proxy.blackhole();
+    proxy.blackhole();
 
-      const refused = await answered('an allocation while the database black-holes', client.post('/api/v1/leases', { streamId: 'during-blackhole' }));
-      expect(refused).toMatchObject({ status: 503, body: { statusCode: 503, error: 'ledger_unavailable' } });
+    const refused = await answered(
+      'an allocation while the database black-holes',
+      client.post('/api/v1/leases', { streamId: 'during-blackhole' }),
+    );
+    expect(refused).toMatchObject({ status: 503, body: { statusCode: 503, error: 'ledger_unavailable' } });
 
-      // The release: its sockets close at once, long before its statements could time out.
-      let released = false;
-      const release = client.del(`/api/v1/leases/${ending.id}`).finally(() => (released = true));
-      await waitFor(() => listeningPorts(ending.rtpPort, ending.rtcpPort).length === 0, 'the listeners closed in /proc/net/tcp', TIMEOUT_MS / 2);
-      await answered('the device connection closed', device.closed);
-      expect(released).toBe(false);
-      expect(await answered('the release while the database black-holes', release)).toMatchObject({ status: 503, body: { error: 'ledger_unavailable' } });
+    // The release: its sockets close at once, long before its statements could time out.
+    let released = false;
+    const release = client.del(`/api/v1/leases/${ending.id}`).finally(() => (released = true));
+    await waitFor(
+      () => listeningPorts(ending.rtpPort, ending.rtcpPort).length === 0,
+      'the listeners closed in /proc/net/tcp',
+      TIMEOUT_MS / 2,
+    );
+    await answered('the device connection closed', device.closed);
+    expect(released).toBe(false);
+    expect(await answered('the release while the database black-holes', release)).toMatchObject({
+      status: 503,
+      body: { error: 'ledger_unavailable' },
+    });
 
-      proxy.forward();
+    proxy.forward();
 
-      const ended = await waitFor(async () => {
+    const ended = await waitFor(
+      async () => {
         const r = await client.get(`/api/v1/leases/${ending.id}`);
         return r.status === 200 && r.body.state === 'released' ? r.body : null;
-      }, 'the release written once packets flow again', HANG_MS);
-      expect(ended.releaseReason).toBe('client');
-      const again = await answered('an allocation after the black hole', client.post('/api/v1/leases', { streamId: 'after-blackhole' }));
-      expect(again.status).toBe(201);
-      expect(svc.child.exitCode).toBeNull();
-    },
-    120_000,
-  );
+      },
+      'the release written once packets flow again',
+      HANG_MS,
+    );
+    expect(ended.releaseReason).toBe('client');
+    const again = await answered('an allocation after the black hole', client.post('/api/v1/leases', { streamId: 'after-blackhole' }));
+    expect(again.status).toBe(201);
+    expect(svc.child.exitCode).toBeNull();
+  }, 120_000);
 });

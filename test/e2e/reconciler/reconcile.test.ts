@@ -34,9 +34,12 @@ describe.each(DB_KINDS)('the reconciler of a running service on %s', (kind) => {
     return api(svc.baseUrl);
   };
   const quarantineOf = async (client: ReturnType<typeof api>, rtpPort: number) =>
-    ((await client.get('/api/v1/ports')).body.quarantine as Array<{ rtpPort: number; owner: { pid: number | null; command: string | null } }>).find(
-      (q) => q.rtpPort === rtpPort,
-    );
+    (
+      (await client.get('/api/v1/ports')).body.quarantine as Array<{
+        rtpPort: number;
+        owner: { pid: number | null; command: string | null };
+      }>
+    ).find((q) => q.rtpPort === rtpPort);
 
   it('skips and quarantines a pair a process held before the service started, with its pid and command, and hands it out again once it is gone', async () => {
     const range = block.range(3);
@@ -57,7 +60,9 @@ describe.each(DB_KINDS)('the reconciler of a running service on %s', (kind) => {
     await child.kill();
     await waitFor(async () => !(await quarantineOf(client, p0)), 'the quarantine to clear');
     const reports = await client.get('/api/v1/reconcile/reports?withFindings=true&limit=100');
-    const cleared = reports.body.items.flatMap((r: { findings: unknown[] }) => r.findings).filter((f: { kind: string; action: string }) => f.kind === 'quarantine-cleared' && f.action !== 'pending');
+    const cleared = reports.body.items
+      .flatMap((r: { findings: unknown[] }) => r.findings)
+      .filter((f: { kind: string; action: string }) => f.kind === 'quarantine-cleared' && f.action !== 'pending');
     expect(cleared).toEqual([expect.objectContaining({ port: p0, action: 'cleared', leaseId: null })]);
 
     const b = await client.post('/api/v1/leases', { streamId: 'before-b' });
@@ -76,7 +81,10 @@ describe.each(DB_KINDS)('the reconciler of a running service on %s', (kind) => {
 
     const entry = await waitFor(() => quarantineOf(client, p1), 'the quarantine');
     expect(entry.owner).toMatchObject({ pid: child.pid, command: expect.stringMatching(/node/) });
-    const leases = [await client.post('/api/v1/leases', { streamId: 'after-a' }), await client.post('/api/v1/leases', { streamId: 'after-b' })];
+    const leases = [
+      await client.post('/api/v1/leases', { streamId: 'after-a' }),
+      await client.post('/api/v1/leases', { streamId: 'after-b' }),
+    ];
     expect(leases.map((l) => l.body.rtpPort)).not.toContain(p1);
     expect((await client.post('/api/v1/leases', { streamId: 'after-c' })).status).toBe(503);
 
@@ -99,7 +107,10 @@ describe.each(DB_KINDS)('the reconciler of a running service on %s', (kind) => {
     expect(run.body).toMatchObject({ nodeId: 'e2e', checkedPorts: 4, deferred: false, findings: [] });
     expect(run.body.id).toMatch(UUID);
     expect((await client.get(`/api/v1/reconcile/reports/${run.body.id}`)).body).toEqual(run.body);
-    expect((await client.get('/api/v1/reconcile/reports/00000000-0000-4000-8000-000000000000')).body).toMatchObject({ statusCode: 404, error: 'report_not_found' });
+    expect((await client.get('/api/v1/reconcile/reports/00000000-0000-4000-8000-000000000000')).body).toMatchObject({
+      statusCode: 404,
+      error: 'report_not_found',
+    });
     const bad = await client.get('/api/v1/reconcile/reports?withFindings=maybe&limit=0');
     expect(bad.status).toBe(400);
     expect(bad.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['limit', 'withFindings']);
@@ -119,7 +130,13 @@ describe.each(DB_KINDS)('a crash between the ledger insert and the listen on %s'
   });
 
   const boot = async (extra: Record<string, string> = {}) => {
-    const svc = await startService({ DATABASE_URL: db.url, HTTP_PORT: String(block.http()), MEDIA_PORT_RANGE: range, RECONCILE_INTERVAL_S: '1', ...extra });
+    const svc = await startService({
+      DATABASE_URL: db.url,
+      HTTP_PORT: String(block.http()),
+      MEDIA_PORT_RANGE: range,
+      RECONCILE_INTERVAL_S: '1',
+      ...extra,
+    });
     services.push(svc);
     return { svc, client: api(svc.baseUrl) };
   };

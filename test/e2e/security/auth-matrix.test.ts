@@ -11,9 +11,15 @@ const OTHER_TOKEN = `matrix-${randomBytes(12).toString('hex')}`;
 const SECRET = `zlm-${randomBytes(12).toString('hex')}`;
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
-
 /** Paths through the two prefixes that pass the front door without a token, out to guarded routes. */
-const THROUGH_OPEN_PREFIXES = ['/index/api/../../api/v1/leases', '/index/api/%2e%2e/%2e%2e/metrics', '/index/api/x/../../../docs-json', '/index/api/..%2f..%2fdocs/swagger-ui-init.js', '/health/../api/v1/ports', '/health/%2e%2e/metrics'];
+const THROUGH_OPEN_PREFIXES = [
+  '/index/api/../../api/v1/leases',
+  '/index/api/%2e%2e/%2e%2e/metrics',
+  '/index/api/x/../../../docs-json',
+  '/index/api/..%2f..%2fdocs/swagger-ui-init.js',
+  '/health/../api/v1/ports',
+  '/health/%2e%2e/metrics',
+];
 
 const PARAM = /^\{\w+\}$/;
 
@@ -85,7 +91,13 @@ describe('authentication by route, whatever the spelling (AUTH_TOKENS and ZLM_AP
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
-    svc = await startService({ DATABASE_URL: db.url, MEDIA_PORT_RANGE: block.range(8), HTTP_PORT: String(port), AUTH_TOKENS: `${TOKEN},${OTHER_TOKEN}`, ZLM_API_SECRET: SECRET });
+    svc = await startService({
+      DATABASE_URL: db.url,
+      MEDIA_PORT_RANGE: block.range(8),
+      HTTP_PORT: String(port),
+      AUTH_TOKENS: `${TOKEN},${OTHER_TOKEN}`,
+      ZLM_API_SECRET: SECRET,
+    });
     const lease = await api(svc.baseUrl, TOKEN).post('/api/v1/leases', { streamId: 'matrix' });
     expect(lease.status).toBe(201);
     leaseId = lease.body.id;
@@ -111,7 +123,10 @@ describe('authentication by route, whatever the spelling (AUTH_TOKENS and ZLM_AP
   it('answers nothing but exactly /health without a token: every listed route and the docs, in every spelling, by GET, HEAD and its own method', async () => {
     const problems: string[] = [];
     let sent = 0;
-    const targets = [...routes, ...[...PAGES_OUTSIDE_CONTROLLERS, ...THROUGH_OPEN_PREFIXES].map((path) => ({ path, methods: ['GET', 'HEAD'], query: '' }))];
+    const targets = [
+      ...routes,
+      ...[...PAGES_OUTSIDE_CONTROLLERS, ...THROUGH_OPEN_PREFIXES].map((path) => ({ path, methods: ['GET', 'HEAD'], query: '' })),
+    ];
     for (const route of targets) {
       for (const path of [route.path, ...spellings(route.path)]) {
         for (const method of route.methods) {
@@ -144,7 +159,15 @@ describe('authentication by route, whatever the spelling (AUTH_TOKENS and ZLM_AP
   });
 
   it('answers the exact spellings with a token: the API, /metrics and the docs', async () => {
-    for (const path of ['/api/v1/leases', `/api/v1/leases/${leaseId}`, '/api/v1/ports', '/metrics', '/docs', '/docs-json', '/docs/swagger-ui-init.js']) {
+    for (const path of [
+      '/api/v1/leases',
+      `/api/v1/leases/${leaseId}`,
+      '/api/v1/ports',
+      '/metrics',
+      '/docs',
+      '/docs-json',
+      '/docs/swagger-ui-init.js',
+    ]) {
       expect((await rawRequest(port, 'GET', path, { headers: AUTH })).status, path).toBe(200);
       expect((await rawRequest(port, 'GET', path, { headers: { authorization: `Bearer ${OTHER_TOKEN}` } })).status, path).toBe(200);
     }
@@ -156,7 +179,10 @@ describe('authentication by route, whatever the spelling (AUTH_TOKENS and ZLM_AP
       expect(res.status).toBe(401);
       expect(JSON.parse(res.text)).toEqual({ statusCode: 401, error: 'unauthorized', message: expect.any(String) });
     }
-    const withToken = await rawRequest(port, 'POST', '/api/v1/leases', { headers: { ...AUTH, 'content-type': 'application/json' }, body: '{"streamId":' });
+    const withToken = await rawRequest(port, 'POST', '/api/v1/leases', {
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: '{"streamId":',
+    });
     expect(withToken.status).toBe(400);
   });
 

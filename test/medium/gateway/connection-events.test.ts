@@ -99,7 +99,11 @@ describe.each(DB_KINDS)('connection events per lease are bounded (%s ledger, rea
       'first-packet': 1,
     });
     expect(stats(lease)).toMatchObject({ connections: 201, noMediaConnections: 200, unreportedConnections: 184, connected: true });
-    expect((await harness().queries.get(lease.id)).stats).toMatchObject({ connections: 201, noMediaConnections: 200, unreportedConnections: 184 });
+    expect((await harness().queries.get(lease.id)).stats).toMatchObject({
+      connections: 201,
+      noMediaConnections: 200,
+      unreportedConnections: 184,
+    });
   }, 120_000);
 
   it('records at most 256 connections per lease even when each delivers an accepted packet, and counts the rest', async () => {
@@ -138,7 +142,13 @@ describe.each(DB_KINDS)('connection events per lease are bounded (%s ledger, rea
     await stateSince(lease, 'streaming', pushedAt);
     const types = (await allEvents(lease)).map((e) => e.type);
     const oneConnection = ['peer-connected', 'first-packet', 'peer-disconnected'];
-    expect(types).toEqual(['allocated', 'listening', ...Array.from({ length: rounds }, () => oneConnection).flat(), 'peer-connected', 'first-packet']);
+    expect(types).toEqual([
+      'allocated',
+      'listening',
+      ...Array.from({ length: rounds }, () => oneConnection).flat(),
+      'peer-connected',
+      'first-packet',
+    ]);
   }, 120_000);
 
   it('writes at most 16 stream-error events per lease, also for garbage on the RTCP port, and counts them all', async () => {

@@ -30,7 +30,8 @@ describe.each(DB_KINDS)('hard edges of the media ports (%s ledger, real loopback
   });
 
   /** Resolves true when the service closed the connection within `ms`, false when it stayed open. */
-  const closedWithin = (d: TestDevice, ms: number) => Promise.race([d.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+  const closedWithin = (d: TestDevice, ms: number) =>
+    Promise.race([d.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
 
   it('writes at most 16 peer-rejected events per lease and counts every rejected connection', async () => {
     const lease = await allocate('rejected-cap', { peerAddress: '127.0.0.2' });
@@ -39,7 +40,10 @@ describe.each(DB_KINDS)('hard edges of the media ports (%s ledger, real loopback
     // The allowed device's peer-connected is written after every rejection the gateway reported.
     const allowed = await device(lease.rtpPort, '127.0.0.2');
     await allowed.push(toRfc4571(PACKETS.slice(0, 20)));
-    await waitFor(async () => (await eventsOf(lease, 'peer-connected')).length === 1 && (await eventsOf(lease, 'peer-rejected')).length >= 16, 'the events written');
+    await waitFor(
+      async () => (await eventsOf(lease, 'peer-connected')).length === 1 && (await eventsOf(lease, 'peer-rejected')).length >= 16,
+      'the events written',
+    );
     expect(await eventsOf(lease, 'peer-rejected')).toHaveLength(16);
     expect(stats(lease)).toMatchObject({ rejectedConnections: 40, connections: 1, connected: true });
   });
@@ -124,7 +128,16 @@ describe.each(DB_KINDS)('hard edges of the media ports (%s ledger, real loopback
     expect(await state(lease)).toBe('listening');
     await again.push(toRfc4571(PACKETS.slice(400, 500)));
     await waitFor(async () => (await state(lease)) === 'streaming', 'streaming again at its first accepted packet');
-    expect(await eventTypes(lease)).toEqual(['allocated', 'listening', 'peer-connected', 'ssrc-mismatch', 'first-packet', 'peer-disconnected', 'peer-connected', 'first-packet']);
+    expect(await eventTypes(lease)).toEqual([
+      'allocated',
+      'listening',
+      'peer-connected',
+      'ssrc-mismatch',
+      'first-packet',
+      'peer-disconnected',
+      'peer-connected',
+      'first-packet',
+    ]);
   });
 
   it('closes an RTCP connection that sends nothing for idleTimeoutSeconds, freeing its slot', async () => {
@@ -158,7 +171,9 @@ describe.runIf(HAS_IPV6_LOOPBACK)('peerAddress on a dual-stack listener (MEDIA_B
     expect(stats(v4).peer).toMatch(/^127\.0\.0\.1:\d+$/);
 
     const v6only = await allocate('v6-only', { peerAddress: '::1' });
-    await (await device(v6only.rtpPort)).closed;
+    await (
+      await device(v6only.rtpPort)
+    ).closed;
     const [rejected] = await firstEvents(v6only, 'peer-rejected');
     expect(rejected.detail).toMatchObject({ why: 'address-not-allowed', peer: expect.stringMatching(/^127\.0\.0\.1:/) });
   });

@@ -16,7 +16,9 @@ const SSRC_TEXT = '0123456789';
 
 describe('media sessions on leased ports (real ledger on SQLite, real loopback sockets)', () => {
   const block = portBlock(10);
-  const { harness, allocate, device, stats, eventTypes, eventsOf, state, ended } = leaseSessions('sqlite', { range: rangeOf(block.range(120)) });
+  const { harness, allocate, device, stats, eventTypes, eventsOf, state, ended } = leaseSessions('sqlite', {
+    range: rangeOf(block.range(120)),
+  });
   let h: LedgerHarness;
   beforeAll(() => {
     h = harness();
@@ -58,7 +60,9 @@ describe('media sessions on leased ports (real ledger on SQLite, real loopback s
     await d.push(CAPTURE, { seed: 4 });
     await waitFor(() => stats(lease).packets === 2308, 'all packets');
     await h.release.release(lease.id);
-    expect(d.isClosed() || (await Promise.race([d.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000))]))).toBe(true);
+    expect(d.isClosed() || (await Promise.race([d.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000))]))).toBe(
+      true,
+    );
     const detail = await h.queries.get(lease.id);
     expect(detail.lease.state).toBe('released');
     expect(detail.stats).toMatchObject({ packets: 2308, ssrcSeen: SSRC_TEXT, codec: { video: 'h264', audio: 'aac' } });
@@ -75,7 +79,11 @@ describe('media sessions on leased ports (real ledger on SQLite, real loopback s
   it('accepts RFC 2326 interleaved framing, counts in-band RTCP apart, and records the same PS', async () => {
     const lease = await allocate('interleaved', { record: true });
     const d = await device(lease.rtpPort);
-    const stream = Buffer.concat([toInterleaved(PACKETS.slice(0, 1000), 0), toInterleaved([rtcpRr(7)], 1), toInterleaved(PACKETS.slice(1000), 0)]);
+    const stream = Buffer.concat([
+      toInterleaved(PACKETS.slice(0, 1000), 0),
+      toInterleaved([rtcpRr(7)], 1),
+      toInterleaved(PACKETS.slice(1000), 0),
+    ]);
     await d.push(stream, { seed: 6, maxChunk: 3000 });
     await waitFor(() => stats(lease).packets === 2308, 'all packets');
     expect(stats(lease)).toMatchObject({ framing: 'rfc2326', rtcpPackets: 1, lost: 0, psBytes: EXTRACTED.length });
@@ -154,8 +162,24 @@ describe('media sessions on leased ports (real ledger on SQLite, real loopback s
     const second = await device(lease.rtpPort);
     await second.push(toRfc4571(PACKETS.slice(half)), { seed: 11 });
     await waitFor(() => stats(lease).packets === 2308, 'second half');
-    expect(stats(lease)).toMatchObject({ packets: 2308, bytes: CAPTURE.length - 2 * 2308, lost: 0, connections: 2, reconnects: 1, connected: true, psBytes: EXTRACTED.length });
-    expect(await eventTypes(lease)).toEqual(['allocated', 'listening', 'peer-connected', 'first-packet', 'peer-disconnected', 'peer-connected', 'first-packet']);
+    expect(stats(lease)).toMatchObject({
+      packets: 2308,
+      bytes: CAPTURE.length - 2 * 2308,
+      lost: 0,
+      connections: 2,
+      reconnects: 1,
+      connected: true,
+      psBytes: EXTRACTED.length,
+    });
+    expect(await eventTypes(lease)).toEqual([
+      'allocated',
+      'listening',
+      'peer-connected',
+      'first-packet',
+      'peer-disconnected',
+      'peer-connected',
+      'first-packet',
+    ]);
     await h.release.release(lease.id);
     expect(readFileSync(lease.recordPath!).equals(EXTRACTED)).toBe(true);
   });
@@ -175,7 +199,9 @@ describe('media sessions on leased ports (real ledger on SQLite, real loopback s
     expect(stats(healthy)).toMatchObject({ lost: 0, connected: true, streamErrors: 0 });
     expect(good.isClosed()).toBe(false);
     const errors = await waitFor(() => eventsOf(victim, 'stream-error').then((e) => e.length >= 13 && e), 'stream-error events');
-    expect(new Set(errors.map((e) => e.detail?.code))).toEqual(new Set(['bad-channel', 'bad-magic', 'bad-rtp-version', 'too-long', 'too-short', 'unknown-framing', 'zero-length']));
+    expect(new Set(errors.map((e) => e.detail?.code))).toEqual(
+      new Set(['bad-channel', 'bad-magic', 'bad-rtp-version', 'too-long', 'too-short', 'unknown-framing', 'zero-length']),
+    );
     expect(await state(victim)).toBe('listening');
     expect(listeningPorts(victim.rtpPort, victim.rtcpPort)).toEqual([victim.rtpPort, victim.rtcpPort]);
     const recovered = await device(victim.rtpPort);

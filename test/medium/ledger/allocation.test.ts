@@ -40,7 +40,9 @@ describe.each(DB_KINDS)('allocation and release on %s', (kind) => {
   });
 
   it('answers the same active stream with one lease however many ask at once', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, () => h.allocate.allocate({ streamId: 'same-stream', ssrc: '0000000007' })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => h.allocate.allocate({ streamId: 'same-stream', ssrc: '0000000007' })),
+    );
     expect(new Set(results.map((r) => r.lease.id)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
   });
@@ -72,7 +74,9 @@ describe.each(DB_KINDS)('allocation and release on %s', (kind) => {
     const lease = await allocate('foreign-rtp');
     expect(lease.rtpPort).not.toBe(next);
     const usage = await h.queries.portUsage();
-    expect(usage.quarantine).toEqual(expect.arrayContaining([expect.objectContaining({ rtpPort: next, port: next, reason: 'bind-failed: EADDRINUSE' })]));
+    expect(usage.quarantine).toEqual(
+      expect.arrayContaining([expect.objectContaining({ rtpPort: next, port: next, reason: 'bind-failed: EADDRINUSE' })]),
+    );
     const failed = await h.queries.history({ streamId: 'foreign-rtp', state: 'failed', limit: 5 });
     expect(failed.items).toHaveLength(1);
     expect(failed.items[0]).toMatchObject({ rtpPort: next, releaseReason: 'bind-failed' });

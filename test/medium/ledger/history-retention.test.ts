@@ -29,9 +29,16 @@ describe.each(DB_KINDS)('history retention on %s', (kind) => {
     // Made and ended 120 days ago (and one active lease as old), or 30 days ago.
     const db = h.app.get(LedgerDatabase);
     const backdate = (ids: string[], days: number) =>
-      db.exec(null, `UPDATE leases SET created_at = created_at - ?, released_at = released_at - ? WHERE id IN (${ids.map(() => '?').join(', ')})`, [days * DAY, days * DAY, ...ids]);
+      db.exec(
+        null,
+        `UPDATE leases SET created_at = created_at - ?, released_at = released_at - ? WHERE id IN (${ids.map(() => '?').join(', ')})`,
+        [days * DAY, days * DAY, ...ids],
+      );
     await backdate([...old.map((l) => l.id), stillActive.id], 120);
-    await backdate(recent.map((l) => l.id), 30);
+    await backdate(
+      recent.map((l) => l.id),
+      30,
+    );
 
     const pruned = await h.app.get(HistoryRetention).pruneOnce(10);
     expect(pruned).toEqual({ leases: 25, events: 25 * 3, batches: 3 });

@@ -84,7 +84,16 @@ describe.each(DB_KINDS)('query plans with %s and 200,000 ended leases in history
     h = await startLedger(kind, { range, historyRetentionDays: 90, database }, fresh);
     db = h.app.get(LedgerDatabase);
     leases = h.app.get(LeaseRepository);
-    await seedHistory(db, { nodeId: NODE, leases: HISTORY, rtpStart: range.start, pairs: 20, now: Date.now(), old: 600, webhooks: true, reports: 10_000 });
+    await seedHistory(db, {
+      nodeId: NODE,
+      leases: HISTORY,
+      rtpStart: range.start,
+      pairs: 20,
+      now: Date.now(),
+      old: 600,
+      webhooks: true,
+      reports: 10_000,
+    });
     await h.pool.load();
   }, 300_000);
   afterAll(async () => {
@@ -154,16 +163,22 @@ describe.each(DB_KINDS)('query plans with %s and 200,000 ended leases in history
   it('GET /leases/:id/stream.ps reads the lease and none of its events', async () => {
     const lease = (await h.allocate.allocate({ streamId: 'plan-ps' })).lease;
     const controller = new LeaseStreamController(h.app.get(PullLiveStreamUseCase), loadSettings({ DATABASE_URL: 'sqlite::memory:' }));
-    const app = express().get('/:id/stream.ps', (req, res) => void controller.stream(req.params.id, res).catch(() => res.status(500).end()));
+    const app = express().get(
+      '/:id/stream.ps',
+      (req, res) => void controller.stream(req.params.id, res).catch(() => res.status(500).end()),
+    );
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     try {
       const statements = await issuedBy(db, () =>
         new Promise<number>((resolve, reject) => {
-          const req = request({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: `/${lease.id}/stream.ps` }, (res) => {
-            resolve(res.statusCode ?? 0);
-            req.destroy();
-          });
+          const req = request(
+            { host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: `/${lease.id}/stream.ps` },
+            (res) => {
+              resolve(res.statusCode ?? 0);
+              req.destroy();
+            },
+          );
           req.on('error', reject);
           req.end();
         }).then((status) => expect(status).toBe(200)),
@@ -179,7 +194,11 @@ describe.each(DB_KINDS)('query plans with %s and 200,000 ended leases in history
     const events = h.app.get(LeaseEventRepository);
     await expectIndexed('events of a lease', () => h.queries.eventsOf('hist-77', { limit: 2 }), /ix_lease_events_lease/);
     const first = await h.queries.eventsOf('hist-77', { limit: 2 });
-    await expectIndexed('events of a lease, page 2', () => h.queries.eventsOf('hist-77', { limit: 2, cursor: first.nextCursor ?? undefined }), /ix_lease_events_lease/);
+    await expectIndexed(
+      'events of a lease, page 2',
+      () => h.queries.eventsOf('hist-77', { limit: 2, cursor: first.nextCursor ?? undefined }),
+      /ix_lease_events_lease/,
+    );
     await expectIndexed('last events of a lease', () => events.last('hist-77', 20), /ix_lease_events_lease/);
   });
 
@@ -188,11 +207,21 @@ describe.each(DB_KINDS)('query plans with %s and 200,000 ended leases in history
     expect(pruned).toEqual([]);
     await expectIndexed('history retention', async () => expect((await h.app.get(HistoryRetention).pruneOnce(500)).leases).toBe(600));
     const reports = h.app.get(ReconcileReportRepository);
-    await expectIndexed('reconcile report prune', () => db.transaction((tx) => reports.prune(tx, NODE, Date.now() - 30 * 24 * 3600_000, 100_000)));
+    await expectIndexed('reconcile report prune', () =>
+      db.transaction((tx) => reports.prune(tx, NODE, Date.now() - 30 * 24 * 3600_000, 100_000)),
+    );
     const outbox = h.app.get(WebhookOutboxRepository);
     const old = Date.now() - 30 * 24 * 3600_000;
-    await expectIndexed('webhook prune delivered', () => db.transaction((tx) => outbox.prune(tx, NODE, 'delivered', old)), /ix_webhook_outbox_settled/);
-    await expectIndexed('webhook prune failed', () => db.transaction((tx) => outbox.prune(tx, NODE, 'failed', old)), /ix_webhook_outbox_settled/);
+    await expectIndexed(
+      'webhook prune delivered',
+      () => db.transaction((tx) => outbox.prune(tx, NODE, 'delivered', old)),
+      /ix_webhook_outbox_settled/,
+    );
+    await expectIndexed(
+      'webhook prune failed',
+      () => db.transaction((tx) => outbox.prune(tx, NODE, 'failed', old)),
+      /ix_webhook_outbox_settled/,
+    );
   });
 
   it('the webhook worker and the admin listings read through indexes', async () => {
@@ -202,8 +231,14 @@ describe.each(DB_KINDS)('query plans with %s and 200,000 ended leases in history
     await expectIndexed('webhook pending count', () => outbox.countPending(NODE), /ix_webhook_outbox_(due_order|settled|status_list)/);
     const first = await outbox.page({ nodeId: NODE, limit: 50 });
     await expectIndexed('webhook deliveries', () => outbox.page({ nodeId: NODE, limit: 50 }));
-    await expectIndexed('webhook deliveries, page 2', () => outbox.page({ nodeId: NODE, limit: 50, cursor: first.nextCursor ?? undefined }));
-    await expectIndexed('webhook deliveries status=failed', () => outbox.page({ nodeId: NODE, status: 'failed', limit: 50 }), /ix_webhook_outbox_status_list/);
+    await expectIndexed('webhook deliveries, page 2', () =>
+      outbox.page({ nodeId: NODE, limit: 50, cursor: first.nextCursor ?? undefined }),
+    );
+    await expectIndexed(
+      'webhook deliveries status=failed',
+      () => outbox.page({ nodeId: NODE, status: 'failed', limit: 50 }),
+      /ix_webhook_outbox_status_list/,
+    );
     const reports = h.app.get(ReconcileReportRepository);
     const now = Date.now();
     await expectIndexed('reconcile reports', () => reports.page({ nodeId: NODE, limit: 50 }), /ix_reconcile_reports_(node|started)/);

@@ -142,7 +142,7 @@ describe.each(DB_KINDS)('a release racing an open on %s', (kind) => {
     expect(listeningPorts(lease.rtpPort, lease.rtcpPort)).toEqual([lease.rtpPort, lease.rtcpPort]);
   });
 
-  it("a release that lands in the middle of an open closes what the open opened", async () => {
+  it('a release that lands in the middle of an open closes what the open opened', async () => {
     const port = h.pool.pairs.freeInOrder()[0];
     const binding = bindingOf(aLease({ streamId: 'mid-open', rtpPort: port, connectTimeoutS: 3600, idleTimeoutS: 3600 }));
     const opening = h.gateway.open(binding).catch((e) => e);

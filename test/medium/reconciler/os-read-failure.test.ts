@@ -62,7 +62,9 @@ describe.each(DB_KINDS)('when the OS view looks inconsistent, on %s', (kind) => 
 
   beforeAll(async () => {
     const hex = (p: number) => p.toString(16).toUpperCase().padStart(4, '0');
-    const text = readFileSync(join(FIXTURES, 'torn-tcp.txt'), 'utf8').replace(':5DC0 ', `:${hex(range.start)} `).replace(':5DC2 ', `:${hex(range.start + 2)} `);
+    const text = readFileSync(join(FIXTURES, 'torn-tcp.txt'), 'utf8')
+      .replace(':5DC0 ', `:${hex(range.start)} `)
+      .replace(':5DC2 ', `:${hex(range.start + 2)} `);
     mkdirSync(join(torn.path, 'net'));
     writeFileSync(join(torn.path, 'net/tcp'), text);
     copyFileSync(join(FIXTURES, 'header-only-tcp6.txt'), join(torn.path, 'net/tcp6'));

@@ -165,7 +165,9 @@ describe.each(DB_KINDS)('the minimum age on %s', (kind) => {
 
   it('never touches a young row, even one caught between its insert and its listen()', async () => {
     const allocation = h.allocate.allocate({ streamId: 'young' });
-    const reserved = await waitFor(async () => (await h.queries.history({ state: 'reserved', limit: 1 })).items[0], 'the reserved row', { everyMs: 5 });
+    const reserved = await waitFor(async () => (await h.queries.history({ state: 'reserved', limit: 1 })).items[0], 'the reserved row', {
+      everyMs: 5,
+    });
     expect(h.gateway.has(reserved.id)).toBe(false);
     for (let i = 0; i < 3; i++) {
       const report = await h.reconciler.reconcileOnce();
@@ -179,10 +181,15 @@ describe.each(DB_KINDS)('the minimum age on %s', (kind) => {
   it('keeps a racy finding pending while it is younger than the minimum age, however many passes see it', async () => {
     const port = h.pool.pairs.freeInOrder()[0];
     await h.openOrphan('00000000-0000-4000-8000-0000000000aa', port);
-    for (let i = 0; i < 3; i++) expect(findingsOf(await h.reconciler.reconcileOnce(), 'orphan-listener')).toEqual([['pending', port, '00000000-0000-4000-8000-0000000000aa']]);
+    for (let i = 0; i < 3; i++)
+      expect(findingsOf(await h.reconciler.reconcileOnce(), 'orphan-listener')).toEqual([
+        ['pending', port, '00000000-0000-4000-8000-0000000000aa'],
+      ]);
     expect(listeningPorts(port, port + 1)).toEqual([port, port + 1]);
     h.clock.advance(61_000);
-    expect(findingsOf(await h.reconciler.reconcileOnce(), 'orphan-listener')).toEqual([['closed', port, '00000000-0000-4000-8000-0000000000aa']]);
+    expect(findingsOf(await h.reconciler.reconcileOnce(), 'orphan-listener')).toEqual([
+      ['closed', port, '00000000-0000-4000-8000-0000000000aa'],
+    ]);
     expect(listeningPorts(port, port + 1)).toEqual([]);
   });
 });

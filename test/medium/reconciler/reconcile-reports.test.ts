@@ -11,7 +11,10 @@ describe.each(DB_KINDS)('reconcile reports on %s', (kind) => {
   let h: ReconcilerHarness;
 
   beforeAll(async () => {
-    h = await startReconciler(kind, { range: { start: block.start + 300, end: block.start + 319 }, reconciler: { maxReports: 4, reportRetentionDays: 7 } });
+    h = await startReconciler(kind, {
+      range: { start: block.start + 300, end: block.start + 319 },
+      reconciler: { maxReports: 4, reportRetentionDays: 7 },
+    });
   });
   afterAll(async () => {
     await h?.destroy();

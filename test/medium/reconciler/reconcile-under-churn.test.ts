@@ -55,8 +55,16 @@ describe.each(DB_KINDS)('reconciling under allocation churn on %s', (kind) => {
     const reader = h.app.get(OsSocketReader);
     const readTable = reader.readTable.bind(reader);
     reader.readTable = async (range) => {
-      const seen = new Set(h.gateway.listeners().map((g) => g.leaseId).filter((id) => id !== orphan));
-      await waitFor(() => ![...seen].some((id) => h.gateway.has(id)), 'the churn to turn over the listeners of the snapshot', { timeoutMs: 30_000, everyMs: 5 });
+      const seen = new Set(
+        h.gateway
+          .listeners()
+          .map((g) => g.leaseId)
+          .filter((id) => id !== orphan),
+      );
+      await waitFor(() => ![...seen].some((id) => h.gateway.has(id)), 'the churn to turn over the listeners of the snapshot', {
+        timeoutMs: 30_000,
+        everyMs: 5,
+      });
       return readTable(range);
     };
   }

@@ -45,7 +45,10 @@ export function installProcessLifecycle(app: NestExpressApplication): { crash: C
   };
   const crash: Crash = (what, err) => {
     const error = err instanceof Error ? err : new Error(String(err));
-    logger.fatal({ err: error, msg: `${what}: ${error.message}; ${closing ? 'already shutting down' : 'shutting down (exit 1)'}` }, 'Process');
+    logger.fatal(
+      { err: error, msg: `${what}: ${error.message}; ${closing ? 'already shutting down' : 'shutting down (exit 1)'}` },
+      'Process',
+    );
     stop(what, 1);
   };
   process.on('SIGTERM', () => stop('SIGTERM', 0));

@@ -3,10 +3,34 @@ export const MIN_TOKEN_LENGTH = 16;
 
 /** Values people leave in place from examples and templates, compared without case and separators. */
 const PLACEHOLDERS = new Set([
-  'changeme', 'changemetoken', 'secret', 'secrettoken', 'supersecret', 'supersecrettoken', 'password', 'password123',
-  'token', 'apitoken', 'authtoken', 'bearertoken', 'accesstoken', 'mytoken', 'testtoken', 'test', 'example',
-  'exampletoken', 'admin', 'default', 'defaulttoken', 'insecure', 'insecuretoken', 'letmein', 'qwertyuiopasdfgh',
-  '0123456789abcdef', '1234567890123456', 'abcdefghijklmnop',
+  'changeme',
+  'changemetoken',
+  'secret',
+  'secrettoken',
+  'supersecret',
+  'supersecrettoken',
+  'password',
+  'password123',
+  'token',
+  'apitoken',
+  'authtoken',
+  'bearertoken',
+  'accesstoken',
+  'mytoken',
+  'testtoken',
+  'test',
+  'example',
+  'exampletoken',
+  'admin',
+  'default',
+  'defaulttoken',
+  'insecure',
+  'insecuretoken',
+  'letmein',
+  'qwertyuiopasdfgh',
+  '0123456789abcdef',
+  '1234567890123456',
+  'abcdefghijklmnop',
 ]);
 /** Parts that mark a value as a template's placeholder wherever they appear. */
 const PLACEHOLDER_PARTS = ['changeme', 'replaceme', 'yourtoken', 'placeholder'];

@@ -121,7 +121,12 @@ describe('configuration', () => {
   it('bounds recordings and PostgreSQL statements only as asked, and refuses nonsense', () => {
     const d = loadSettings({});
     expect([d.media.recordMaxBytes, d.media.recordRetentionDays]).toEqual([0, 0]);
-    const s = loadSettings({ RECORD_MAX_BYTES: '1073741824', RECORD_RETENTION_DAYS: '30', DATABASE_URL: 'postgres://u@db/l', DB_STATEMENT_TIMEOUT_MS: '2500' });
+    const s = loadSettings({
+      RECORD_MAX_BYTES: '1073741824',
+      RECORD_RETENTION_DAYS: '30',
+      DATABASE_URL: 'postgres://u@db/l',
+      DB_STATEMENT_TIMEOUT_MS: '2500',
+    });
     expect([s.media.recordMaxBytes, s.media.recordRetentionDays]).toEqual([1073741824, 30]);
     expect(s.database).toEqual({ kind: 'postgres', url: 'postgres://u@db/l', statementTimeoutMs: 2500 });
     expect(problemsOf({ RECORD_MAX_BYTES: '-1' }).join()).toContain('RECORD_MAX_BYTES must not be less than 0');

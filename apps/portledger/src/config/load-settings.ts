@@ -36,9 +36,14 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   if (typeof range === 'string' && !problems.some((p) => p.startsWith('MEDIA_PORT_RANGE='))) {
     problems.push(`MEDIA_PORT_RANGE=${JSON.stringify(vars.MEDIA_PORT_RANGE)}: ${range}`);
   }
-  const tokens = (vars.AUTH_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const tokens = (vars.AUTH_TOKENS ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   if (tokens.length === 0 && !isLoopback(vars.HTTP_HOST)) {
-    problems.push(`HTTP_HOST=${JSON.stringify(vars.HTTP_HOST)}: a non-loopback HTTP_HOST needs AUTH_TOKENS (comma-separated bearer tokens)`);
+    problems.push(
+      `HTTP_HOST=${JSON.stringify(vars.HTTP_HOST)}: a non-loopback HTTP_HOST needs AUTH_TOKENS (comma-separated bearer tokens)`,
+    );
   }
   problems.push(...authTokenProblems(tokens));
   if (vars.WEBHOOK_URL && !vars.WEBHOOK_SECRET) {
@@ -49,7 +54,9 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   const url = vars.DATABASE_URL;
   return {
     http: { host: vars.HTTP_HOST, port: vars.HTTP_PORT, authTokens: tokens },
-    database: url.startsWith('sqlite:') ? { kind: 'sqlite', path: url.slice('sqlite:'.length) } : { kind: 'postgres', url, statementTimeoutMs: vars.DB_STATEMENT_TIMEOUT_MS },
+    database: url.startsWith('sqlite:')
+      ? { kind: 'sqlite', path: url.slice('sqlite:'.length) }
+      : { kind: 'postgres', url, statementTimeoutMs: vars.DB_STATEMENT_TIMEOUT_MS },
     nodeId: vars.NODE_ID ?? hostname(),
     media: {
       bindHost: vars.MEDIA_BIND_HOST,
@@ -65,7 +72,11 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     webhook: { url: vars.WEBHOOK_URL ?? null, secret: vars.WEBHOOK_SECRET ?? null },
     zlmApiSecret: vars.ZLM_API_SECRET ?? null,
     retention: { historyDays: vars.HISTORY_RETENTION_DAYS, reportDays: vars.REPORT_RETENTION_DAYS },
-    log: { level: vars.LOG_LEVEL, format: vars.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'), requests: vars.LOG_REQUESTS ?? false },
+    log: {
+      level: vars.LOG_LEVEL,
+      format: vars.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+      requests: vars.LOG_REQUESTS ?? false,
+    },
     testDelayAfterInsertMs: vars.PORTLEDGER_TEST_DELAY_AFTER_INSERT_MS ?? 0,
     testCrashOnSigusr2: vars.PORTLEDGER_TEST_CRASH_ON_SIGUSR2 ?? null,
     testDelayBeforePullMs: vars.PORTLEDGER_TEST_DELAY_BEFORE_PULL_MS ?? 0,

@@ -6,7 +6,15 @@ export interface Settings {
   http: { host: string; port: number; authTokens: string[] };
   database: DatabaseSettings;
   nodeId: string;
-  media: { bindHost: string; advertisedHost: string; range: PortRange; recordDir: string; livePullsPerLease: number; recordMaxBytes: number; recordRetentionDays: number };
+  media: {
+    bindHost: string;
+    advertisedHost: string;
+    range: PortRange;
+    recordDir: string;
+    livePullsPerLease: number;
+    recordMaxBytes: number;
+    recordRetentionDays: number;
+  };
   leaseDefaults: { ttlS: number; connectTimeoutS: number; idleTimeoutS: number };
   reconcile: { intervalS: number; cron: string | null; minAgeS: number };
   webhook: { url: string | null; secret: string | null };

@@ -23,7 +23,8 @@ export function setupOpenApi(app: INestApplication, settings: Settings): OpenAPI
   if (secured) {
     for (const [path, item] of Object.entries(document.paths)) {
       if (passesWithoutToken(path, true)) continue;
-      for (const op of Object.values(item) as unknown[]) if (op && typeof op === 'object' && 'responses' in op) (op as { security?: unknown }).security = [{ bearer: [] }];
+      for (const op of Object.values(item) as unknown[])
+        if (op && typeof op === 'object' && 'responses' in op) (op as { security?: unknown }).security = [{ bearer: [] }];
     }
   }
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

@@ -3,7 +3,12 @@ import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/s
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { OpenRoute } from '../http/auth-policy';
-import { BootHealthIndicator, DatabaseHealthIndicator, ListenerHealthIndicator, ReconcilerHealthIndicator } from './ledger-health.indicators';
+import {
+  BootHealthIndicator,
+  DatabaseHealthIndicator,
+  ListenerHealthIndicator,
+  ReconcilerHealthIndicator,
+} from './ledger-health.indicators';
 
 /**
  * GET /health (outside /api/v1, no token): 200 when every check is up, 503 when one is down,

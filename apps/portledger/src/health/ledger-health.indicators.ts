@@ -16,7 +16,9 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (t = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)),
+  );
   return Promise.race([p, timeout]).finally(() => clearTimeout(t));
 }
 
@@ -105,7 +107,12 @@ export class ListenerHealthIndicator {
     }
     const detail = { active: ids.length, open: this.media.openLeases };
     if (missing.length === 0) return i.up(detail);
-    return i.down({ ...detail, notListening: missing.length, leaseIds: missing.slice(0, 50), message: 'active leases without open listeners' });
+    return i.down({
+      ...detail,
+      notListening: missing.length,
+      leaseIds: missing.slice(0, 50),
+      message: 'active leases without open listeners',
+    });
   }
 
   private missing(ids: string[]): string[] {
@@ -135,7 +142,13 @@ export class ReconcilerHealthIndicator {
       return i.down({ lastPassAt: null, maxAgeS, message: 'no reconcile pass has completed' });
     }
     const ageS = Math.round((this.clock.now() - last.startedAt) / 1000);
-    const detail = { lastPassAt: new Date(last.startedAt).toISOString(), ageS, maxAgeS, lastPassFindings: last.findings.length, running: this.reconciler.running };
+    const detail = {
+      lastPassAt: new Date(last.startedAt).toISOString(),
+      ageS,
+      maxAgeS,
+      lastPassFindings: last.findings.length,
+      running: this.reconciler.running,
+    };
     return ageS <= maxAgeS ? i.up(detail) : i.down({ ...detail, message: `the last reconcile pass ran ${ageS} s ago` });
   }
 

@@ -66,7 +66,12 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const e = exception as { status?: number; statusCode?: number; type?: string; message?: string };
     const status = e?.status ?? e?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      const error = e.type === 'entity.parse.failed' ? 'malformed_json' : e.type === 'entity.too.large' ? 'payload_too_large' : (CODE_BY_STATUS[status] ?? 'bad_request');
+      const error =
+        e.type === 'entity.parse.failed'
+          ? 'malformed_json'
+          : e.type === 'entity.too.large'
+            ? 'payload_too_large'
+            : (CODE_BY_STATUS[status] ?? 'bad_request');
       return { status, body: { statusCode: status, error, message: e.message ?? 'bad request' } };
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));

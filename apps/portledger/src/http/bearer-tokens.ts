@@ -1,7 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** The 401 body, the same whether the front door or the route guard refuses. */
-export const UNAUTHORIZED_BODY = { statusCode: 401, error: 'unauthorized', message: 'a valid Authorization: Bearer <token> header is required' } as const;
+export const UNAUTHORIZED_BODY = {
+  statusCode: 401,
+  error: 'unauthorized',
+  message: 'a valid Authorization: Bearer <token> header is required',
+} as const;
 
 /**
  * AUTH_TOKENS, held as SHA-256 digests and compared with timingSafeEqual: constant time, and

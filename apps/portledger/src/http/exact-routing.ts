@@ -27,5 +27,6 @@ export function exactRoutingAdapter(): ExpressAdapter {
 /** Refuses to configure an app whose router would match other spellings of a route. */
 export function assertExactRouting(app: INestApplication): void {
   const router = (app.getHttpAdapter().getInstance() as { router?: RouterMatching }).router;
-  if (!router?.caseSensitive || !router.strict) throw new Error('the HTTP adapter must come from exactRoutingAdapter(): routes must match exactly');
+  if (!router?.caseSensitive || !router.strict)
+    throw new Error('the HTTP adapter must come from exactRoutingAdapter(): routes must match exactly');
 }

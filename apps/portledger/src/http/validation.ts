@@ -31,7 +31,12 @@ export function nestingDepth(value: unknown, limit = MAX_DEPTH): number {
 class DepthLimitedValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (nestingDepth(value) > MAX_DEPTH) {
-      throw new BadRequestException({ statusCode: 400, error: 'validation_failed', message: `${metadata.type} nests deeper than ${MAX_DEPTH} levels`, fields: [] });
+      throw new BadRequestException({
+        statusCode: 400,
+        error: 'validation_failed',
+        message: `${metadata.type} nests deeper than ${MAX_DEPTH} levels`,
+        fields: [],
+      });
     }
     return super.transform(value, metadata);
   }

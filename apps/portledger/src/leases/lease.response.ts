@@ -34,7 +34,11 @@ export class LeaseEventResponse {
 }
 
 export class LeaseDetailResponse extends LeaseResponse {
-  @ApiPropertyOptional({ nullable: true, type: 'object', additionalProperties: true, description:
+  @ApiPropertyOptional({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description:
       'live while the lease lives; final after it ends. Counts every connection (connections, noMediaConnections, unreportedConnections, rejectedConnections, streamErrors) even where the events stop at their per-lease caps',
   })
   stats: Record<string, unknown> | null;
@@ -49,7 +53,8 @@ export class LeasePageResponse {
 
 export class LeaseEventsResponse {
   @ApiProperty({ type: [LeaseEventResponse], description: 'oldest first' }) items: LeaseEventResponse[];
-  @ApiProperty({ nullable: true, type: String, description: 'pass as ?cursor= for the next page; null on the last page' }) nextCursor: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'pass as ?cursor= for the next page; null on the last page' }) nextCursor:
+    string | null;
 }
 
 export function toLeaseResponse(l: Lease): LeaseResponse {

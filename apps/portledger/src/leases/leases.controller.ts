@@ -1,6 +1,14 @@
 import { AllocateLeaseUseCase, LeaseQueries, ReleaseLeaseUseCase, RenewLeaseUseCase } from '@app/leasing';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ErrorBody } from '../http/error-body';
 import { AllocateLeaseDto } from './dto/allocate-lease.dto';
@@ -8,7 +16,15 @@ import { LeaseEventsQueryDto } from './dto/lease-events-query.dto';
 import { LeaseHistoryQueryDto } from './dto/lease-history-query.dto';
 import { ReleaseByStreamQueryDto } from './dto/release-by-stream-query.dto';
 import { RenewLeaseDto } from './dto/renew-lease.dto';
-import { LeaseDetailResponse, LeaseEventsResponse, LeasePageResponse, LeaseResponse, toEventResponse, toLeaseDetailResponse, toLeaseResponse } from './lease.response';
+import {
+  LeaseDetailResponse,
+  LeaseEventsResponse,
+  LeasePageResponse,
+  LeaseResponse,
+  toEventResponse,
+  toLeaseDetailResponse,
+  toLeaseResponse,
+} from './lease.response';
 
 @ApiTags('leases')
 @ApiBadRequestResponse({ type: ErrorBody })

@@ -1,4 +1,12 @@
-import { LeaseQueries, LedgerTelemetry, MediaView, WebhookDeliveries, type LedgerTelemetrySink, type PairCounts, type ReconcileReportRecord } from '@app/leasing';
+import {
+  LeaseQueries,
+  LedgerTelemetry,
+  MediaView,
+  WebhookDeliveries,
+  type LedgerTelemetrySink,
+  type PairCounts,
+  type ReconcileReportRecord,
+} from '@app/leasing';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -28,7 +36,11 @@ export class PortledgerMetrics implements LedgerTelemetrySink, OnModuleInit {
   readonly registry = new Registry();
   private readonly closed: StreamTotals = { packets: 0, bytes: 0, lost: 0, dropped: 0 };
 
-  private readonly allocations = new Counter({ name: 'portledger_allocations_total', help: 'Leases allocated (listeners open)', registers: [this.registry] });
+  private readonly allocations = new Counter({
+    name: 'portledger_allocations_total',
+    help: 'Leases allocated (listeners open)',
+    registers: [this.registry],
+  });
   private readonly allocationErrors = new Counter({
     name: 'portledger_allocation_errors_total',
     help: 'Allocation requests that failed, by error code',
@@ -85,7 +97,8 @@ export class PortledgerMetrics implements LedgerTelemetrySink, OnModuleInit {
     private readonly media: MediaView,
     private readonly deliveries: WebhookDeliveries,
   ) {
-    const pairs = (name: string, help: string, pick: (c: PairCounts) => number) => this.gaugeFrom(name, help, () => pick(this.queries.pairCounts()));
+    const pairs = (name: string, help: string, pick: (c: PairCounts) => number) =>
+      this.gaugeFrom(name, help, () => pick(this.queries.pairCounts()));
     pairs('portledger_port_pairs', 'Port pairs in MEDIA_PORT_RANGE', (c) => c.pairs);
     pairs('portledger_port_pairs_leased', 'Port pairs held by an active lease', (c) => c.leased);
     pairs('portledger_port_pairs_free', 'Port pairs free to allocate', (c) => c.free);
@@ -95,7 +108,11 @@ export class PortledgerMetrics implements LedgerTelemetrySink, OnModuleInit {
     this.streamCounter('portledger_rtp_packets_total', 'RTP packets accepted into streams', 'packets');
     this.streamCounter('portledger_rtp_bytes_total', 'Bytes of accepted RTP packets (header and payload)', 'bytes');
     this.streamCounter('portledger_rtp_packets_lost_total', 'RTP packets never received (sequence gaps)', 'lost');
-    this.streamCounter('portledger_rtp_foreign_ssrc_packets_dropped_total', 'RTP packets dropped because their SSRC was not the expected one', 'dropped');
+    this.streamCounter(
+      'portledger_rtp_foreign_ssrc_packets_dropped_total',
+      'RTP packets dropped because their SSRC was not the expected one',
+      'dropped',
+    );
     this.gaugeFrom('portledger_webhook_events_pending', 'Webhook events not delivered yet', () => this.deliveries.countPending());
   }
 

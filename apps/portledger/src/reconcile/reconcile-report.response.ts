@@ -8,7 +8,8 @@ export class ReconcileFindingResponse {
   @ApiProperty({ nullable: true, type: Number }) port: number | null;
   @ApiProperty({ nullable: true, type: String }) leaseId: string | null;
   @ApiProperty({
-    description: 'closed, re-opened, ended, expired, quarantined, cleared, destroyed; pending (racy: waits for the next pass), deferred (OS view not trusted), reported, skipped, failed',
+    description:
+      'closed, re-opened, ended, expired, quarantined, cleared, destroyed; pending (racy: waits for the next pass), deferred (OS view not trusted), reported, skipped, failed',
   })
   action: string;
   @ApiProperty({ nullable: true, type: 'object', additionalProperties: true }) detail: Record<string, unknown> | null;
@@ -35,7 +36,11 @@ export class ReconcileSummaryResponse {
   @ApiProperty() to: string;
   @ApiProperty() passes: number;
   @ApiProperty() longestPassMs: number;
-  @ApiProperty({ description: 'kind → action → count', type: 'object', additionalProperties: { type: 'object', additionalProperties: { type: 'number' } } })
+  @ApiProperty({
+    description: 'kind → action → count',
+    type: 'object',
+    additionalProperties: { type: 'object', additionalProperties: { type: 'number' } },
+  })
   findings: Record<string, Record<string, number>>;
 }
 

@@ -6,8 +6,10 @@ export class WebhookDeliveryResponse {
   @ApiProperty({ enum: WEBHOOK_EVENT_TYPES }) type: string;
   @ApiProperty({ enum: WEBHOOK_STATUSES }) status: string;
   @ApiProperty({ description: 'delivery attempts made so far' }) attempts: number;
-  @ApiProperty({ nullable: true, type: String, description: 'why the last attempt failed (HTTP status or network error)' }) lastError: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'when a pending event is tried next; null once delivered or failed' }) nextAttemptAt: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'why the last attempt failed (HTTP status or network error)' }) lastError:
+    string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'when a pending event is tried next; null once delivered or failed' })
+  nextAttemptAt: string | null;
   @ApiProperty({ description: 'the lease or reconcile report the event is about' }) subjectId: string;
   @ApiProperty() createdAt: string;
 }

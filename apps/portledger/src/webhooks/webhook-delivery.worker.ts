@@ -53,7 +53,10 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
         if (this.outbox.ready) handled = await this.deliverDue();
         if (this.clock.now() - this.lastPrune >= PRUNE_EVERY_MS && this.polledOnce) await this.prune();
       } catch (err) {
-        if (this.polledOnce) this.logger.warn(`webhook delivery: the outbox could not be read or written: ${err instanceof Error ? err.message : String(err)}`);
+        if (this.polledOnce)
+          this.logger.warn(
+            `webhook delivery: the outbox could not be read or written: ${err instanceof Error ? err.message : String(err)}`,
+          );
       }
       if (handled < BATCH) await sleep(IDLE_POLL_MS, undefined, { signal: this.stop.signal }).catch(() => undefined);
     }
@@ -111,7 +114,10 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   private async prune(): Promise<void> {
     const now = this.clock.now();
     this.lastPrune = now;
-    const gone = await this.outbox.prune(now - this.options.deliveredRetentionDays * DAY_MS, now - this.options.failedRetentionDays * DAY_MS);
+    const gone = await this.outbox.prune(
+      now - this.options.deliveredRetentionDays * DAY_MS,
+      now - this.options.failedRetentionDays * DAY_MS,
+    );
     if (gone > 0) this.logger.log(`webhook outbox: pruned ${gone} delivered or failed events`);
   }
 }

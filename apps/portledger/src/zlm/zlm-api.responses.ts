@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-const CODES = '0 ok; -100 incorrect secret; -300 invalid or missing argument, stream exists, or not tcp_mode=1; -400 no free pair or listen failure; -500 not found';
+const CODES =
+  '0 ok; -100 incorrect secret; -300 invalid or missing argument, stream exists, or not tcp_mode=1; -400 no free pair or listen failure; -500 not found';
 
 /** Every answer: HTTP 200, `code` 0 on success, else `msg` says why (ZLMediaKit's shape). */
 export class ZlmReplyBody {
@@ -58,5 +59,10 @@ export const ZLM_PARAMS: Record<string, ZlmParam[]> = {
   closeRtpServer: [SECRET, STREAM, ...IGNORED(['vhost', 'app'])],
   listRtpServer: [SECRET],
   getRtpInfo: [SECRET, STREAM, ...IGNORED(['vhost', 'app'])],
-  updateRtpServerSSRC: [SECRET, STREAM, ['ssrc', true, 'decimal SSRC to expect from now on, also on the running session'], ...IGNORED(['vhost', 'app'])],
+  updateRtpServerSSRC: [
+    SECRET,
+    STREAM,
+    ['ssrc', true, 'decimal SSRC to expect from now on, also on the running session'],
+    ...IGNORED(['vhost', 'app']),
+  ],
 };

@@ -76,12 +76,18 @@ export class ZlmApiService {
     // Older callers send enable_tcp=1 instead of tcp_mode (ZLMediaKit maps it to 1 too).
     if (tcpMode === 0 && boolArg(args, 'enable_tcp')) tcpMode = TCP_PASSIVE;
     if (tcpMode !== TCP_PASSIVE) {
-      throw new ZlmError(ZLM_CODE.invalidArgs, `only TCP-PASSIVE is served (tcp_mode=1); tcp_mode=${tcpMode} (${tcpMode === 0 ? 'UDP' : tcpMode === 2 ? 'TCP-ACTIVE' : 'unknown'}) is not`);
+      throw new ZlmError(
+        ZLM_CODE.invalidArgs,
+        `only TCP-PASSIVE is served (tcp_mode=1); tcp_mode=${tcpMode} (${tcpMode === 0 ? 'UDP' : tcpMode === 2 ? 'TCP-ACTIVE' : 'unknown'}) is not`,
+      );
     }
     const port = intArg(args, 'port', 0, 65535);
     const { start, end } = this.ledger.range;
     if (port !== 0 && (port < start || port > end || (port - start) % 2 !== 0)) {
-      throw new ZlmError(ZLM_CODE.invalidArgs, `port ${port} is not the RTP (even) port of a pair in MEDIA_PORT_RANGE ${start}-${end}; use port=0 to get one`);
+      throw new ZlmError(
+        ZLM_CODE.invalidArgs,
+        `port ${port} is not the RTP (even) port of a pair in MEDIA_PORT_RANGE ${start}-${end}; use port=0 to get one`,
+      );
     }
     const ssrc = intArg(args, 'ssrc', 0, MAX_SSRC);
     const { lease, created } = await this.allocation.allocate({
@@ -146,7 +152,8 @@ export class ZlmApiService {
 
   private failure(api: ZlmApiName, args: ZlmArgs, err: unknown): ZlmReply {
     if (err instanceof ZlmError) return { code: err.code, msg: err.message };
-    if (err instanceof InvalidLeaseInputError && err.field === 'streamId') return { code: ZLM_CODE.invalidArgs, msg: `stream_id must be ${STREAM_ID_RULE}` };
+    if (err instanceof InvalidLeaseInputError && err.field === 'streamId')
+      return { code: ZLM_CODE.invalidArgs, msg: `stream_id must be ${STREAM_ID_RULE}` };
     if (err instanceof StreamConflictError) return { code: ZLM_CODE.invalidArgs, msg: 'This stream already exists' };
     // No free pair, a listen() failure, an unreachable ledger: ZLMediaKit's "exception" code.
     if (err instanceof DomainError) return { code: err.kind === 'not-found' ? ZLM_CODE.notFound : ZLM_CODE.exception, msg: err.message };

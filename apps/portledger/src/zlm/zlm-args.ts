@@ -54,7 +54,8 @@ export function requireArgs(args: ZlmArgs, ...names: string[]): void {
 export function intArg(args: ZlmArgs, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = args[name];
   if (!raw) return fallback;
-  if (!/^\s*\d{1,16}\s*$/.test(raw) || Number(raw) > max) throw new ZlmError(ZLM_CODE.invalidArgs, `${name} must be a decimal integer in 0..${max}`);
+  if (!/^\s*\d{1,16}\s*$/.test(raw) || Number(raw) > max)
+    throw new ZlmError(ZLM_CODE.invalidArgs, `${name} must be a decimal integer in 0..${max}`);
   return Number(raw);
 }
 

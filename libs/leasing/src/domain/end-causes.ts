@@ -42,8 +42,7 @@ export const END_CAUSES = {
     state: 'failed',
     reason: 'bind-failed',
     webhook: 'lease.ended',
-    when:
-      'listen() failed on the pair at allocation or at boot (the pair is quarantined; allocation tries the next one), or for a reason about the host (`listen_failed`; at boot once RESUME_RETRY_S has passed; nothing quarantined)',
+    when: 'listen() failed on the pair at allocation or at boot (the pair is quarantined; allocation tries the next one), or for a reason about the host (`listen_failed`; at boot once RESUME_RETRY_S has passed; nothing quarantined)',
   },
   ledgerUnavailable: {
     state: 'failed',

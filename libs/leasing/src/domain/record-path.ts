@@ -14,6 +14,9 @@ export function recordDirFor(recordDir: string, streamId: string): string {
 
 /** `<RECORD_DIR>/<streamId>/<UTC start>_<lease id>.ps`: findable from the stream, the time or the lease. */
 export function recordPathFor(recordDir: string, streamId: string, leaseId: string, now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return join(recordDirFor(recordDir, streamId), `${stamp}_${leaseId}.ps`);
 }

@@ -43,7 +43,8 @@ export class HistoryRetention implements OnApplicationShutdown {
   start(everyMs = HOUR_MS): void {
     this.stop();
     this.stopped = false;
-    const tick = () => void this.pruneOnce().catch((err) => this.logger.error(`history pruning failed: ${err instanceof Error ? err.message : err}`));
+    const tick = () =>
+      void this.pruneOnce().catch((err) => this.logger.error(`history pruning failed: ${err instanceof Error ? err.message : err}`));
     this.timer = setInterval(tick, everyMs);
     this.timer.unref();
     tick();
@@ -82,7 +83,9 @@ export class HistoryRetention implements OnApplicationShutdown {
       await yieldToOthers();
     }
     if (total.leases > 0) {
-      this.logger.log(`history: pruned ${total.leases} ended leases and ${total.events} events older than ${this.retentionDays} days (${total.batches} batches)`);
+      this.logger.log(
+        `history: pruned ${total.leases} ended leases and ${total.events} events older than ${this.retentionDays} days (${total.batches} batches)`,
+      );
     }
     return total;
   }

@@ -24,7 +24,13 @@ export interface Me {
  *   this very process (an earlier instance, in tests).
  * Otherwise (another host, or a live pid here that may be a reused pid) it may be alive.
  */
-export function holderIsGone(holder: NodeHolder | null, me: Me, now: number, staleMs: number, pidAlive: (pid: number) => boolean = processAlive): boolean {
+export function holderIsGone(
+  holder: NodeHolder | null,
+  me: Me,
+  now: number,
+  staleMs: number,
+  pidAlive: (pid: number) => boolean = processAlive,
+): boolean {
   if (holder === null || holder.instanceId === me.instanceId) return true;
   if (now - holder.heartbeatAt >= staleMs) return true;
   if (holder.host !== me.host) return false;
@@ -33,7 +39,8 @@ export function holderIsGone(holder: NodeHolder | null, me: Me, now: number, sta
 
 /** `NODE_ID "x" is held by host (pid N) …`: what a refused start says. */
 export function heldMessage(nodeId: string, holder: NodeHolder | null, now: number): string {
-  if (holder === null) return `NODE_ID "${nodeId}" is held by another process on this ledger (its host is not recorded yet); stop it, or give this process another NODE_ID`;
+  if (holder === null)
+    return `NODE_ID "${nodeId}" is held by another process on this ledger (its host is not recorded yet); stop it, or give this process another NODE_ID`;
   const ago = Math.max(0, Math.round((now - holder.heartbeatAt) / 1000));
   return (
     `NODE_ID "${nodeId}" is held by ${holder.host} (pid ${holder.pid}) since ${new Date(holder.acquiredAt).toISOString()}, ` +

@@ -15,7 +15,14 @@ export const NODE_STALE_MS = 3 * NODE_HEARTBEAT_MS;
 /** How long a successor waits for the lock of a holder known to be gone to be dropped (kernel, or the server's keepalive). */
 const GONE_HOLDER_GRACE_MS = 45_000;
 
-type Row = { node_id: string; holder_host: string; holder_pid: number | string; instance_id: string; acquired_at: number | string; heartbeat_at: number | string };
+type Row = {
+  node_id: string;
+  holder_host: string;
+  holder_pid: number | string;
+  instance_id: string;
+  acquired_at: number | string;
+  heartbeat_at: number | string;
+};
 
 /**
  * One process per NODE_ID on a ledger. At boot, before any lease is resumed, the process
@@ -79,8 +86,8 @@ export class NodeLock {
     this.timer = null;
     if (this.holding) {
       this.holding = false;
-      await this.write('DELETE FROM node_locks WHERE node_id = ? AND instance_id = ?', [this.options.nodeId, this.me.instanceId]).catch((err) =>
-        this.logger.warn(`could not delete the node_locks row: ${err instanceof Error ? err.message : String(err)}`),
+      await this.write('DELETE FROM node_locks WHERE node_id = ? AND instance_id = ?', [this.options.nodeId, this.me.instanceId]).catch(
+        (err) => this.logger.warn(`could not delete the node_locks row: ${err instanceof Error ? err.message : String(err)}`),
       );
     }
     await this.lock?.release();
@@ -90,7 +97,7 @@ export class NodeLock {
   /** The lock is held by another process: wait only for one that is certainly gone, else refuse. */
   private async takeProcessLock(lock: ProcessLock): Promise<void> {
     const until = Date.now() + GONE_HOLDER_GRACE_MS;
-    for (let announced = false; ; ) {
+    for (let announced = false; ;) {
       if (await lock.tryAcquire()) return;
       const holder = await this.readHolderSoon();
       if (!holderIsGone(holder, this.me, this.clock.now(), NODE_STALE_MS) || Date.now() > until) {
@@ -110,7 +117,8 @@ export class NodeLock {
   private async waitForFreshHolder(): Promise<void> {
     const first = await this.readHolder();
     for (let holder = first; !holderIsGone(holder, this.me, this.clock.now(), NODE_STALE_MS); holder = await this.readHolder()) {
-      if (holder && first && holder.heartbeatAt !== first.heartbeatAt) throw new NodeIdHeldError(heldMessage(this.options.nodeId, holder, this.clock.now()));
+      if (holder && first && holder.heartbeatAt !== first.heartbeatAt)
+        throw new NodeIdHeldError(heldMessage(this.options.nodeId, holder, this.clock.now()));
       await sleep(NODE_HEARTBEAT_MS / 4);
     }
   }
@@ -119,8 +127,13 @@ export class NodeLock {
     if (!this.holding) return;
     const { nodeId } = this.options;
     try {
-      if (this.lock && !this.lock.held() && !(await this.lock.tryAcquire())) return this.loseNode('its process lock is held by another process');
-      const { affected } = await this.write('UPDATE node_locks SET heartbeat_at = ? WHERE node_id = ? AND instance_id = ?', [this.clock.now(), nodeId, this.me.instanceId]);
+      if (this.lock && !this.lock.held() && !(await this.lock.tryAcquire()))
+        return this.loseNode('its process lock is held by another process');
+      const { affected } = await this.write('UPDATE node_locks SET heartbeat_at = ? WHERE node_id = ? AND instance_id = ?', [
+        this.clock.now(),
+        nodeId,
+        this.me.instanceId,
+      ]);
       if (affected === 0) {
         const holder = await this.readHolder();
         return this.loseNode(`its node_locks row was taken over: ${heldMessage(nodeId, holder, this.clock.now())}`);

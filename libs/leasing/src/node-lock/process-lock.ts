@@ -90,7 +90,9 @@ export class PostgresAdvisoryLock implements ProcessLock {
     client.on('end', () => (this.up = false));
     await client.connect();
     try {
-      const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext(current_schema()), hashtext($1)) AS ok', [this.nodeId]);
+      const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext(current_schema()), hashtext($1)) AS ok', [
+        this.nodeId,
+      ]);
       if (!r.rows[0]?.ok) {
         await client.end().catch(() => undefined);
         return false;

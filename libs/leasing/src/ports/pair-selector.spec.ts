@@ -35,7 +35,15 @@ describe('PairSelector', () => {
   });
 
   it('orders by the last release time it is given at load', () => {
-    const s = new PairSelector(100, 105, new Map([[100, 30], [102, 10], [104, 20]]));
+    const s = new PairSelector(
+      100,
+      105,
+      new Map([
+        [100, 30],
+        [102, 10],
+        [104, 20],
+      ]),
+    );
     expect(s.freeInOrder()).toEqual([102, 104, 100]);
   });
 

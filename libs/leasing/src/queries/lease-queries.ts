@@ -162,7 +162,9 @@ export class LeaseQueries {
       quarantined,
       free: Math.max(0, pairs - leased - quarantined),
       quarantine,
-      warnings: [`counted from the ledger against this node's (${this.options.nodeId}) MEDIA_PORT_RANGE; ${nodeId}'s own range is not stored`],
+      warnings: [
+        `counted from the ledger against this node's (${this.options.nodeId}) MEDIA_PORT_RANGE; ${nodeId}'s own range is not stored`,
+      ],
     };
   }
 }

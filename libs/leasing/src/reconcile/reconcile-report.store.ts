@@ -1,4 +1,11 @@
-import { LedgerDatabase, ReconcileReportRepository, type Page, type ReconcileReportFilter, type ReconcileReportRecord, type ReconcileTotals } from '@app/ledger';
+import {
+  LedgerDatabase,
+  ReconcileReportRepository,
+  type Page,
+  type ReconcileReportFilter,
+  type ReconcileReportRecord,
+  type ReconcileTotals,
+} from '@app/ledger';
 import { Inject, Injectable } from '@nestjs/common';
 import { LedgerUnavailableError } from '../errors';
 import { LEASING_OPTIONS, type LeasingOptions } from '../leasing.options';

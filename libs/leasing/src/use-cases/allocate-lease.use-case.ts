@@ -72,7 +72,9 @@ export class AllocateLeaseUseCase {
     for (;;) {
       const rtpPort = this.takePair(req);
       if (rtpPort === null) {
-        throw new PortRangeExhaustedError(failures.length ? `bind failed on ${failures.join(', ')}` : 'every pair is leased or quarantined');
+        throw new PortRangeExhaustedError(
+          failures.length ? `bind failed on ${failures.join(', ')}` : 'every pair is leased or quarantined',
+        );
       }
       const lease = this.newLease(req, rtpPort);
       const inserted = await this.insertReserved(lease);
@@ -136,7 +138,9 @@ export class AllocateLeaseUseCase {
    */
   private async hostListenFailed(lease: Lease, err: BindError): Promise<never> {
     this.trouble.failed(err.port, err.code);
-    this.logger.warn(`lease ${lease.id} stream ${lease.streamId} port ${err.port}: listen failed (${err.code}), not about the pair; nothing quarantined`);
+    this.logger.warn(
+      `lease ${lease.id} stream ${lease.streamId} port ${err.port}: listen failed (${err.code}), not about the pair; nothing quarantined`,
+    );
     await this.release.release(lease.id, endCause('bindFailed', { port: err.port, code: err.code }));
     throw new ListenFailedError(this.options.bindHost, err.code);
   }

@@ -15,7 +15,12 @@ export class PullLiveStreamUseCase {
     private readonly gateway: MediaGateway,
   ) {}
 
-  async subscribe(leaseId: string, limit: number, subscriber: PsSubscriber, stillWanted: () => Promise<boolean>): Promise<(() => void) | null> {
+  async subscribe(
+    leaseId: string,
+    limit: number,
+    subscriber: PsSubscriber,
+    stillWanted: () => Promise<boolean>,
+  ): Promise<(() => void) | null> {
     const lease = await this.leases.findById(leaseId);
     if (!lease) throw new LeaseNotFoundError(leaseId);
     if (!(await stillWanted())) return null;

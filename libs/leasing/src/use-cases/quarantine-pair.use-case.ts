@@ -27,7 +27,9 @@ export class QuarantinePairUseCase {
       this.repo.put(tx, { nodeId, rtpPort, rtcpPort: rtpPort + 1, port, reason, owner, since: this.clock.now() }),
     );
     this.pool.pairs.quarantine(rtpPort);
-    this.logger.warn(`pair ${rtpPort}/${rtpPort + 1} quarantined: ${reason} (port ${port}, pid ${owner.pid ?? '?'} ${owner.command ?? ''})`);
+    this.logger.warn(
+      `pair ${rtpPort}/${rtpPort + 1} quarantined: ${reason} (port ${port}, pid ${owner.pid ?? '?'} ${owner.command ?? ''})`,
+    );
   }
 
   async clear(rtpPort: number): Promise<boolean> {

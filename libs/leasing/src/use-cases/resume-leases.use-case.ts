@@ -68,7 +68,9 @@ export class ResumeLeasesUseCase {
       }
     };
     await Promise.all(Array.from({ length: 16 }, worker));
-    this.logger.log(`boot: ${summary.resumed} leases resumed, ${summary.expired} expired, ${summary.failed} failed, ${summary.waiting} waiting to re-open`);
+    this.logger.log(
+      `boot: ${summary.resumed} leases resumed, ${summary.expired} expired, ${summary.failed} failed, ${summary.waiting} waiting to re-open`,
+    );
     return summary;
   }
 }

@@ -62,7 +62,9 @@ export class ResumeRetries implements OnApplicationShutdown {
     this.trouble.failed(port, code);
     const w: Waiting = { lease, since: this.clock.now(), attempts: 1, port, code, timer: null };
     this.waiting.set(lease.id, w);
-    this.logger.warn(`lease ${lease.id} stream ${lease.streamId} port ${port}: listen failed (${code}), not about the pair; kept active, retrying for ${this.windowS()} s`);
+    this.logger.warn(
+      `lease ${lease.id} stream ${lease.streamId} port ${port}: listen failed (${code}), not about the pair; kept active, retrying for ${this.windowS()} s`,
+    );
     this.schedule(w);
   }
 
@@ -75,7 +77,13 @@ export class ResumeRetries implements OnApplicationShutdown {
   }
 
   list(): WaitingLease[] {
-    return [...this.waiting.values()].map((w) => ({ leaseId: w.lease.id, port: w.port, code: w.code, since: w.since, attempts: w.attempts }));
+    return [...this.waiting.values()].map((w) => ({
+      leaseId: w.lease.id,
+      port: w.port,
+      code: w.code,
+      since: w.since,
+      attempts: w.attempts,
+    }));
   }
 
   private windowS(): number {
@@ -115,7 +123,8 @@ export class ResumeRetries implements OnApplicationShutdown {
       }
       const resumed = await this.reopener.reopen(lease);
       this.drop(w);
-      if (resumed) this.logger.log(`lease ${id} stream ${lease.streamId} port ${lease.rtpPort}: listening again after ${w.attempts + 1} attempts`);
+      if (resumed)
+        this.logger.log(`lease ${id} stream ${lease.streamId} port ${lease.rtpPort}: listening again after ${w.attempts + 1} attempts`);
     } catch (err) {
       await this.failed(w, lease, err);
     }
@@ -134,7 +143,9 @@ export class ResumeRetries implements OnApplicationShutdown {
     if (retriedMs < this.windowS() * 1000) return this.schedule(w);
     const retriedS = Math.round(retriedMs / 1000);
     this.drop(w);
-    this.logger.warn(`lease ${lease.id} stream ${lease.streamId} port ${port}: listen still fails (${code}) after ${retriedS} s; ending it`);
+    this.logger.warn(
+      `lease ${lease.id} stream ${lease.streamId} port ${port}: listen still fails (${code}) after ${retriedS} s; ending it`,
+    );
     await this.release.release(lease.id, endCause('bindFailed', { port, code, atResume: true, retriedS }));
   }
 

@@ -35,7 +35,9 @@ export class UpdateLeaseSsrcUseCase {
     const updated = { kind: 'ssrc-updated', ssrc: wanted } as const;
     if (!(await this.writer.apply(lease, updated, now))) throw new LeaseNotFoundError(`for stream ${streamId}`);
     this.gateway.updateSsrc(lease.id, wanted === null ? null : Number(wanted));
-    this.logger.log(`lease ${lease.id} stream ${lease.streamId} port ${lease.rtpPort}: expected SSRC ${lease.ssrc ?? 'any'} → ${wanted ?? 'any'}`);
+    this.logger.log(
+      `lease ${lease.id} stream ${lease.streamId} port ${lease.rtpPort}: expected SSRC ${lease.ssrc ?? 'any'} → ${wanted ?? 'any'}`,
+    );
     return transitioned(lease, updated, now);
   }
 }

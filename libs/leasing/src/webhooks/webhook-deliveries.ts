@@ -1,4 +1,11 @@
-import { LedgerDatabase, WebhookOutboxRepository, type Page, type WebhookAttemptResult, type WebhookEvent, type WebhookStatus } from '@app/ledger';
+import {
+  LedgerDatabase,
+  WebhookOutboxRepository,
+  type Page,
+  type WebhookAttemptResult,
+  type WebhookEvent,
+  type WebhookStatus,
+} from '@app/ledger';
 import { Inject, Injectable } from '@nestjs/common';
 import { LEASING_OPTIONS, type LeasingOptions } from '../leasing.options';
 

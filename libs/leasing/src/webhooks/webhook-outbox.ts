@@ -1,4 +1,11 @@
-import { WebhookOutboxRepository, type Lease, type LeaseWebhookType, type ReconcileReportRecord, type Tx, type WebhookPayload } from '@app/ledger';
+import {
+  WebhookOutboxRepository,
+  type Lease,
+  type LeaseWebhookType,
+  type ReconcileReportRecord,
+  type Tx,
+  type WebhookPayload,
+} from '@app/ledger';
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../domain/clock';
 import { IdGenerator } from '../domain/ids';

@@ -43,11 +43,17 @@ export async function keysetPage<E extends ObjectLiteral, T>(
   if (cursor) {
     q.andWhere(
       new Brackets((b) =>
-        b.where(`${columns.time} < :cAt`, { cAt: cursor.createdAt }).orWhere(`${columns.time} = :cAt AND ${columns.id} < :cId`, { cId: cursor.id }),
+        b
+          .where(`${columns.time} < :cAt`, { cAt: cursor.createdAt })
+          .orWhere(`${columns.time} = :cAt AND ${columns.id} < :cId`, { cId: cursor.id }),
       ),
     );
   }
-  const rows = await q.orderBy(columns.time, 'DESC').addOrderBy(columns.id, 'DESC').take(limit + 1).getMany();
+  const rows = await q
+    .orderBy(columns.time, 'DESC')
+    .addOrderBy(columns.id, 'DESC')
+    .take(limit + 1)
+    .getMany();
   const items = rows.slice(0, limit).map(map);
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null };

@@ -63,8 +63,27 @@ export function leaseFromRow(r: LeaseRow): Lease {
 /** Lease → the INSERT's parameter list, in LEASE_COLUMNS order. */
 export function leaseToParams(l: Lease): unknown[] {
   return [
-    l.id, l.nodeId, l.streamId, l.host, l.rtpPort, l.rtcpPort, l.transport, l.state, l.ssrc, l.peerAddress, l.client, l.record,
-    l.recordPath, l.ttlS, l.connectTimeoutS, l.idleTimeoutS, l.createdAt, l.updatedAt, l.expiresAt, l.releasedAt, l.releaseReason,
+    l.id,
+    l.nodeId,
+    l.streamId,
+    l.host,
+    l.rtpPort,
+    l.rtcpPort,
+    l.transport,
+    l.state,
+    l.ssrc,
+    l.peerAddress,
+    l.client,
+    l.record,
+    l.recordPath,
+    l.ttlS,
+    l.connectTimeoutS,
+    l.idleTimeoutS,
+    l.createdAt,
+    l.updatedAt,
+    l.expiresAt,
+    l.releasedAt,
+    l.releaseReason,
     l.finalStats === null ? null : JSON.stringify(l.finalStats),
   ];
 }

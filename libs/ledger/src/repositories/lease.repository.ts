@@ -12,7 +12,9 @@ import { LEASE_COLUMNS, leaseFromRow, leaseToParams, type LeaseRow } from './lea
  */
 export const ACTIVE_SQL = `state IN ('reserved', 'listening', 'streaming')`;
 const SELECT_LEASE = `SELECT ${LEASE_COLUMNS} FROM leases`;
-const INSERT_LEASE = `INSERT INTO leases (${LEASE_COLUMNS}) VALUES (${LEASE_COLUMNS.split(',').map(() => '?').join(', ')})`;
+const INSERT_LEASE = `INSERT INTO leases (${LEASE_COLUMNS}) VALUES (${LEASE_COLUMNS.split(',')
+  .map(() => '?')
+  .join(', ')})`;
 
 /**
  * Each RTP port this node has used (a skip scan: one index seek per distinct port, on
@@ -65,7 +67,12 @@ export class LeaseRepository {
   }
 
   async extendExpiry(tx: Tx, id: string, expiresAt: number, ttlS: number, now: number): Promise<boolean> {
-    const r = await this.db.exec(tx, `UPDATE leases SET expires_at = ?, ttl_s = ?, updated_at = ? WHERE id = ? AND ${ACTIVE_SQL}`, [expiresAt, ttlS, now, id]);
+    const r = await this.db.exec(tx, `UPDATE leases SET expires_at = ?, ttl_s = ?, updated_at = ? WHERE id = ? AND ${ACTIVE_SQL}`, [
+      expiresAt,
+      ttlS,
+      now,
+      id,
+    ]);
     return r.affected > 0;
   }
 
@@ -91,7 +98,10 @@ export class LeaseRepository {
   }
 
   async findActiveByStream(nodeId: string, streamId: string, tx: Tx | null = null): Promise<Lease | null> {
-    const { rows } = await this.db.exec<LeaseRow>(tx, `${SELECT_LEASE} WHERE node_id = ? AND stream_id = ? AND ${ACTIVE_SQL}`, [nodeId, streamId]);
+    const { rows } = await this.db.exec<LeaseRow>(tx, `${SELECT_LEASE} WHERE node_id = ? AND stream_id = ? AND ${ACTIVE_SQL}`, [
+      nodeId,
+      streamId,
+    ]);
     return rows[0] ? leaseFromRow(rows[0]) : null;
   }
 
@@ -123,7 +133,10 @@ export class LeaseRepository {
   }
 
   async findOverdue(nodeId: string, now: number): Promise<Lease[]> {
-    const { rows } = await this.db.exec<LeaseRow>(null, `${SELECT_LEASE} WHERE node_id = ? AND ${ACTIVE_SQL} AND expires_at <= ?`, [nodeId, now]);
+    const { rows } = await this.db.exec<LeaseRow>(null, `${SELECT_LEASE} WHERE node_id = ? AND ${ACTIVE_SQL} AND expires_at <= ?`, [
+      nodeId,
+      now,
+    ]);
     return rows.map(leaseFromRow);
   }
 
@@ -134,7 +147,11 @@ export class LeaseRepository {
    * See LAST_RELEASE_BY_PORT: its cost grows with the pairs used, not with history.
    */
   async lastReleaseByPort(nodeId: string): Promise<Map<number, number>> {
-    const { rows } = await this.db.exec<{ port: number | string; seq: number | string | null }>(null, LAST_RELEASE_BY_PORT, [nodeId, nodeId, nodeId]);
+    const { rows } = await this.db.exec<{ port: number | string; seq: number | string | null }>(null, LAST_RELEASE_BY_PORT, [
+      nodeId,
+      nodeId,
+      nodeId,
+    ]);
     return new Map(rows.filter((r) => r.seq !== null).map((r) => [Number(r.port), Number(r.seq)]));
   }
 
@@ -161,7 +178,10 @@ export class LeaseRepository {
     if (f.cursor !== undefined && !cursor) throw new RangeError(`not a history cursor: ${f.cursor}`);
     if (cursor) and('(created_at < ? OR (created_at = ? AND id < ?))', cursor.createdAt, cursor.createdAt, cursor.id);
     const filter = where.length ? ` WHERE ${where.join(' AND ')}` : '';
-    const { rows } = await this.db.exec<LeaseRow>(null, `${SELECT_LEASE}${filter} ORDER BY created_at DESC, id DESC LIMIT ?`, [...params, f.limit + 1]);
+    const { rows } = await this.db.exec<LeaseRow>(null, `${SELECT_LEASE}${filter} ORDER BY created_at DESC, id DESC LIMIT ?`, [
+      ...params,
+      f.limit + 1,
+    ]);
     const items = rows.slice(0, f.limit).map(leaseFromRow);
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > f.limit && last ? encodeCursor(last) : null };
@@ -195,7 +215,11 @@ export class LeaseRepository {
   }
 
   async countActiveByNode(nodeId: string): Promise<number> {
-    const { rows } = await this.db.exec<{ n: number | string }>(null, `SELECT COUNT(*) AS n FROM leases WHERE node_id = ? AND ${ACTIVE_SQL}`, [nodeId]);
+    const { rows } = await this.db.exec<{ n: number | string }>(
+      null,
+      `SELECT COUNT(*) AS n FROM leases WHERE node_id = ? AND ${ACTIVE_SQL}`,
+      [nodeId],
+    );
     return Number(rows[0]?.n ?? 0);
   }
 }

@@ -105,13 +105,21 @@ export class WebhookOutboxRepository {
   }
 
   async countPending(nodeId: string): Promise<number> {
-    const { rows } = await this.db.exec<{ n: number | string }>(null, `SELECT COUNT(*) AS n FROM webhook_outbox WHERE status = 'pending' AND node_id = ?`, [nodeId]);
+    const { rows } = await this.db.exec<{ n: number | string }>(
+      null,
+      `SELECT COUNT(*) AS n FROM webhook_outbox WHERE status = 'pending' AND node_id = ?`,
+      [nodeId],
+    );
     return Number(rows[0]?.n ?? 0);
   }
 
   /** Deletes this node's events in `status` last touched before `olderThan`; returns how many went. */
   async prune(tx: Tx, nodeId: string, status: Exclude<WebhookStatus, 'pending'>, olderThan: number): Promise<number> {
-    const r = await this.db.exec(tx, `DELETE FROM webhook_outbox WHERE node_id = ? AND status = ? AND updated_at < ?`, [nodeId, status, olderThan]);
+    const r = await this.db.exec(tx, `DELETE FROM webhook_outbox WHERE node_id = ? AND status = ? AND updated_at < ?`, [
+      nodeId,
+      status,
+      olderThan,
+    ]);
     return r.affected;
   }
 }

@@ -68,7 +68,8 @@ export class OsSocketReader {
     try {
       fh = await open(path, 'r');
     } catch (err) {
-      if (missingIsEmpty && (err as NodeJS.ErrnoException).code === 'ENOENT') return { sockets: [], lines: 0, malformed: 0, sawHeader: true };
+      if (missingIsEmpty && (err as NodeJS.ErrnoException).code === 'ENOENT')
+        return { sockets: [], lines: 0, malformed: 0, sawHeader: true };
       throw new OsReadError(`cannot open ${path}: ${(err as Error).message}`, err);
     }
     try {
@@ -76,7 +77,7 @@ export class OsSocketReader {
       // doubled the pass time under load (see BENCHMARKS.md). So: short synchronous reads of
       // the open file, at most SLICE_MS at a time, then a turn of the event loop.
       const buf = Buffer.allocUnsafe(CHUNK);
-      for (let eof = false; !eof; ) {
+      for (let eof = false; !eof;) {
         const until = performance.now() + SLICE_MS;
         while (performance.now() < until) {
           const n = readSync(fh.fd, buf, 0, CHUNK, null);

@@ -33,12 +33,7 @@ describe('the /proc/net/tcp parser', () => {
   it('reads IPv6 listeners and v4-mapped connections from the captured tcp6', () => {
     const scan = parseProcNetTcp(fixture('real-tcp6.txt'), 6, KNOWN);
     const byPort = scan.sockets.map((s) => `${s.state} [${s.localAddress}]:${s.localPort}`);
-    expect(byPort).toEqual([
-      'LISTEN [::1]:24004',
-      'LISTEN [::]:24006',
-      'LISTEN [::]:24008',
-      'ESTABLISHED [::ffff:127.0.0.1]:24006',
-    ]);
+    expect(byPort).toEqual(['LISTEN [::1]:24004', 'LISTEN [::]:24006', 'LISTEN [::]:24008', 'ESTABLISHED [::ffff:127.0.0.1]:24006']);
     expect(scan.sockets[3].remoteAddress).toBe('::ffff:127.0.0.1');
   });
 
@@ -51,7 +46,10 @@ describe('the /proc/net/tcp parser', () => {
   });
 
   it('returns no sockets and no complaint for a file with only the header', () => {
-    for (const [file, family] of [['header-only-tcp.txt', 4], ['header-only-tcp6.txt', 6]] as const) {
+    for (const [file, family] of [
+      ['header-only-tcp.txt', 4],
+      ['header-only-tcp6.txt', 6],
+    ] as const) {
       const scan = parseProcNetTcp(fixture(file), family);
       expect(scan).toEqual({ sockets: [], lines: 0, malformed: 0, sawHeader: true });
     }

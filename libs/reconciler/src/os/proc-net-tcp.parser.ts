@@ -80,7 +80,7 @@ export class ProcNetTcpScanner {
     // local rem st tx:rx tr:when retrnsmt uid timeout inode ...
     const f = this.fields;
     let n = 0;
-    for (let i = from; n < 18 && i < to; ) {
+    for (let i = from; n < 18 && i < to;) {
       while (i < to && text.charCodeAt(i) === 32) i++;
       if (i >= to) break;
       f[n++] = i;
@@ -152,7 +152,7 @@ export function decodeV6(hex: string, littleEndian = true): string {
   // RFC 5952: the longest run (≥ 2) of zero groups becomes "::".
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -41,19 +41,37 @@ export function compareViews(v: PassViews): Observation[] {
   for (const l of v.leases) {
     const base = { port: l.rtpPort, leaseId: l.id };
     if (l.expiresAt <= v.now) {
-      out.push({ kind: 'overdue-lease', key: null, fromOs: false, ...base, detail: { state: l.state, expiresAt: iso(l.expiresAt), overdueMs: v.now - l.expiresAt } });
+      out.push({
+        kind: 'overdue-lease',
+        key: null,
+        fromOs: false,
+        ...base,
+        detail: { state: l.state, expiresAt: iso(l.expiresAt), overdueMs: v.now - l.expiresAt },
+      });
       continue;
     }
     // A young row may be an allocation between its insert and its listen(): never touched.
     if (v.now - l.createdAt < v.minAgeMs) continue;
     const g = gatewayById.get(l.id);
     if (!g || !g.listening) {
-      out.push({ kind: 'ghost-lease', key: `ghost:${l.id}`, fromOs: false, ...base, detail: { state: l.state, listener: g ? 'closed' : 'missing' } });
+      out.push({
+        kind: 'ghost-lease',
+        key: `ghost:${l.id}`,
+        fromOs: false,
+        ...base,
+        detail: { state: l.state, listener: g ? 'closed' : 'missing' },
+      });
       continue;
     }
     const missing = ownListening ? [l.rtpPort, l.rtcpPort].filter((p) => !ownListening.has(p)) : [];
     if (missing.length > 0) {
-      out.push({ kind: 'ghost-lease', key: `ghost-os:${l.id}`, fromOs: true, ...base, detail: { state: l.state, listener: 'not-in-os', missingPorts: missing } });
+      out.push({
+        kind: 'ghost-lease',
+        key: `ghost-os:${l.id}`,
+        fromOs: true,
+        ...base,
+        detail: { state: l.state, listener: 'not-in-os', missingPorts: missing },
+      });
     }
   }
 
@@ -85,7 +103,14 @@ export function compareViews(v: PassViews): Observation[] {
     const where = `${s.localAddress}:${s.localPort}`;
     if (s.state === 'LISTEN') {
       if (!gatewayByPort.has(s.localPort)) {
-        out.push({ kind: 'orphan-listener', key: `orphan-os:${s.inode}`, fromOs: true, port: s.localPort, leaseId: null, detail: { holder: 'process', address: where, inode: s.inode } });
+        out.push({
+          kind: 'orphan-listener',
+          key: `orphan-os:${s.inode}`,
+          fromOs: true,
+          port: s.localPort,
+          leaseId: null,
+          detail: { holder: 'process', address: where, inode: s.inode },
+        });
       }
     } else if (s.state === 'CLOSE_WAIT' || (s.state === 'ESTABLISHED' && s.retransmits >= v.deadPeerRetransmits)) {
       const leaseId = gatewayByPort.get(s.localPort)?.leaseId ?? leaseByPort.get(s.localPort)?.id ?? null;

@@ -59,7 +59,12 @@ export type Observation = Sighting &
         leaseId: string;
         detail: Detail<{ state: LeaseState; listener: 'closed' | 'missing' | 'not-in-os'; missingPorts?: number[] }>;
       }
-    | { kind: 'orphan-listener'; port: number; leaseId: string; detail: Detail<{ holder: 'gateway'; listening: boolean; connected: boolean }> }
+    | {
+        kind: 'orphan-listener';
+        port: number;
+        leaseId: string;
+        detail: Detail<{ holder: 'gateway'; listening: boolean; connected: boolean }>;
+      }
     | { kind: 'orphan-listener'; port: number; leaseId: null; detail: Detail<{ holder: 'process'; address: string; inode: number }> }
     | {
         kind: 'stuck-connection';

@@ -9,7 +9,11 @@ import type { GatewayListenerView } from '@app/gateway';
  *
  * Returns why the view is not trusted, or null when it is.
  */
-export function osTableProblem(before: readonly GatewayListenerView[], after: readonly GatewayListenerView[], osListening: ReadonlySet<number>): string | null {
+export function osTableProblem(
+  before: readonly GatewayListenerView[],
+  after: readonly GatewayListenerView[],
+  osListening: ReadonlySet<number>,
+): string | null {
   const ports = stableListenerPorts(before, after);
   let missing = 0;
   for (const p of ports) if (!osListening.has(p)) missing++;

@@ -1,4 +1,13 @@
-import { Clock, IdGenerator, LEASING_OPTIONS, LeaseQueries, LedgerUnavailableError, ReconcileReportStore, type ActiveLeaseSlot, type LeasingOptions } from '@app/leasing';
+import {
+  Clock,
+  IdGenerator,
+  LEASING_OPTIONS,
+  LeaseQueries,
+  LedgerUnavailableError,
+  ReconcileReportStore,
+  type ActiveLeaseSlot,
+  type LeasingOptions,
+} from '@app/leasing';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { OsViewReader } from '../os/os-view';
@@ -100,7 +109,10 @@ export class Reconciler implements OnModuleDestroy {
       osReadError: os.problem,
       findings,
     };
-    await this.reports.save(report, { olderThan: report.startedAt - this.options.reportRetentionDays * DAY_MS, keep: this.options.maxReports });
+    await this.reports.save(report, {
+      olderThan: report.startedAt - this.options.reportRetentionDays * DAY_MS,
+      keep: this.options.maxReports,
+    });
     this.log(report);
     this.last = report;
     return report;
@@ -109,7 +121,7 @@ export class Reconciler implements OnModuleDestroy {
   /** This node's active leases, a page at a time with a turn of the event loop between pages. */
   private async readActiveLeases(): Promise<ActiveLeaseSlot[]> {
     const all: ActiveLeaseSlot[] = [];
-    for (let after = -1; ; ) {
+    for (let after = -1; ;) {
       const page = await this.queries.activeSlots(after, LEASE_PAGE);
       all.push(...page);
       if (page.length < LEASE_PAGE) return all;
@@ -120,7 +132,14 @@ export class Reconciler implements OnModuleDestroy {
 
   private async handle(o: Observation, now: number, deferred: boolean): Promise<ReconcileFinding> {
     const seen = o.key === null ? null : this.tracker.observe(o.key, now, o.fromOs);
-    const d = decide(o, { now, seen, confirmPasses: this.options.confirmPasses, minAgeMs: this.options.minAgeMs, deferred, closing: this.closing });
+    const d = decide(o, {
+      now,
+      seen,
+      confirmPasses: this.options.confirmPasses,
+      minAgeMs: this.options.minAgeMs,
+      deferred,
+      closing: this.closing,
+    });
     switch (d.verdict) {
       case 'pending':
         return findingOf(o, { action: 'pending', detail: d.detail });
@@ -153,5 +172,11 @@ export class Reconciler implements OnModuleDestroy {
 /** The reported finding: the observation with what came of it. */
 function findingOf(o: Observation, outcome: Outcome): ReconcileFinding {
   // ReconcileActions answers each repair only with its kind's actions (RepairActions) or a guard action.
-  return { kind: o.kind, port: o.port, leaseId: o.leaseId, action: outcome.action, detail: { ...o.detail, ...outcome.detail } } as ReconcileFinding;
+  return {
+    kind: o.kind,
+    port: o.port,
+    leaseId: o.leaseId,
+    action: outcome.action,
+    detail: { ...o.detail, ...outcome.detail },
+  } as ReconcileFinding;
 }

@@ -15,4 +15,6 @@ export const ToEpochMs = () =>
   });
 
 export const ToBoolean = () =>
-  Transform(({ value }: { value: unknown }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value));
+  Transform(({ value }: { value: unknown }) =>
+    value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value,
+  );
