@@ -3,6 +3,7 @@ import { LedgerDatabase } from './database/ledger-database';
 import { LEDGER_DATABASE_CONFIG, type LedgerDatabaseConfig } from './ledger.options';
 import { LeaseEventRepository } from './repositories/lease-event.repository';
 import { LeaseRepository } from './repositories/lease.repository';
+import { NodeLockRepository } from './repositories/node-lock.repository';
 import { QuarantineRepository } from './repositories/quarantine.repository';
 import { ReconcileReportRepository } from './repositories/reconcile-report.repository';
 import { WebhookOutboxRepository } from './webhooks/webhook-outbox.repository';
@@ -12,6 +13,7 @@ const PERSISTENCE = [
   LeaseRepository,
   LeaseEventRepository,
   QuarantineRepository,
+  NodeLockRepository,
   ReconcileReportRepository,
   WebhookOutboxRepository,
 ];

@@ -1,14 +1,7 @@
+import type { NodeHolder } from '@app/ledger';
 import { readFileSync } from 'node:fs';
 
-/** A `node_locks` row: the process that runs a NODE_ID on this ledger. */
-export interface NodeHolder {
-  nodeId: string;
-  host: string;
-  pid: number;
-  instanceId: string;
-  acquiredAt: number;
-  heartbeatAt: number;
-}
+export type { NodeHolder };
 
 export interface Me {
   host: string;

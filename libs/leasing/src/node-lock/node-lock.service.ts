@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LedgerDatabase } from '@app/ledger';
+import { LedgerDatabase, NodeLockRepository } from '@app/ledger';
 import { Clock } from '../domain/clock';
 import { NodeIdHeldError } from '../errors/node-id-held.error';
 import { LEASING_OPTIONS, type LeasingOptions } from '../leasing.options';
@@ -14,15 +14,6 @@ export const NODE_HEARTBEAT_MS = 2000;
 export const NODE_STALE_MS = 3 * NODE_HEARTBEAT_MS;
 /** How long a successor waits for the lock of a holder known to be gone to be dropped (kernel, or the server's keepalive). */
 const GONE_HOLDER_GRACE_MS = 45_000;
-
-type Row = {
-  node_id: string;
-  holder_host: string;
-  holder_pid: number | string;
-  instance_id: string;
-  acquired_at: number | string;
-  heartbeat_at: number | string;
-};
 
 /**
  * One process per NODE_ID on a ledger. At boot, before any lease is resumed, the process
@@ -47,6 +38,7 @@ export class NodeLock {
   constructor(
     @Inject(LEASING_OPTIONS) private readonly options: LeasingOptions,
     private readonly db: LedgerDatabase,
+    private readonly holders: NodeLockRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -63,12 +55,8 @@ export class NodeLock {
     this.lock = lock;
     try {
       await this.waitForFreshHolder();
-      await this.write(
-        `INSERT INTO node_locks (node_id, holder_host, holder_pid, instance_id, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (node_id) DO UPDATE SET holder_host = excluded.holder_host, holder_pid = excluded.holder_pid,
-           instance_id = excluded.instance_id, acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at`,
-        [nodeId, this.me.host, this.me.pid, this.me.instanceId, this.clock.now(), this.clock.now()],
-      );
+      const now = this.clock.now();
+      await this.db.transaction((tx) => this.holders.take(tx, { nodeId, ...this.me, acquiredAt: now, heartbeatAt: now }));
     } catch (err) {
       await this.lock?.release();
       this.lock = null;
@@ -86,9 +74,9 @@ export class NodeLock {
     this.timer = null;
     if (this.holding) {
       this.holding = false;
-      await this.write('DELETE FROM node_locks WHERE node_id = ? AND instance_id = ?', [this.options.nodeId, this.me.instanceId]).catch(
-        (err) => this.logger.warn(`could not delete the node_locks row: ${err instanceof Error ? err.message : String(err)}`),
-      );
+      await this.db
+        .transaction((tx) => this.holders.remove(tx, this.options.nodeId, this.me.instanceId))
+        .catch((err) => this.logger.warn(`could not delete the node_locks row: ${err instanceof Error ? err.message : String(err)}`));
     }
     await this.lock?.release();
     this.lock = null;
@@ -129,12 +117,8 @@ export class NodeLock {
     try {
       if (this.lock && !this.lock.held() && !(await this.lock.tryAcquire()))
         return this.loseNode('its process lock is held by another process');
-      const { affected } = await this.write('UPDATE node_locks SET heartbeat_at = ? WHERE node_id = ? AND instance_id = ?', [
-        this.clock.now(),
-        nodeId,
-        this.me.instanceId,
-      ]);
-      if (affected === 0) {
+      const ours = await this.db.transaction((tx) => this.holders.beat(tx, nodeId, this.me.instanceId, this.clock.now()));
+      if (!ours) {
         const holder = await this.readHolder();
         return this.loseNode(`its node_locks row was taken over: ${heldMessage(nodeId, holder, this.clock.now())}`);
       }
@@ -163,25 +147,7 @@ export class NodeLock {
     }
   }
 
-  private async readHolder(): Promise<NodeHolder | null> {
-    const { rows } = await this.db.exec<Row>(
-      null,
-      'SELECT node_id, holder_host, holder_pid, instance_id, acquired_at, heartbeat_at FROM node_locks WHERE node_id = ?',
-      [this.options.nodeId],
-    );
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      nodeId: r.node_id,
-      host: r.holder_host,
-      pid: Number(r.holder_pid),
-      instanceId: r.instance_id,
-      acquiredAt: Number(r.acquired_at),
-      heartbeatAt: Number(r.heartbeat_at),
-    };
-  }
-
-  private write(sql: string, params: unknown[]): Promise<{ affected: number }> {
-    return this.db.transaction((tx) => this.db.exec(tx, sql, params));
+  private readHolder(): Promise<NodeHolder | null> {
+    return this.holders.find(this.options.nodeId);
   }
 }
