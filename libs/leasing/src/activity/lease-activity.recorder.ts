@@ -57,7 +57,12 @@ export class LeaseActivityRecorder implements GatewayEventSink, OnModuleInit {
 
   leaseTimedOut(leaseId: string, reason: GatewayTimeout): void {
     const cause = reason === 'connect-timeout' ? END_CAUSES.connectTimeout : END_CAUSES.idleTimeout;
-    this.write(leaseId, reason, () => this.release.release(leaseId, cause));
+    // Not queued behind this lease's earlier writes: those may be waiting for a ledger that is
+    // down (a state write retries for as long as the gateway holds the lease), and the sockets
+    // must close now. The terminal write still lands after them, so the events stay in order.
+    const ending = this.release.release(leaseId, cause, this.tails.get(leaseId));
+    ending.catch(() => undefined); // its failure is logged where the queue reaches it, not as an unhandled rejection meanwhile
+    this.write(leaseId, reason, () => ending);
   }
 
   /**

@@ -43,8 +43,13 @@ export class ReleaseLeaseUseCase {
     private readonly telemetry: LedgerTelemetry,
   ) {}
 
-  release(leaseId: string, cause: EndCause = END_CAUSES.clientRelease): Promise<Lease> {
-    return this.singleFlight(leaseId, () => this.run(leaseId, cause));
+  /**
+   * `writesBefore`: earlier writes of this lease that the terminal write must follow (the
+   * gateway-event recorder's queue), so the lease's events stay in order; the sockets close at
+   * once regardless.
+   */
+  release(leaseId: string, cause: EndCause = END_CAUSES.clientRelease, writesBefore?: Promise<unknown>): Promise<Lease> {
+    return this.singleFlight(leaseId, () => this.run(leaseId, cause, writesBefore));
   }
 
   /**
@@ -92,7 +97,7 @@ export class ReleaseLeaseUseCase {
     return run;
   }
 
-  private async run(leaseId: string, cause: EndCause): Promise<Lease> {
+  private async run(leaseId: string, cause: EndCause, writesBefore?: Promise<unknown>): Promise<Lease> {
     const pending = this.pendingEnds.get(leaseId);
     if (pending) return this.writeEnd(pending);
     // A lease this node's gateway holds is this node's: its sockets end now, not once the
@@ -111,7 +116,7 @@ export class ReleaseLeaseUseCase {
     if (!lease) throw new LeaseNotFoundError(leaseId);
     if (!isActiveState(lease.state)) return lease;
     if (lease.nodeId !== this.options.nodeId) throw new ForeignNodeError(leaseId, lease.nodeId, this.options.nodeId);
-    return this.end(lease, cause, closing);
+    return this.end(lease, cause, closing, writesBefore);
   }
 
   /** From here on the gateway refuses to open this lease, until ended() (see singleFlight). */
@@ -121,8 +126,14 @@ export class ReleaseLeaseUseCase {
   }
 
   /** stop accepting → destroy the connections → await the listeners' close → the terminal write. */
-  private async end(lease: Lease, cause: EndCause, closing: ReturnType<MediaGateway['closeForEnd']> | null = null): Promise<Lease> {
+  private async end(
+    lease: Lease,
+    cause: EndCause,
+    closing: ReturnType<MediaGateway['closeForEnd']> | null = null,
+    writesBefore?: Promise<unknown>,
+  ): Promise<Lease> {
     const finalStats = await (closing ?? this.closeSockets(lease.id));
+    await writesBefore;
     return this.writeEnd({ leaseId: lease.id, lease, cause, at: this.clock.now(), finalStats, attempts: 0, timer: null });
   }
 
