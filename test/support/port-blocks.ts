@@ -6,7 +6,9 @@
  *
  * Pass a number that no other test file uses (grep for `portBlock(`). Block 39 is refused:
  * it holds 25672, where RabbitMQ (a service this machine runs) listens. Benchmarks use
- * 29600-29999, above the last block.
+ * 29600-29999, above the last block. Blocks 50-58 lie in 6400-9999, above the ports of the
+ * services this machine runs (PostgreSQL 5432, Redis 6379, ...) and as far below the
+ * ephemeral range.
  */
 export interface PortBlock {
   /** first port of the block */
@@ -20,9 +22,9 @@ export interface PortBlock {
 }
 
 export function portBlock(n: number): PortBlock {
-  if (!Number.isInteger(n) || n < 0 || n > 48) throw new Error(`port block ${n} out of 0..48`);
+  if (!Number.isInteger(n) || n < 0 || n > 58 || n === 49) throw new Error(`port block ${n} out of 0..48 and 50..58`);
   if (n === 39) throw new Error('port block 39 holds 25672 (RabbitMQ on this machine); pick another');
-  const start = 10000 + n * 400;
+  const start = n < 49 ? 10000 + n * 400 : 6400 + (n - 50) * 400;
   const end = start + 399;
   return {
     start,

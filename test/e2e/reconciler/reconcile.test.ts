@@ -59,10 +59,14 @@ describe.each(DB_KINDS)('the reconciler of a running service on %s', (kind) => {
 
     await child.kill();
     await waitFor(async () => !(await quarantineOf(client, p0)), 'the quarantine to clear');
-    const reports = await client.get('/api/v1/reconcile/reports?withFindings=true&limit=100');
-    const cleared = reports.body.items
-      .flatMap((r: { findings: unknown[] }) => r.findings)
-      .filter((f: { kind: string; action: string }) => f.kind === 'quarantine-cleared' && f.action !== 'pending');
+    // A pass clears the quarantine row before it stores its report: wait for the report too.
+    const cleared = await waitFor(async () => {
+      const reports = await client.get('/api/v1/reconcile/reports?withFindings=true&limit=100');
+      const found = reports.body.items
+        .flatMap((r: { findings: unknown[] }) => r.findings)
+        .filter((f: { kind: string; action: string }) => f.kind === 'quarantine-cleared' && f.action !== 'pending');
+      return found.length > 0 && found;
+    }, 'the report of the pass that cleared the quarantine');
     expect(cleared).toEqual([expect.objectContaining({ port: p0, action: 'cleared', leaseId: null })]);
 
     const b = await client.post('/api/v1/leases', { streamId: 'before-b' });
