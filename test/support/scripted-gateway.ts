@@ -1,4 +1,4 @@
-import { LeaseEndingError, type GatewayEventSink, type GatewayListenerView, type LeaseBinding, type MediaGateway } from '@app/gateway';
+import { LeaseEndingError, listeningPairView, type GatewayEventSink, type GatewayListenerView, type LeaseBinding, type MediaGateway } from '@app/gateway';
 
 /** The part of MediaGateway that libs/leasing calls: what a stand-in has to answer. */
 export type LeasingGatewaySurface = Pick<
@@ -125,8 +125,10 @@ export class ScriptedGateway implements LeasingGatewaySurface {
       leaseId: b.leaseId,
       rtpPort: b.rtpPort,
       rtcpPort: b.rtcpPort,
+      transport: b.transport,
       listening: true,
       connected: false,
+      sockets: listeningPairView(b.rtpPort, b.rtcpPort),
     }));
   }
 

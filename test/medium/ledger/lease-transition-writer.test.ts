@@ -51,6 +51,7 @@ async function withLedger(kind: DbKind, offset: number) {
         state: 'reserved',
         ssrc: null,
         peerAddress: null,
+        peerPort: null,
         client: 'spec',
         record: false,
         recordPath: null,
