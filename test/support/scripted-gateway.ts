@@ -1,4 +1,11 @@
-import { LeaseEndingError, listeningPairView, type GatewayEventSink, type GatewayListenerView, type LeaseBinding, type MediaGateway } from '@app/gateway';
+import {
+  LeaseEndingError,
+  listeningPairView,
+  type GatewayEventSink,
+  type GatewayListenerView,
+  type LeaseBinding,
+  type MediaGateway,
+} from '@app/gateway';
 
 /** The part of MediaGateway that libs/leasing calls: what a stand-in has to answer. */
 export type LeasingGatewaySurface = Pick<

@@ -58,10 +58,11 @@ export class TcpActiveSockets implements MediaSockets {
   }
 
   /** Binds nothing: the lease holds no socket until it dials. With a known device, dialling starts now. */
-  async open(): Promise<void> {
+  open(): Promise<void> {
     this.opened = true;
     const b = this.media.binding;
     if (b.peerAddress !== null && b.peerPort !== null) this.connect(b.peerAddress, b.peerPort);
+    return Promise.resolve();
   }
 
   /**
@@ -84,7 +85,9 @@ export class TcpActiveSockets implements MediaSockets {
     this.closed = true;
     this.stopRetry();
     const sockets = [...this.live];
-    await Promise.all(sockets.map((s) => new Promise<void>((resolve) => (s.closed ? resolve() : (s.once('close', () => resolve()), s.destroy())))));
+    await Promise.all(
+      sockets.map((s) => new Promise<void>((resolve) => (s.closed ? resolve() : (s.once('close', () => resolve()), s.destroy())))),
+    );
   }
 
   get connected(): boolean {

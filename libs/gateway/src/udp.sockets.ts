@@ -143,7 +143,12 @@ export class UdpSockets implements MediaSockets {
   stats(): { droppedForeignPeer: number; droppedInvalid: number; kernelDrops: number | null; recvBufferBytes: number } {
     const b = this.media.binding;
     const kernelDrops = this.listening ? this.drops.dropsOn([b.rtpPort, b.rtcpPort]) : null;
-    return { droppedForeignPeer: this.droppedForeignPeer, droppedInvalid: this.droppedInvalid, kernelDrops, recvBufferBytes: this.recvBufferBytes };
+    return {
+      droppedForeignPeer: this.droppedForeignPeer,
+      droppedInvalid: this.droppedInvalid,
+      kernelDrops,
+      recvBufferBytes: this.recvBufferBytes,
+    };
   }
 
   private onRtp(msg: Buffer, rinfo: RemoteInfo): void {
@@ -178,7 +183,8 @@ export class UdpSockets implements MediaSockets {
   private onRtcp(msg: Buffer, rinfo: RemoteInfo): void {
     if (this.media.closing || msg.length < 8 || !isRtcp(msg, 0)) return;
     const latched = this.peerAddress;
-    if (latched !== null ? rinfo.address !== latched : this.allowedPeer !== null && normalizeAddress(rinfo.address) !== this.allowedPeer) return;
+    if (latched !== null ? rinfo.address !== latched : this.allowedPeer !== null && normalizeAddress(rinfo.address) !== this.allowedPeer)
+      return;
     this.media.rtcp.count(msg, 0, msg.length);
   }
 

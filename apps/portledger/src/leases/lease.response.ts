@@ -10,13 +10,22 @@ export class LeaseResponse {
   @ApiProperty({ description: 'MEDIA_ADVERTISED_HOST: where the device connects' }) host: string;
   @ApiProperty() rtpPort: number;
   @ApiProperty() rtcpPort: number;
-  @ApiProperty({ enum: TRANSPORTS, description: 'tcp-passive: the device connects to host:rtpPort; udp: the device sends to host:rtpPort; tcp-active: the service connects to the device (POST /leases/:id/connect)' })
+  @ApiProperty({
+    enum: TRANSPORTS,
+    description:
+      'tcp-passive: the device connects to host:rtpPort; udp: the device sends to host:rtpPort; tcp-active: the service connects to the device (POST /leases/:id/connect)',
+  })
   transport: Transport;
   @ApiProperty({ enum: ['reserved', 'listening', 'streaming', 'released', 'expired', 'reclaimed', 'failed'] }) state: string;
   @ApiProperty({ nullable: true, type: String }) ssrc: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'tcp-passive/udp: the only address allowed; tcp-active: the device address dialled' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'tcp-passive/udp: the only address allowed; tcp-active: the device address dialled',
+  })
   peerAddress: string | null;
-  @ApiProperty({ nullable: true, type: Number, description: 'tcp-active: the device port dialled; null otherwise' }) peerPort: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'tcp-active: the device port dialled; null otherwise' }) peerPort:
+    number | null;
   @ApiProperty({ nullable: true, type: String }) client: string | null;
   @ApiProperty() record: boolean;
   @ApiProperty({ nullable: true, type: String }) recordPath: string | null;
