@@ -2,7 +2,7 @@ import { MediaGateway } from '@app/gateway';
 import { isActiveState, LeaseRepository, type Lease } from '@app/ledger';
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../domain/clock';
-import { leasePeerAddress, leasePeerPort } from '../domain/lease-input';
+import { leasePeerAddress, leasePeerPort, leaseStreamId } from '../domain/lease-input';
 import { ForeignNodeError, InvalidLeaseInputError, LeaseEndedError, LeaseNotFoundError, WrongTransportError } from '../errors';
 import { LEASING_OPTIONS, type LeasingOptions } from '../leasing.options';
 import { LeaseTransitionWriter } from '../transitions/lease-transition.writer';
@@ -24,6 +24,13 @@ export class ConnectLeaseUseCase {
     private readonly gateway: MediaGateway,
     private readonly clock: Clock,
   ) {}
+
+  /** The stream's active lease (ZLMediaKit's connectRtpServer); `lease_not_found` when it has none. */
+  async connectStream(streamId: string, address: string, port: number): Promise<Lease> {
+    const lease = await this.leases.findActiveByStream(this.options.nodeId, leaseStreamId(streamId));
+    if (!lease) throw new LeaseNotFoundError(`for stream ${streamId}`);
+    return this.connect(lease.id, address, port);
+  }
 
   async connect(leaseId: string, address: string, port: number): Promise<Lease> {
     const peerAddress = leaseAddress(address);
