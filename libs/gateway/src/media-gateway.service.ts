@@ -7,6 +7,7 @@ import type { LeaseBinding, MediaTransport } from './lease-binding';
 import type { LeaseSocketsView } from './media-sockets';
 import { LeaseEndingError } from './lease-ending.error';
 import { LeaseSession } from './lease-session';
+import { UDP_RECV_BUFFER_BYTES, UdpSockets } from './udp.sockets';
 import type { PsSubscriber } from './ps-fanout';
 import type { LeaseStreamStats } from './stream-stats';
 
@@ -41,6 +42,8 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
   /** leases the release routine is closing or has closed: open() refuses them */
   private readonly endedLeases = new EndedLeases();
   private sink: GatewayEventSink = NO_EVENTS;
+  /** the kernel's cap on UDP receive buffers was logged (once per process) */
+  private recvBufferLogged = false;
   private readonly events = () => this.sink;
   private readonly probe = EventLoopProbe.fromEnv();
 
@@ -81,6 +84,7 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
       this.opening.set(id, opened);
       try {
         await opened;
+        if (session.sockets instanceof UdpSockets) this.logRecvBuffer(session.sockets.recvBufferBytes);
       } catch (err) {
         if (this.leases.get(id) === session) this.leases.delete(id);
         throw err;
@@ -89,6 +93,20 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
       }
     }
     if (this.endedLeases.isEnding(id)) throw new LeaseEndingError(id);
+  }
+
+  /**
+   * The first UDP lease says once what receive buffer the kernel granted (stats.recvBufferBytes
+   * has it per lease): net.core.rmem_max caps the 4 MB asked for, and bursts beyond the buffer
+   * are dropped by the kernel (stats.kernelDrops).
+   */
+  private logRecvBuffer(granted: number): void {
+    if (this.recvBufferLogged) return;
+    this.recvBufferLogged = true;
+    // Linux reports twice what it grants (the doubled value includes its bookkeeping).
+    const message = `UDP receive buffer: asked ${UDP_RECV_BUFFER_BYTES} bytes, the kernel reports ${granted}`;
+    if (granted < UDP_RECV_BUFFER_BYTES) this.logger.warn(`${message}; raise net.core.rmem_max to at least ${UDP_RECV_BUFFER_BYTES}`);
+    else this.logger.log(message);
   }
 
   /**

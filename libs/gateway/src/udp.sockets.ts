@@ -70,7 +70,8 @@ export class UdpSockets implements MediaSockets {
   private readonly reportedSources = new Set<string>();
   private droppedForeignPeer = 0;
   private droppedInvalid = 0;
-  private recvBufferBytes = 0;
+  /** SO_RCVBUF of the RTP socket as the kernel reports it, once bound */
+  recvBufferBytes = 0;
   private readonly drops: UdpDropReader;
 
   constructor(
