@@ -23,6 +23,7 @@ export type LeasingGatewaySurface = Pick<
   | 'isListening'
   | 'stats'
   | 'updateSsrc'
+  | 'connect'
   | 'listeners'
   | 'size'
 >;
@@ -119,6 +120,16 @@ export class ScriptedGateway implements LeasingGatewaySurface {
 
   stats(): null {
     return null;
+  }
+
+  /** Records the device a tcp-active lease would dial; no socket. */
+  connect(leaseId: string, address: string, port: number): 'dialling' | 'not-open' | 'wrong-transport' {
+    const binding = this.held.get(leaseId);
+    if (!binding) return 'not-open';
+    if (binding.transport !== 'tcp-active') return 'wrong-transport';
+    binding.peerAddress = address;
+    binding.peerPort = port;
+    return 'dialling';
   }
 
   updateSsrc(leaseId: string, ssrc: number | null): boolean {

@@ -36,13 +36,13 @@ function bindOn(socket: Socket, host: string, port: number): Promise<void> {
   });
 }
 
-function closeSocket(socket: Socket, bound: boolean): Promise<void> {
-  if (!bound) return Promise.resolve();
+/** Closes a socket (bound or not: a failed bind leaves a handle to free too) and resolves once it is closed. */
+function closeSocket(socket: Socket): Promise<void> {
   return new Promise((resolve) => {
     try {
       socket.close(() => resolve());
     } catch {
-      resolve(); // already closed
+      resolve(); // ERR_SOCKET_DGRAM_NOT_RUNNING: closed already
     }
   });
 }
@@ -60,6 +60,7 @@ export class UdpSockets implements MediaSockets {
   readonly rtp: Socket;
   readonly rtcp: Socket;
   private rtpBound = false;
+  private closing: Promise<void> | null = null;
   private rtcpBound = false;
   private feed: MediaFeed | null = null;
   /** the latched peer, compared as the socket gives it (no string built per datagram) */
@@ -105,12 +106,11 @@ export class UdpSockets implements MediaSockets {
     this.recvBufferBytes = this.rtp.getRecvBufferSize();
   }
 
-  /** Resolves once both sockets are closed in the OS. */
-  async close(): Promise<void> {
-    const rtp = this.rtpBound;
-    const rtcp = this.rtcpBound;
+  /** Resolves once both sockets are closed in the OS. Idempotent. */
+  close(): Promise<void> {
     this.rtpBound = this.rtcpBound = false;
-    await Promise.all([closeSocket(this.rtp, rtp), closeSocket(this.rtcp, rtcp)]);
+    this.closing ??= Promise.all([closeSocket(this.rtp), closeSocket(this.rtcp)]).then(() => undefined);
+    return this.closing;
   }
 
   get connected(): boolean {

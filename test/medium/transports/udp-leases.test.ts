@@ -165,3 +165,19 @@ describe('UDP leases (real ledger on SQLite, real loopback UDP sockets)', () => 
     expect(drops).toBeGreaterThan(0);
   });
 });
+
+describe('UDP leases when MEDIA_BIND_HOST is not an address of this host', () => {
+  const block = portBlock(48);
+  const { harness, allocate } = leaseSessions('sqlite', { range: rangeOf(block.range(4, 300)), bindHost: '192.0.2.1' });
+
+  it('answers listen_failed naming the errno (EADDRNOTAVAIL), ends the attempt failed, and quarantines nothing', async () => {
+    const h = harness();
+    await expect(allocate('udp-bad-host', { transport: 'udp' })).rejects.toMatchObject({
+      code: 'listen_failed',
+      extra: { errno: 'EADDRNOTAVAIL' },
+    });
+    expect(await h.queries.quarantined()).toEqual([]);
+    const [attempt] = (await h.queries.history({ streamId: 'udp-bad-host', limit: 1 })).items;
+    expect(attempt).toMatchObject({ state: 'failed', transport: 'udp' });
+  });
+});
