@@ -80,6 +80,54 @@ describe('TCP-ACTIVE leases and the ZLMediaKit tcp_mode mapping through the buil
     await client.del(`/api/v1/leases/${passive.id}`);
   });
 
+  it('retries until a device that listens 2 s late answers, dials again after it closes, and the idle timeout ends the lease', async () => {
+    const port = nextDevicePort++;
+    const l = (await client.post('/api/v1/leases', { streamId: 'active-late', transport: 'tcp-active', idleTimeoutSeconds: 2 })).body;
+    expect((await client.post(`/api/v1/leases/${l.id}/connect`, { address: '127.0.0.1', port })).status).toBe(200);
+    await waitFor(async () => (await detail(l.id)).stats.dial.failures >= 2, 'two refused attempts');
+    const device = await listeningDevice(port);
+    try {
+      const first = await device.connected(0);
+      await write(first, MEDIA);
+      await waitFor(async () => (await detail(l.id)).state === 'streaming', 'streaming');
+      expect((await detail(l.id)).stats.dial.attempts).toBeGreaterThanOrEqual(3);
+      first.end();
+      await waitFor(async () => (await detail(l.id)).state === 'listening', 'back to listening');
+      const second = await device.connected(1);
+      await write(second, toRfc4571(PACKETS.slice(200, 210)));
+      await waitFor(async () => (await detail(l.id)).stats.packets === 210, 'streams again');
+      // silent from now on: the idle timeout ends the lease and closes the connection
+      const ended = await waitFor(async () => {
+        const d = await detail(l.id);
+        return d.state === 'expired' && d;
+      }, 'idle timeout');
+      expect(ended).toMatchObject({ releaseReason: 'idle-timeout', stats: { connections: 2 } });
+      const types = (await client.get(`/api/v1/leases/${l.id}/events`)).body.items.map((e: { type: string }) => e.type);
+      expect(types.filter((t: string) => t === 'dial-failed').length).toBeGreaterThanOrEqual(2);
+      expect(tcpSocketsOn(l.rtpPort).filter((s) => s.state === 'ESTABLISHED' || s.state === 'SYN_SENT')).toEqual([]);
+    } finally {
+      await device.close();
+    }
+  });
+
+  it('a DELETE while the service waits to dial again leaves no socket on rtpPort, and nothing dials later', async () => {
+    const port = nextDevicePort++;
+    const l = (
+      await client.post('/api/v1/leases', { streamId: 'active-del', transport: 'tcp-active', peerAddress: '127.0.0.1', peerPort: port })
+    ).body;
+    await waitFor(async () => (await detail(l.id)).stats.dial.state === 'waiting', 'waiting to dial again');
+    expect((await client.del(`/api/v1/leases/${l.id}`)).body.state).toBe('released');
+    expect(tcpSocketsOn(l.rtpPort)).toEqual([]);
+    const device = await listeningDevice(port);
+    try {
+      // longer than the retry spacing: a retry that outlived the release would dial now
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(device.connections).toEqual([]);
+    } finally {
+      await device.close();
+    }
+  });
+
   it('resumes a tcp-active lease with a known device after kill -9 and dials it again', async () => {
     const device = await listeningDevice(nextDevicePort++);
     try {
