@@ -47,3 +47,17 @@ export async function listeningDevice(port: number): Promise<ListeningDevice> {
 export async function write(socket: Socket, bytes: Buffer): Promise<void> {
   if (!socket.write(bytes)) await new Promise((r) => socket.once('drain', r));
 }
+
+/**
+ * A device comes up on `port` after its lease ended and listens for longer than the dial
+ * spacing: the connections it got (none, when no retry outlived the lease).
+ */
+export async function dialsAfterTheEnd(port: number, listenMs = 1500): Promise<Socket[]> {
+  const device = await listeningDevice(port);
+  try {
+    await new Promise((r) => setTimeout(r, listenMs));
+    return [...device.connections];
+  } finally {
+    await device.close();
+  }
+}
