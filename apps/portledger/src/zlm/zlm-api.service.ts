@@ -160,7 +160,6 @@ export class ZlmApiService {
       await this.connecting.connectStream(args.stream_id, args.dst_url, port);
     } catch (err) {
       if (err instanceof LeaseNotFoundError) throw new ZlmError(ZLM_CODE.otherFailed, 'can not find the stream');
-      if (err instanceof WrongTransportError) throw new ZlmError(ZLM_CODE.otherFailed, 'only a tcp_mode=2 (TCP-ACTIVE) server can connect');
       if (err instanceof InvalidLeaseInputError)
         throw new ZlmError(
           ZLM_CODE.invalidArgs,
@@ -188,6 +187,8 @@ export class ZlmApiService {
     if (err instanceof InvalidLeaseInputError && err.field === 'streamId')
       return { code: ZLM_CODE.invalidArgs, msg: `stream_id must be ${STREAM_ID_RULE}` };
     if (err instanceof StreamConflictError) return { code: ZLM_CODE.invalidArgs, msg: 'This stream already exists' };
+    // ZLMediaKit's connectToServer on a server that is not TCP-ACTIVE: OtherFailed.
+    if (err instanceof WrongTransportError) return { code: ZLM_CODE.otherFailed, msg: 'only a tcp_mode=2 (TCP-ACTIVE) server can connect' };
     // No free pair, a listen() failure, an unreachable ledger: ZLMediaKit's "exception" code.
     if (err instanceof DomainError) return { code: err.kind === 'not-found' ? ZLM_CODE.notFound : ZLM_CODE.exception, msg: err.message };
     this.logger.error(`${api} stream ${args.stream_id ?? '-'}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
