@@ -28,6 +28,7 @@ export function aLease(over: Partial<Lease> = {}): Lease {
     state: 'listening',
     ssrc: null,
     peerAddress: null,
+    peerPort: null,
     client: null,
     record: false,
     recordPath: null,

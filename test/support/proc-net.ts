@@ -6,7 +6,18 @@ import { readFileSync } from 'node:fs';
  */
 export function listeningPorts(from: number, to: number): number[] {
   const ports = new Set<number>();
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+  for (const cols of rows(['/proc/net/tcp', '/proc/net/tcp6'])) {
+    if (cols[3] !== '0A') continue;
+    const port = portOf(cols[1]);
+    if (port >= from && port <= to) ports.add(port);
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+/** Lines of the given /proc/net tables, split into columns (header dropped, missing files skipped). */
+function rows(files: string[]): string[][] {
+  const out: string[][] = [];
+  for (const file of files) {
     let text = '';
     try {
       text = readFileSync(file, 'utf8');
@@ -15,10 +26,30 @@ export function listeningPorts(from: number, to: number): number[] {
     }
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
-      if (cols.length < 4 || cols[3] !== '0A') continue;
-      const port = parseInt(cols[1].split(':')[1], 16);
-      if (port >= from && port <= to) ports.add(port);
+      if (cols.length >= 4) out.push(cols);
     }
   }
+  return out;
+}
+
+const portOf = (address: string) => parseInt(address.split(':')[1], 16);
+
+/** UDP ports with a socket bound in [from, to], from /proc/net/udp and /proc/net/udp6, whatever process holds them. */
+export function boundUdpPorts(from: number, to: number): number[] {
+  const ports = new Set<number>();
+  for (const cols of rows(['/proc/net/udp', '/proc/net/udp6'])) {
+    const port = portOf(cols[1]);
+    if (port >= from && port <= to) ports.add(port);
+  }
   return [...ports].sort((a, b) => a - b);
+}
+
+/** TCP state names by the hex code /proc/net/tcp uses (include/net/tcp_states.h). */
+const TCP_STATE: Record<string, string> = { '01': 'ESTABLISHED', '02': 'SYN_SENT', '06': 'TIME_WAIT', '08': 'CLOSE_WAIT', '0A': 'LISTEN' };
+
+/** TCP sockets whose LOCAL port is `port`: their state (ESTABLISHED, TIME_WAIT …) and remote port. */
+export function tcpSocketsOn(port: number): { state: string; remotePort: number }[] {
+  return rows(['/proc/net/tcp', '/proc/net/tcp6'])
+    .filter((cols) => portOf(cols[1]) === port)
+    .map((cols) => ({ state: TCP_STATE[cols[3]] ?? cols[3], remotePort: portOf(cols[2]) }));
 }

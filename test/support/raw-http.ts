@@ -37,7 +37,7 @@ export function rawRequest(
   });
 }
 
-const ZLM_ROUTE = /^\/index\/api\/(openRtpServer|closeRtpServer|listRtpServer|getRtpInfo|updateRtpServerSSRC)$/;
+const ZLM_ROUTE = /^\/index\/api\/(openRtpServer|closeRtpServer|listRtpServer|getRtpInfo|updateRtpServerSSRC|connectRtpServer)$/;
 
 /** The path part of a request target as the server reads it (absolute-form included). */
 export function pathnameOf(target: string): string {

@@ -85,7 +85,7 @@ export async function startReconciler(kind: DbKind, o: HarnessOptions): Promise<
   // The reconciler is what these tests exercise; the ledger's own TTL sweep stays out of the way.
   app.get(ExpirySweeper).stop();
   const gateway = app.get(MediaGateway);
-  const sessions = () => (gateway as unknown as { leases: Map<string, { pair: { rtp: Server } }> }).leases;
+  const sessions = () => (gateway as unknown as { leases: Map<string, { sockets: { pair?: { rtp: Server } } }> }).leases;
   return {
     app,
     db,
@@ -99,7 +99,7 @@ export async function startReconciler(kind: DbKind, o: HarnessOptions): Promise<
     pool: app.get(PortPool),
     gateway,
     loseListener: async (leaseId) => {
-      const server = sessions().get(leaseId)?.pair.rtp;
+      const server = sessions().get(leaseId)?.sockets.pair?.rtp;
       if (!server) throw new Error(`lease ${leaseId} has no listener here`);
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -1,4 +1,11 @@
-import { LeaseEndingError, type GatewayEventSink, type GatewayListenerView, type LeaseBinding, type MediaGateway } from '@app/gateway';
+import {
+  LeaseEndingError,
+  listeningPairView,
+  type GatewayEventSink,
+  type GatewayListenerView,
+  type LeaseBinding,
+  type MediaGateway,
+} from '@app/gateway';
 
 /** The part of MediaGateway that libs/leasing calls: what a stand-in has to answer. */
 export type LeasingGatewaySurface = Pick<
@@ -16,6 +23,7 @@ export type LeasingGatewaySurface = Pick<
   | 'isListening'
   | 'stats'
   | 'updateSsrc'
+  | 'connect'
   | 'listeners'
   | 'size'
 >;
@@ -114,6 +122,16 @@ export class ScriptedGateway implements LeasingGatewaySurface {
     return null;
   }
 
+  /** Records the device a tcp-active lease would dial; no socket. */
+  connect(leaseId: string, address: string, port: number): 'dialling' | 'not-open' | 'wrong-transport' {
+    const binding = this.held.get(leaseId);
+    if (!binding) return 'not-open';
+    if (binding.transport !== 'tcp-active') return 'wrong-transport';
+    binding.peerAddress = address;
+    binding.peerPort = port;
+    return 'dialling';
+  }
+
   updateSsrc(leaseId: string, ssrc: number | null): boolean {
     const binding = this.held.get(leaseId);
     if (binding) binding.ssrc = ssrc;
@@ -125,8 +143,10 @@ export class ScriptedGateway implements LeasingGatewaySurface {
       leaseId: b.leaseId,
       rtpPort: b.rtpPort,
       rtcpPort: b.rtcpPort,
+      transport: b.transport,
       listening: true,
       connected: false,
+      sockets: listeningPairView(b.rtpPort, b.rtcpPort),
     }));
   }
 

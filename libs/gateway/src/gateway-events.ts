@@ -1,5 +1,13 @@
 export type GatewayLeaseEvent =
-  'peer-connected' | 'first-packet' | 'ssrc-mismatch' | 'peer-rejected' | 'peer-disconnected' | 'stream-error' | 'recording-stopped';
+  | 'peer-connected'
+  | 'first-packet'
+  | 'ssrc-mismatch'
+  | 'peer-rejected'
+  | 'peer-disconnected'
+  | 'stream-error'
+  | 'recording-stopped'
+  /** tcp-active: an attempt to reach the device failed (the first 16 per lease) */
+  | 'dial-failed';
 
 export type GatewayTimeout = 'connect-timeout' | 'idle-timeout';
 

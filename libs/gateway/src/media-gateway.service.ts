@@ -3,22 +3,33 @@ import { EndedLeases } from './ended-leases';
 import { EventLoopProbe } from './event-loop.probe';
 import { DEFAULT_LIVE_MAX_BACKLOG_BYTES, DEFAULT_NO_MEDIA_TIMEOUT_MS, GATEWAY_OPTIONS, type GatewayOptions } from './gateway.options';
 import { NO_EVENTS, type GatewayEventSink } from './gateway-events';
-import type { LeaseBinding } from './lease-binding';
+import type { LeaseBinding, MediaTransport } from './lease-binding';
+import type { LeaseSocketsView } from './media-sockets';
 import { LeaseEndingError } from './lease-ending.error';
 import { LeaseSession } from './lease-session';
+import { UDP_RECV_BUFFER_BYTES, UdpSockets } from './udp.sockets';
 import type { PsSubscriber } from './ps-fanout';
 import type { LeaseStreamStats } from './stream-stats';
 
+/**
+ * One lease as the gateway holds it, for the reconciler. `listening`: the sockets its transport
+ * needs are in place (tcp-passive: both TCP listeners; udp: both UDP sockets bound; tcp-active:
+ * the lease is open here, dialling or connected or waiting for the connect call — it never
+ * listens). `sockets` says exactly which OS sockets it holds right now (see LeaseSocketsView).
+ */
 export interface GatewayListenerView {
   leaseId: string;
   rtpPort: number;
   rtcpPort: number;
+  transport: MediaTransport;
   listening: boolean;
   connected: boolean;
+  sockets: LeaseSocketsView;
 }
 
 /**
- * Owns every TCP listener and device connection of this process. It never decides when a
+ * Owns every media socket of this process (TCP listeners and connections, UDP sockets, dialled
+ * connections), whatever the lease's transport. It never decides when a
  * lease ends: it opens and closes on request from the ledger's use cases, and reports what
  * happens on the sockets (including connect and idle timeouts) through the event sink.
  */
@@ -31,6 +42,8 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
   /** leases the release routine is closing or has closed: open() refuses them */
   private readonly endedLeases = new EndedLeases();
   private sink: GatewayEventSink = NO_EVENTS;
+  /** the kernel's cap on UDP receive buffers was logged (once per process) */
+  private recvBufferLogged = false;
   private readonly events = () => this.sink;
   private readonly probe = EventLoopProbe.fromEnv();
 
@@ -71,6 +84,7 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
       this.opening.set(id, opened);
       try {
         await opened;
+        if (session.sockets instanceof UdpSockets) this.logRecvBuffer(session.sockets.recvBufferBytes);
       } catch (err) {
         if (this.leases.get(id) === session) this.leases.delete(id);
         throw err;
@@ -79,6 +93,20 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
       }
     }
     if (this.endedLeases.isEnding(id)) throw new LeaseEndingError(id);
+  }
+
+  /**
+   * The first UDP lease says once what receive buffer the kernel granted (stats.recvBufferBytes
+   * has it per lease): net.core.rmem_max caps the 4 MB asked for, and bursts beyond the buffer
+   * are dropped by the kernel (stats.kernelDrops).
+   */
+  private logRecvBuffer(granted: number): void {
+    if (this.recvBufferLogged) return;
+    this.recvBufferLogged = true;
+    // Linux reports twice what it grants (the doubled value includes its bookkeeping).
+    const message = `UDP receive buffer: asked ${UDP_RECV_BUFFER_BYTES} bytes, the kernel reports ${granted}`;
+    if (granted < UDP_RECV_BUFFER_BYTES) this.logger.warn(`${message}; raise net.core.rmem_max to at least ${UDP_RECV_BUFFER_BYTES}`);
+    else this.logger.log(message);
   }
 
   /**
@@ -137,6 +165,20 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * tcp-active: dial the device at address:port from MEDIA_BIND_HOST:rtpPort (again, if it
+   * was dialling elsewhere); the connect timeout counts from this call. 'not-open': the lease is
+   * not open here (or is closing); 'wrong-transport': it is not tcp-active.
+   */
+  connect(leaseId: string, address: string, port: number): 'dialling' | 'not-open' | 'wrong-transport' {
+    const session = this.leases.get(leaseId);
+    if (!session || session.isClosing || this.endedLeases.isEnding(leaseId)) return 'not-open';
+    if (session.binding.transport !== 'tcp-active') return 'wrong-transport';
+    session.connect(address, port);
+    this.logger.log(`lease ${leaseId} stream ${session.binding.streamId} port ${session.binding.rtpPort}: dialling ${address}:${port}`);
+    return 'dialling';
+  }
+
+  /**
    * Live pull: adds a client to the lease's PS fan-out (it may join before the device
    * connects). Returns the unsubscribe function, or null when the lease is not open here.
    * The subscriber is ended with 'lease-ended' when the lease closes, or 'too-slow'.
@@ -150,7 +192,7 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
   }
 
   isListening(leaseId: string): boolean {
-    return this.leases.get(leaseId)?.pair.listening ?? false;
+    return this.leases.get(leaseId)?.listening ?? false;
   }
 
   /** Live statistics of a lease's stream (the contract's stats shape), or null when it is not open here. */
@@ -175,8 +217,10 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
       leaseId: e.binding.leaseId,
       rtpPort: e.binding.rtpPort,
       rtcpPort: e.binding.rtcpPort,
-      listening: e.pair.listening,
+      transport: e.binding.transport,
+      listening: e.listening,
       connected: e.connected,
+      sockets: e.view(),
     }));
   }
 

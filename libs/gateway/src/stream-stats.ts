@@ -1,4 +1,5 @@
 import type { AudioCodec, Framing, RtpIngest, VideoCodec } from '@app/rtp';
+import type { MediaTransport } from './lease-binding';
 
 /**
  * The contract's `stats` of a lease (GET /api/v1/leases/:id, and `finalStats` after it ends).
@@ -7,11 +8,12 @@ import type { AudioCodec, Framing, RtpIngest, VideoCodec } from '@app/rtp';
  */
 // A type alias (not an interface) so it is assignable to the ledger's Record<string, unknown>.
 export type LeaseStreamStats = {
-  /** the device's address:port, current or last; null until one connected */
+  transport: MediaTransport;
+  /** the device's address:port, current or last (udp: the latched source); null until one connected */
   peer: string | null;
   /** ISO time the current (or last) device connection was accepted */
   connectedAt: string | null;
-  /** a device is connected on the RTP port right now */
+  /** a device is connected on the RTP port right now (udp: a source is latched) */
   connected: boolean;
   /** RTP packets accepted into the stream (SSRC filter passed) */
   packets: number;
@@ -47,8 +49,31 @@ export type LeaseStreamStats = {
   streamErrors: number;
   lastPacketAt: string | null;
   liveClients: number;
+  /** udp: datagrams dropped because they came from another source than the latched peer (or not from peerAddress) */
+  droppedForeignPeer?: number;
+  /** udp: datagrams that were not RTP version 2 before the peer was latched (dropped) */
+  droppedInvalid?: number;
+  /** udp: datagrams the kernel dropped on the lease's two sockets (the `drops` column of /proc/net/udp*); null when unreadable */
+  kernelDrops?: number | null;
+  /** udp: the RTP socket's receive buffer as the kernel granted it (asked: 4 MB, capped by net.core.rmem_max; Linux reports it doubled) */
+  recvBufferBytes?: number;
+  /** tcp-active: the dialling towards the device */
+  dial?: DialStats;
   /** `stopped`: why the recording ended before the lease (max-bytes, disk-error: CODE, disk-stalled) */
   recording: { path: string; bytes: number; error: string | null; stopped: string | null } | null;
+};
+
+/** tcp-active: where the service dials, and how that went. */
+export type DialStats = {
+  /** "address:port" of the device, null until the connect call (or peerAddress + peerPort) */
+  to: string | null;
+  /** idle: no target yet; connecting: an attempt is in flight; connected: ESTABLISHED; waiting: the next attempt is scheduled */
+  state: 'idle' | 'connecting' | 'connected' | 'waiting';
+  /** connection attempts so far (successful or not) */
+  attempts: number;
+  /** attempts that failed (refused, unreachable, timed out) */
+  failures: number;
+  lastError: string | null;
 };
 
 /** Totals of the connections that have already closed, so the stats carry across reconnects. */

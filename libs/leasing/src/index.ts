@@ -22,6 +22,7 @@ export * from './expiry/expiry-sweeper';
 export * from './use-cases/allocate-lease.use-case';
 export * from './use-cases/allocate-request';
 export * from './use-cases/close-orphan-listener.use-case';
+export * from './use-cases/connect-lease.use-case';
 export * from './use-cases/disconnect-device.use-case';
 export * from './use-cases/pull-live-stream.use-case';
 export * from './use-cases/quarantine-pair.use-case';

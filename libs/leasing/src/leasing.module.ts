@@ -31,6 +31,7 @@ import { RenewLeaseUseCase } from './use-cases/renew-lease.use-case';
 import { ReopenLeaseUseCase } from './use-cases/reopen-lease.use-case';
 import { ResumeLeasesUseCase } from './use-cases/resume-leases.use-case';
 import { UpdateLeaseSsrcUseCase } from './use-cases/update-lease-ssrc.use-case';
+import { ConnectLeaseUseCase } from './use-cases/connect-lease.use-case';
 import { WebhookDeliveries } from './webhooks/webhook-deliveries';
 import { WebhookOutbox } from './webhooks/webhook-outbox';
 
@@ -43,6 +44,7 @@ const EXPORTED = [
   ResumeLeasesUseCase,
   QuarantinePairUseCase,
   UpdateLeaseSsrcUseCase,
+  ConnectLeaseUseCase,
   ReopenLeaseUseCase,
   CloseOrphanListenerUseCase,
   DisconnectDeviceUseCase,

@@ -57,6 +57,18 @@ describe('RtpIngest', () => {
     expectMainCapture(run(chunks(capture, seed, max)), 'rfc4571');
   });
 
+  it('gives identical results when each packet comes alone, as a UDP datagram (pushPacket: no framing)', () => {
+    const ingest = new RtpIngest();
+    const sink = new RecordingSink();
+    ingest.addSink(sink);
+    // each packet at an offset inside a larger buffer: the packet is read in place, never copied
+    packets.forEach((p, i) => {
+      const padded = Buffer.concat([Buffer.alloc(3), p, Buffer.alloc(5)]);
+      ingest.pushPacket(padded, 3, 3 + p.length, i);
+    });
+    expectMainCapture({ ingest, sink, error: null, snapshot: ingest.snapshot() }, null as unknown as string);
+  });
+
   it('gives identical results when the capture is re-framed as RFC 2326 interleaved', () => {
     expectMainCapture(run(chunks(toInterleaved(packets), 5, 1460)), 'rfc2326');
   });

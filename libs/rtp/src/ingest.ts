@@ -118,6 +118,15 @@ export class RtpIngest {
     return this.deframer.push(chunk, this.onFrame);
   }
 
+  /**
+   * Feeds one RTP (or RTCP) packet that needs no deframing: a UDP datagram is exactly one
+   * packet (RFC 3550 section 11). The same path as a deframed frame, without copy.
+   */
+  pushPacket(buf: Buffer, start: number, end: number, nowMs: number): void {
+    this.nowMs = nowMs;
+    this.handle(buf, start, end);
+  }
+
   /** Call when the peer closed: reports `truncated` if it stopped in the middle of a frame. */
   finish(): DeframeError | null {
     return this.deframer.finish();

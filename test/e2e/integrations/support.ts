@@ -34,6 +34,9 @@ export function wvpClient(baseUrl: string, secret: string) {
     getRtpInfo: (streamId: string) => sendPost('getRtpInfo', { stream_id: streamId }),
     closeRtpServer: (streamId: string) => sendPost('closeRtpServer', { stream_id: streamId }),
     listRtpServer: () => sendPost('listRtpServer'),
+    // ZLMRESTfulUtils.connectRtpServer: dst_url, dst_port, app, stream_id
+    connectRtpServer: (streamId: string, dstUrl: string, dstPort: number) =>
+      sendPost('connectRtpServer', { dst_url: dstUrl, dst_port: dstPort, app: 'rtp', stream_id: streamId }),
     // ZLMRESTfulUtils.updateRtpServerSSRC: ssrc as the String WVP keeps (10 digits), stream_id
     updateRtpServerSSRC: (streamId: string, ssrc: string) => sendPost('updateRtpServerSSRC', { ssrc, stream_id: streamId }),
   };

@@ -93,11 +93,11 @@ describe.each(DB_KINDS)('ZLMediaKit-compatible API, called as WVP-GB28181-pro ca
     await wvp.closeRtpServer('twice');
   });
 
-  it.each([0, 2])('refuses tcp_mode %i with -300 saying only TCP-PASSIVE is served, and leases nothing', async (tcpMode) => {
+  it.each([3, 9])('refuses tcp_mode %i (not 0 UDP, 1 TCP-PASSIVE or 2 TCP-ACTIVE) with -300, and leases nothing', async (tcpMode) => {
     const r = await wvp.openRtpServer(`mode-${tcpMode}`, { tcpMode });
     expect(r.status).toBe(200);
     expect(r.body.code).toBe(-300);
-    expect(r.body.msg).toContain('only TCP-PASSIVE');
+    expect(r.body.msg).toContain('tcp_mode must be 0 (UDP), 1 (TCP-PASSIVE) or 2 (TCP-ACTIVE)');
     expect(await restLease(`mode-${tcpMode}`)).toBeUndefined();
   });
 
@@ -187,6 +187,7 @@ describe.each(DB_KINDS)('ZLMediaKit-compatible API, called as WVP-GB28181-pro ca
       peer_port: device.socket.localPort,
       local_ip: '127.0.0.1',
       local_port: body.port,
+      tcp_mode: 1,
     });
     await device.end();
     await wvp.closeRtpServer('info-stream');

@@ -21,6 +21,7 @@ const LIFE: LeaseTransition[] = [
   { kind: 'idle' },
   { kind: 'renewed', ttlS: 7200, expiresAt: T0 + 7_200_000 },
   { kind: 'ssrc-updated', ssrc: '0100000009' },
+  { kind: 'peer-set', peerAddress: '192.0.2.10', peerPort: 15060 },
   { kind: 'ended', cause: endCause('clientRelease'), finalStats: { packets: 3 } },
 ];
 
@@ -51,6 +52,7 @@ async function withLedger(kind: DbKind, offset: number) {
         state: 'reserved',
         ssrc: null,
         peerAddress: null,
+        peerPort: null,
         client: 'spec',
         record: false,
         recordPath: null,

@@ -1,4 +1,4 @@
-import type { Lease, LeaseDetail, LeaseEvent } from '@app/leasing';
+import { TRANSPORTS, type Lease, type LeaseDetail, type LeaseEvent, type Transport } from '@app/leasing';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -10,10 +10,22 @@ export class LeaseResponse {
   @ApiProperty({ description: 'MEDIA_ADVERTISED_HOST: where the device connects' }) host: string;
   @ApiProperty() rtpPort: number;
   @ApiProperty() rtcpPort: number;
-  @ApiProperty({ enum: ['tcp-passive'] }) transport: 'tcp-passive';
+  @ApiProperty({
+    enum: TRANSPORTS,
+    description:
+      'tcp-passive: the device connects to host:rtpPort; udp: the device sends to host:rtpPort; tcp-active: the service connects to the device (POST /leases/:id/connect)',
+  })
+  transport: Transport;
   @ApiProperty({ enum: ['reserved', 'listening', 'streaming', 'released', 'expired', 'reclaimed', 'failed'] }) state: string;
   @ApiProperty({ nullable: true, type: String }) ssrc: string | null;
-  @ApiProperty({ nullable: true, type: String }) peerAddress: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'tcp-passive/udp: the only address allowed; tcp-active: the device address dialled',
+  })
+  peerAddress: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'tcp-active: the device port dialled; null otherwise' }) peerPort:
+    number | null;
   @ApiProperty({ nullable: true, type: String }) client: string | null;
   @ApiProperty() record: boolean;
   @ApiProperty({ nullable: true, type: String }) recordPath: string | null;
@@ -69,6 +81,7 @@ export function toLeaseResponse(l: Lease): LeaseResponse {
     state: l.state,
     ssrc: l.ssrc,
     peerAddress: l.peerAddress,
+    peerPort: l.peerPort,
     client: l.client,
     record: l.record,
     recordPath: l.recordPath,

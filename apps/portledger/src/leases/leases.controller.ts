@@ -1,4 +1,4 @@
-import { AllocateLeaseUseCase, LeaseQueries, ReleaseLeaseUseCase, RenewLeaseUseCase } from '@app/leasing';
+import { AllocateLeaseUseCase, ConnectLeaseUseCase, LeaseQueries, ReleaseLeaseUseCase, RenewLeaseUseCase } from '@app/leasing';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -16,6 +16,7 @@ import { LeaseEventsQueryDto } from './dto/lease-events-query.dto';
 import { LeaseHistoryQueryDto } from './dto/lease-history-query.dto';
 import { ReleaseByStreamQueryDto } from './dto/release-by-stream-query.dto';
 import { RenewLeaseDto } from './dto/renew-lease.dto';
+import { ConnectLeaseDto } from './dto/connect-lease.dto';
 import {
   LeaseDetailResponse,
   LeaseEventsResponse,
@@ -34,6 +35,7 @@ export class LeasesController {
     private readonly allocation: AllocateLeaseUseCase,
     private readonly releasing: ReleaseLeaseUseCase,
     private readonly renewal: RenewLeaseUseCase,
+    private readonly connecting: ConnectLeaseUseCase,
     private readonly queries: LeaseQueries,
   ) {}
 
@@ -83,6 +85,18 @@ export class LeasesController {
   @ApiConflictResponse({ type: ErrorBody, description: 'lease_ended' })
   async renew(@Param('id') id: string, @Body() dto: RenewLeaseDto): Promise<LeaseResponse> {
     return toLeaseResponse(await this.renewal.renew(id, dto.ttlSeconds));
+  }
+
+  @Post(':id/connect')
+  @HttpCode(200)
+  @ApiOkResponse({
+    type: LeaseResponse,
+    description: 'tcp-active: the service dials the device now, retrying at least 1 s apart until the connect timeout',
+  })
+  @ApiNotFoundResponse({ type: ErrorBody })
+  @ApiConflictResponse({ type: ErrorBody, description: 'wrong_transport (not a tcp-active lease), lease_ended' })
+  async connect(@Param('id') id: string, @Body() dto: ConnectLeaseDto): Promise<LeaseResponse> {
+    return toLeaseResponse(await this.connecting.connect(id, dto.address, dto.port));
   }
 
   @Get(':id/events')

@@ -89,6 +89,19 @@ export class ZlmApiController {
     return this.zlm.call('getRtpInfo', collectZlmArgs(q, b));
   }
 
+  @Get('connectRtpServer')
+  @ZlmDoc('connectRtpServer', 'get', 'TCP-ACTIVE: dial the device (dst_url:dst_port) from the RTP port', ZlmReplyBody)
+  connectRtpServerGet(@Query() q: Args): Promise<ZlmReply> {
+    return this.zlm.call('connectRtpServer', collectZlmArgs(q, null));
+  }
+
+  @Post('connectRtpServer')
+  @HttpCode(200)
+  @ZlmDoc('connectRtpServer', 'post', 'TCP-ACTIVE: dial the device (dst_url:dst_port) from the RTP port', ZlmReplyBody)
+  connectRtpServerPost(@Query() q: Args, @Body() b: Args): Promise<ZlmReply> {
+    return this.zlm.call('connectRtpServer', collectZlmArgs(q, b));
+  }
+
   @Get('updateRtpServerSSRC')
   @ZlmDoc('updateRtpServerSSRC', 'get', 'Change the SSRC a stream expects, on the running session too', ZlmReplyBody)
   updateRtpServerSsrcGet(@Query() q: Args): Promise<ZlmReply> {

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 const CODES =
-  '0 ok; -100 incorrect secret; -300 invalid or missing argument, stream exists, or not tcp_mode=1; -400 no free pair or listen failure; -500 not found';
+  '0 ok; -1 connectRtpServer: no such stream, or not tcp_mode=2; -100 incorrect secret; -300 invalid or missing argument, or stream exists; -400 no free pair or listen failure; -500 not found';
 
 /** Every answer: HTTP 200, `code` 0 on success, else `msg` says why (ZLMediaKit's shape). */
 export class ZlmReplyBody {
@@ -23,7 +23,7 @@ export class ZlmRtpServerItem {
   @ApiProperty() stream_id: string;
   @ApiProperty() port: number;
   @ApiProperty({ description: 'expected SSRC as a number; 0 = any' }) ssrc: number;
-  @ApiProperty({ enum: [1], description: '1 = TCP-PASSIVE' }) tcp_mode: number;
+  @ApiProperty({ enum: [0, 1, 2], description: '0 = UDP, 1 = TCP-PASSIVE, 2 = TCP-ACTIVE' }) tcp_mode: number;
   @ApiProperty({ example: 0 }) only_track: number;
 }
 
@@ -37,6 +37,8 @@ export class ZlmGetRtpInfoReply extends ZlmReplyBody {
   @ApiPropertyOptional({ description: 'with a device connected' }) peer_port?: number;
   @ApiPropertyOptional({ description: 'with a device connected: MEDIA_ADVERTISED_HOST' }) local_ip?: string;
   @ApiPropertyOptional({ description: 'the RTP port with a device connected; 0 while none is' }) local_port?: number;
+  @ApiPropertyOptional({ enum: [0, 1, 2], description: "with a device connected: the lease's mode (0 UDP, 1 TCP-PASSIVE, 2 TCP-ACTIVE)" })
+  tcp_mode?: number;
 }
 
 /** Parameters of each API, for the OpenAPI document: [name, required, description]. */
@@ -51,12 +53,19 @@ export const ZLM_PARAMS: Record<string, ZlmParam[]> = {
     SECRET,
     ['port', true, '0: a pair from MEDIA_PORT_RANGE; N: exactly the pair N, N+1 (even, in range)'],
     STREAM,
-    ['tcp_mode', false, '1 = TCP-PASSIVE (the only mode served; 0 and 2 answer -300)'],
+    ['tcp_mode', false, '0 (default) = UDP, 1 = TCP-PASSIVE, 2 = TCP-ACTIVE (then connectRtpServer)'],
     ['enable_tcp', false, 'older form of tcp_mode=1'],
     ['ssrc', false, 'decimal SSRC; packets with another SSRC are dropped; 0 or absent = any'],
     ...IGNORED(['vhost', 'app', 're_use_port', 'only_track', 'only_audio', 'local_ip']),
   ],
   closeRtpServer: [SECRET, STREAM, ...IGNORED(['vhost', 'app'])],
+  connectRtpServer: [
+    SECRET,
+    STREAM,
+    ['dst_url', true, "the device's IP address (its SDP answer's c= line)"],
+    ['dst_port', true, "the device's TCP port (its SDP answer's m= port)"],
+    ...IGNORED(['vhost', 'app']),
+  ],
   listRtpServer: [SECRET],
   getRtpInfo: [SECRET, STREAM, ...IGNORED(['vhost', 'app'])],
   updateRtpServerSSRC: [

@@ -1,4 +1,5 @@
 import { normalizeAddress } from '@app/gateway';
+import { TRANSPORTS, type Transport } from '@app/ledger';
 import { canonicalSsrc } from '@app/rtp';
 import { isIP } from 'node:net';
 import { InvalidLeaseInputError } from '../errors/invalid-lease-input.error';
@@ -27,4 +28,19 @@ export function leasePeerAddress(address: string): string {
   const normal = normalizeAddress(address);
   if (isIP(normal) === 0) throw new InvalidLeaseInputError('peerAddress', 'an IPv4 or IPv6 address');
   return normal;
+}
+
+const TRANSPORT_RULE = `one of ${TRANSPORTS.map((t) => `"${t}"`).join(', ')}`;
+
+/** The lease's media transport; absent means tcp-passive (the contract's default). */
+export function leaseTransport(transport: string | undefined): Transport {
+  if (transport === undefined) return 'tcp-passive';
+  if (!(TRANSPORTS as readonly string[]).includes(transport)) throw new InvalidLeaseInputError('transport', TRANSPORT_RULE);
+  return transport as Transport;
+}
+
+/** A TCP/UDP port a device listens on (tcp-active's peerPort, the connect call's port). */
+export function leasePeerPort(port: number, field: 'peerPort' | 'port' = 'peerPort'): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidLeaseInputError(field, 'an integer in 1..65535');
+  return port;
 }

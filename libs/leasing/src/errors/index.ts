@@ -10,3 +10,4 @@ export * from './invalid-lease-input.error';
 export * from './listen-failed.error';
 export * from './record-path-refused.error';
 export * from './node-id-held.error';
+export * from './wrong-transport.error';

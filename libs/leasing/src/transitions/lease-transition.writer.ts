@@ -54,6 +54,8 @@ export class LeaseTransitionWriter {
         return this.leases.extendExpiry(tx, id, t.expiresAt, t.ttlS, at);
       case 'ssrc-updated':
         return this.leases.setSsrc(tx, id, t.ssrc, at);
+      case 'peer-set':
+        return this.leases.setPeer(tx, id, t.peerAddress, t.peerPort, at);
       case 'ended':
         return this.leases.markEnded(tx, id, t.cause, at, t.finalStats);
     }

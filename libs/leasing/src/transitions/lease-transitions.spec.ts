@@ -17,6 +17,7 @@ const BEFORE: Lease = {
   state: 'streaming',
   ssrc: '0100000001',
   peerAddress: null,
+  peerPort: null,
   client: 'sip-gw',
   record: false,
   recordPath: null,
@@ -80,6 +81,13 @@ const SPEC: Record<
     t: { kind: 'ssrc-updated', ssrc: '0100000002' },
     row: { state: 'streaming', ssrc: '0100000002', updatedAt: AT },
     event: { type: 'ssrc-updated', detail: { ssrc: '0100000002', previous: '0100000001' } },
+    webhook: null,
+  },
+  'peer-set': {
+    t: { kind: 'peer-set', peerAddress: '192.0.2.10', peerPort: 15060 },
+    before: { transport: 'tcp-active', state: 'listening' },
+    row: { state: 'listening', peerAddress: '192.0.2.10', peerPort: 15060, updatedAt: AT },
+    event: { type: 'connect-requested', detail: { address: '192.0.2.10', port: 15060 } },
     webhook: null,
   },
   ended: {

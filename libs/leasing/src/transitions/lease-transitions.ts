@@ -15,6 +15,8 @@ export type LeaseTransition =
   | { kind: 'idle' }
   | { kind: 'renewed'; ttlS: number; expiresAt: number }
   | { kind: 'ssrc-updated'; ssrc: string | null }
+  /** tcp-active: the device's address and port to dial (the connect call) */
+  | { kind: 'peer-set'; peerAddress: string; peerPort: number }
   /** the terminal write of the release routine */
   | { kind: 'ended'; cause: EndCause; finalStats: Record<string, unknown> | null };
 
@@ -38,6 +40,7 @@ export const LEASE_TRANSITIONS = {
   idle: { to: 'listening', event: null, webhook: 'lease.listening' },
   renewed: { to: 'same', event: 'renewed', webhook: null },
   'ssrc-updated': { to: 'same', event: 'ssrc-updated', webhook: null },
+  'peer-set': { to: 'same', event: 'connect-requested', webhook: null },
   ended: { to: 'terminal', event: 'terminal', webhook: 'lease.ended' },
 } as const satisfies Record<TransitionKind, TransitionRule>;
 
@@ -56,6 +59,8 @@ export function transitioned(lease: Lease, t: LeaseTransition, at: number): Leas
       return { ...lease, expiresAt: t.expiresAt, ttlS: t.ttlS, updatedAt: at };
     case 'ssrc-updated':
       return { ...lease, ssrc: t.ssrc, updatedAt: at };
+    case 'peer-set':
+      return { ...lease, peerAddress: t.peerAddress, peerPort: t.peerPort, updatedAt: at };
     case 'ended':
       return { ...lease, state: t.cause.state, releaseReason: t.cause.reason, releasedAt: at, updatedAt: at, finalStats: t.finalStats };
   }
@@ -80,6 +85,8 @@ function eventDetail(before: Lease, t: LeaseTransition): Record<string, unknown>
       return { ttlSeconds: t.ttlS, expiresAt: new Date(t.expiresAt).toISOString() };
     case 'ssrc-updated':
       return { ssrc: t.ssrc, previous: before.ssrc };
+    case 'peer-set':
+      return { address: t.peerAddress, port: t.peerPort };
     case 'ended':
       return { reason: t.cause.reason, ...t.cause.detail };
     case 'streaming':

@@ -1,14 +1,14 @@
 import { isHostListenError, LeaseEndingError, MediaGateway, type BindError } from '@app/gateway';
-import { isUniqueViolation, LeaseRepository, type Lease } from '@app/ledger';
+import { isUniqueViolation, LeaseRepository, type Lease, type Transport } from '@app/ledger';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Clock } from '../domain/clock';
 import { END_CAUSES, endCause } from '../domain/end-causes';
 import { IdGenerator } from '../domain/ids';
 import { toBinding } from '../domain/lease-binding.mapper';
-import { leasePeerAddress, leaseSsrc, leaseStreamId } from '../domain/lease-input';
+import { leasePeerAddress, leasePeerPort, leaseSsrc, leaseStreamId, leaseTransport } from '../domain/lease-input';
 import { recordDirFor, recordPathFor } from '../domain/record-path';
-import { LedgerUnavailableError, ListenFailedError, PortRangeExhaustedError, StreamConflictError } from '../errors';
+import { InvalidLeaseInputError, LedgerUnavailableError, ListenFailedError, PortRangeExhaustedError, StreamConflictError } from '../errors';
 import { DomainError } from '../errors/domain.error';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { LEASING_OPTIONS, type LeasingOptions } from '../leasing.options';
@@ -22,7 +22,12 @@ import { ListenTrouble } from './listen-trouble';
 import { ReleaseLeaseUseCase } from './release-lease.use-case';
 
 /** An allocation request in the ledger's form (lease-input.ts). */
-type NormalRequest = Omit<AllocateRequest, 'ssrc'> & { ssrc?: string };
+type NormalRequest = Omit<AllocateRequest, 'ssrc' | 'transport'> & {
+  ssrc?: string;
+  transport: Transport;
+  /** the transport as the request named it (undefined: not named, so any matches an existing lease) */
+  namedTransport?: Transport;
+};
 
 /**
  * The one allocation routine (REST, the ZLMediaKit-compatible API, and anything later):
@@ -180,10 +185,11 @@ export class AllocateLeaseUseCase {
       host: this.options.advertisedHost,
       rtpPort,
       rtcpPort: rtpPort + 1,
-      transport: 'tcp-passive',
+      transport: req.transport,
       state: 'reserved',
       ssrc: req.ssrc ?? null,
       peerAddress: req.peerAddress ?? null,
+      peerPort: req.peerPort ?? null,
       client: req.client ?? null,
       record: req.record ?? false,
       recordPath: req.record ? recordPathFor(this.options.recordDir, req.streamId, id, now) : null,
@@ -221,8 +227,10 @@ export class AllocateLeaseUseCase {
     const cmp = (field: string, asked: unknown, has: unknown) => {
       if (asked !== undefined && asked !== has) diffs.push(field);
     };
+    cmp('transport', req.namedTransport, lease.transport);
     cmp('ssrc', req.ssrc, lease.ssrc);
     cmp('peerAddress', req.peerAddress, lease.peerAddress);
+    cmp('peerPort', req.peerPort, lease.peerPort);
     cmp('client', req.client, lease.client);
     cmp('record', req.record, lease.record);
     cmp('ttlSeconds', req.ttlSeconds, lease.ttlS);
@@ -235,8 +243,15 @@ export class AllocateLeaseUseCase {
 }
 
 function normalised(req: AllocateRequest): NormalRequest {
+  const transport = leaseTransport(req.transport);
+  // Only a tcp-active lease dials; a port to dial means nothing to the others.
+  if (req.peerPort !== undefined && transport !== 'tcp-active')
+    throw new InvalidLeaseInputError('peerPort', 'only for transport "tcp-active" (the device\'s port the service dials)');
   return {
     ...req,
+    transport,
+    namedTransport: req.transport === undefined ? undefined : transport,
+    peerPort: req.peerPort === undefined ? undefined : leasePeerPort(req.peerPort),
     streamId: leaseStreamId(req.streamId),
     ssrc: req.ssrc === undefined ? undefined : leaseSsrc(req.ssrc),
     peerAddress: req.peerAddress === undefined ? undefined : leasePeerAddress(req.peerAddress),

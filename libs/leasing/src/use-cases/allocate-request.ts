@@ -5,8 +5,12 @@ export interface AllocateRequest {
   streamId: string;
   /** 0..4294967295, as a number or a decimal string; stored in the 10-digit form */
   ssrc?: string | number;
-  /** an IPv4 or IPv6 address; stored in one spelling */
+  /** "tcp-passive" (default), "udp" or "tcp-active" */
+  transport?: string;
+  /** an IPv4 or IPv6 address; stored in one spelling. tcp-active: the device's address to dial */
   peerAddress?: string;
+  /** tcp-active only: the device's port; with peerAddress the service dials at once */
+  peerPort?: number;
   ttlSeconds?: number;
   connectTimeoutSeconds?: number;
   idleTimeoutSeconds?: number;

@@ -34,6 +34,9 @@ export class LeaseEntity {
   @Column({ name: 'peer_address', type: 'varchar', length: 64, nullable: true })
   peerAddress: string | null;
 
+  @Column({ name: 'peer_port', type: 'integer', nullable: true })
+  peerPort: number | null;
+
   @Column({ type: 'varchar', length: 128, nullable: true })
   client: string | null;
 

@@ -5,6 +5,10 @@ export type ActiveState = (typeof ACTIVE_STATES)[number];
 export type TerminalState = (typeof TERMINAL_STATES)[number];
 export type LeaseState = ActiveState | TerminalState;
 
+/** The three GB28181 media transports (CONTRACT "Transports"); tcp-passive is the default. */
+export const TRANSPORTS = ['tcp-passive', 'udp', 'tcp-active'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
 export function isActiveState(state: string): state is ActiveState {
   return (ACTIVE_STATES as readonly string[]).includes(state);
 }
@@ -17,10 +21,13 @@ export interface Lease {
   host: string;
   rtpPort: number;
   rtcpPort: number;
-  transport: 'tcp-passive';
+  transport: Transport;
   state: LeaseState;
   ssrc: string | null;
+  /** tcp-passive/udp: the only address allowed to send; tcp-active: the device's address to dial */
   peerAddress: string | null;
+  /** tcp-active: the device's port to dial (null until known); always null for the other transports */
+  peerPort: number | null;
   client: string | null;
   record: boolean;
   recordPath: string | null;

@@ -1,8 +1,8 @@
-import type { Lease, LeaseState } from '../records/lease';
+import type { Lease, LeaseState, Transport } from '../records/lease';
 
 /** Column list for raw reads of `leases`, in one place. */
 export const LEASE_COLUMNS =
-  'id, node_id, stream_id, host, rtp_port, rtcp_port, transport, state, ssrc, peer_address, client, record, record_path, ' +
+  'id, node_id, stream_id, host, rtp_port, rtcp_port, transport, state, ssrc, peer_address, peer_port, client, record, record_path, ' +
   'ttl_s, connect_timeout_s, idle_timeout_s, created_at, updated_at, expires_at, released_at, release_reason, final_stats';
 
 export interface LeaseRow {
@@ -16,6 +16,7 @@ export interface LeaseRow {
   state: string;
   ssrc: string | null;
   peer_address: string | null;
+  peer_port: number | string | null;
   client: string | null;
   record: boolean | number;
   record_path: string | null;
@@ -41,10 +42,11 @@ export function leaseFromRow(r: LeaseRow): Lease {
     host: r.host,
     rtpPort: Number(r.rtp_port),
     rtcpPort: Number(r.rtcp_port),
-    transport: 'tcp-passive',
+    transport: r.transport as Transport,
     state: r.state as LeaseState,
     ssrc: r.ssrc,
     peerAddress: r.peer_address,
+    peerPort: r.peer_port === null ? null : Number(r.peer_port),
     client: r.client,
     record: Boolean(r.record),
     recordPath: r.record_path,
@@ -73,6 +75,7 @@ export function leaseToParams(l: Lease): unknown[] {
     l.state,
     l.ssrc,
     l.peerAddress,
+    l.peerPort,
     l.client,
     l.record,
     l.recordPath,

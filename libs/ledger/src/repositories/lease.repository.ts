@@ -82,6 +82,17 @@ export class LeaseRepository {
     return r.affected > 0;
   }
 
+  /** tcp-active: where the service dials the device (the connect call); false when the lease is no longer active. */
+  async setPeer(tx: Tx, id: string, peerAddress: string, peerPort: number, now: number): Promise<boolean> {
+    const r = await this.db.exec(tx, `UPDATE leases SET peer_address = ?, peer_port = ?, updated_at = ? WHERE id = ? AND ${ACTIVE_SQL}`, [
+      peerAddress,
+      peerPort,
+      now,
+      id,
+    ]);
+    return r.affected > 0;
+  }
+
   /** Writes the terminal state once; false when another path already ended the lease. */
   async markEnded(tx: Tx, id: string, end: LeaseEnd, now: number, finalStats: Record<string, unknown> | null): Promise<boolean> {
     const r = await this.db.exec(

@@ -1,3 +1,4 @@
+import { listeningPairView } from '@app/gateway';
 import type { QuarantineEntry } from '@app/leasing';
 import { describe, expect, it } from 'vitest';
 import { lease, NOW, SOCKETS, views } from '../../../../test/fixtures/proc/captured-views';
@@ -21,7 +22,17 @@ describe('comparing the ledger, the gateway and the OS', () => {
       views({
         own: (s) => s.localPort === 24000,
         leases: [lease('L1', 24000)],
-        gateway: [{ leaseId: 'L1', rtpPort: 24000, rtcpPort: 24001, listening: true, connected: true }],
+        gateway: [
+          {
+            leaseId: 'L1',
+            rtpPort: 24000,
+            rtcpPort: 24001,
+            transport: 'tcp-passive',
+            listening: true,
+            connected: true,
+            sockets: listeningPairView(24000, 24001),
+          },
+        ],
       }),
     );
     expect(found.filter((o) => o.kind === 'stuck-connection').map((o) => [o.port, o.leaseId, o.detail.state, o.key])).toEqual([
@@ -76,7 +87,20 @@ describe('comparing the ledger, the gateway and the OS', () => {
 
   it('lists only ledger and gateway differences when there is no OS view', () => {
     const found = compareViews(
-      views({ os: null, gateway: [{ leaseId: 'gone', rtpPort: 24006, rtcpPort: 24007, listening: true, connected: false }] }),
+      views({
+        os: null,
+        gateway: [
+          {
+            leaseId: 'gone',
+            rtpPort: 24006,
+            rtcpPort: 24007,
+            transport: 'tcp-passive',
+            listening: true,
+            connected: false,
+            sockets: listeningPairView(24006, 24007),
+          },
+        ],
+      }),
     );
     expect(found.map((o) => [o.kind, o.leaseId, o.fromOs])).toEqual([['orphan-listener', 'gone', false]]);
   });

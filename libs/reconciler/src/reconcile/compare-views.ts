@@ -63,7 +63,9 @@ export function compareViews(v: PassViews): Observation[] {
       });
       continue;
     }
-    const missing = ownListening ? [l.rtpPort, l.rtcpPort].filter((p) => !ownListening.has(p)) : [];
+    // Only a tcp-passive lease holds TCP listeners; which UDP or dialled sockets the other
+    // transports hold is in g.sockets (not yet compared with /proc/net/udp*).
+    const missing = ownListening && g.transport === 'tcp-passive' ? [l.rtpPort, l.rtcpPort].filter((p) => !ownListening.has(p)) : [];
     if (missing.length > 0) {
       out.push({
         kind: 'ghost-lease',

@@ -1,4 +1,4 @@
-import type { GatewayListenerView } from '@app/gateway';
+import { listeningPairView, type GatewayListenerView } from '@app/gateway';
 import type { QuarantineEntry, ReopenResult } from '@app/leasing';
 import { describe, expect, it } from 'vitest';
 import { lease, NOW, SOCKETS, views } from '../../../../test/fixtures/proc/captured-views';
@@ -15,8 +15,10 @@ const listener = (leaseId: string, rtpPort: number, over: Partial<GatewayListene
   leaseId,
   rtpPort,
   rtcpPort: rtpPort + 1,
+  transport: 'tcp-passive',
   listening: true,
   connected: false,
+  sockets: listeningPairView(rtpPort, rtpPort + 1),
   ...over,
 });
 

@@ -1,4 +1,4 @@
-import type { GatewayListenerView } from '@app/gateway';
+import { listeningPairView, type GatewayListenerView } from '@app/gateway';
 import { describe, expect, it } from 'vitest';
 import { capturedSockets } from '../../../../test/fixtures/proc/captured-views';
 import { osTableProblem, stableListenerPorts } from './os-trust';
@@ -17,8 +17,10 @@ const listener = (leaseId: string, rtpPort: number, over: Partial<GatewayListene
   leaseId,
   rtpPort,
   rtcpPort: rtpPort < 24010 ? rtpPort + 2 : rtpPort + 1,
+  transport: 'tcp-passive',
   listening: true,
   connected: false,
+  sockets: listeningPairView(rtpPort, rtpPort < 24010 ? rtpPort + 2 : rtpPort + 1),
   ...over,
 });
 

@@ -28,7 +28,8 @@ export function osTableProblem(
 /** Ports of the gateway listeners open in both snapshots, with the same ports (the same lease). */
 export function stableListenerPorts(before: readonly GatewayListenerView[], after: readonly GatewayListenerView[]): Set<number> {
   const still = new Map<string, GatewayListenerView>();
-  for (const g of after) if (g.listening) still.set(g.leaseId, g);
+  // Only tcp-passive leases hold TCP listeners that must be in the TCP tables.
+  for (const g of after) if (g.listening && g.transport === 'tcp-passive') still.set(g.leaseId, g);
   const ports = new Set<number>();
   for (const g of before) {
     const a = still.get(g.leaseId);

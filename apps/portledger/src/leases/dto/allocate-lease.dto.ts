@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsIP, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { STREAM_ID, STREAM_ID_RULE } from '@app/leasing';
+import { IsBoolean, IsIn, IsInt, IsIP, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { STREAM_ID, STREAM_ID_RULE, TRANSPORTS, type Transport } from '@app/leasing';
 import { IsSsrc, SsrcToString } from './ssrc.validator';
 
 export { STREAM_ID } from '@app/leasing';
@@ -17,10 +17,35 @@ export class AllocateLeaseDto {
   @IsSsrc()
   ssrc?: string;
 
-  @ApiPropertyOptional({ example: '192.0.2.10', description: 'the only address allowed to connect' })
+  @ApiPropertyOptional({
+    enum: TRANSPORTS,
+    default: 'tcp-passive',
+    description:
+      'tcp-passive: the device connects to host:rtpPort over TCP; udp: the device sends RTP datagrams to host:rtpPort; tcp-active: the service connects to the device (peerAddress + peerPort, or POST /leases/:id/connect)',
+  })
+  @IsOptional()
+  @IsIn(TRANSPORTS, { message: `transport must be one of ${TRANSPORTS.join(', ')}` })
+  transport?: Transport;
+
+  @ApiPropertyOptional({
+    example: '192.0.2.10',
+    description: 'tcp-passive/udp: the only address allowed to send; tcp-active: the device address to dial',
+  })
   @IsOptional()
   @IsIP(undefined, { message: 'peerAddress must be an IPv4 or IPv6 address' })
   peerAddress?: string;
+
+  @ApiPropertyOptional({
+    example: 15060,
+    minimum: 1,
+    maximum: 65535,
+    description: 'tcp-active only: the device port to dial (with peerAddress the service dials at once)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  peerPort?: number;
 
   @ApiPropertyOptional({ example: 600, minimum: 1, maximum: 2678400 })
   @IsOptional()
