@@ -13,6 +13,11 @@ export class LeaseClient {
     return this.call('GET', `/api/v1/leases/${encodeURIComponent(id)}`);
   }
 
+  /** TCP-ACTIVE: asks the media host to dial the device at address:port. */
+  async connect(id: string, address: string, port: number): Promise<void> {
+    await this.call('POST', `/api/v1/leases/${encodeURIComponent(id)}/connect`, { address, port });
+  }
+
   async release(id: string): Promise<void> {
     await this.call('DELETE', `/api/v1/leases/${encodeURIComponent(id)}`);
   }

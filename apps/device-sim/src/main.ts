@@ -3,15 +3,24 @@ import { parseArgs } from 'node:util';
 import { loadCapture, resolveCapture } from './capture';
 import { DeviceStream, type StreamTarget } from './device-stream';
 import { LeaseClient, mapLimit } from './lease-client';
+import { DEVICE_TRANSPORTS, type DeviceLink, type DeviceTransport } from './links/device-link';
+import { TcpActiveLink } from './links/tcp-active.link';
+import { TcpPassiveLink } from './links/tcp-passive.link';
+import { UdpLink } from './links/udp.link';
 
-const USAGE = `portledger device simulator: a GB28181 TCP-passive device (it connects, then pushes RTP/PS)
+const USAGE = `portledger device simulator: a GB28181 device pushing RTP/PS over any of the three transports
 
   npm run sim -- [options]
 
 Where to push (one of):
   --api URL            ask the service for a lease per stream (POST /api/v1/leases), push to it
   --lease ID[,ID...]   with --api: push to these existing leases (one stream each)
-  --host H --port P    push straight to a port (one stream)
+  --host H --port P    push straight to a port (one stream); tcp-active: listen there and wait to be dialled
+
+Transport:
+  --transport T        tcp-passive (default: the device connects), udp (datagrams from one port),
+                       or tcp-active (the device listens; with --api it asks the service to dial it)
+  --listen-host H      tcp-active with --api: where to listen (default 127.0.0.1, ephemeral ports)
 
 What and how:
   --file NAME|PATH     capture to push: zlm (default), g711, or a file of RFC 4571/2326 frames
@@ -61,6 +70,8 @@ async function main(): Promise<number> {
       loops: { type: 'string', default: '1' },
       duration: { type: 'string' },
       framing: { type: 'string', default: 'rfc4571' },
+      transport: { type: 'string', default: 'tcp-passive' },
+      'listen-host': { type: 'string', default: '127.0.0.1' },
       ssrc: { type: 'string' },
       stagger: { type: 'boolean', default: false },
       token: { type: 'string' },
@@ -88,6 +99,8 @@ async function main(): Promise<number> {
   };
   if (o.framing !== 'rfc4571' && o.framing !== 'rfc2326') throw new UsageError(`--framing must be rfc4571 or rfc2326`);
   if (o.flat && o.realtime) throw new UsageError('--flat and --realtime exclude each other');
+  const transport = o.transport as DeviceTransport;
+  if (!DEVICE_TRANSPORTS.includes(transport)) throw new UsageError(`--transport must be one of ${DEVICE_TRANSPORTS.join(', ')}`);
   if (!o.api && !(o.host && o.port)) throw new UsageError('give --api URL, or --host and --port');
   if (o.lease && !o.api) throw new UsageError('--lease needs --api');
 
@@ -112,6 +125,7 @@ async function main(): Promise<number> {
     const body = (i: number) => ({
       streamId: `${o['stream-prefix']}-${i}`,
       client: 'device-sim',
+      ...(transport !== 'tcp-passive' ? { transport } : {}),
       ...(o['lease-ssrc'] ? { ssrc: String(ssrc ?? capture.ssrc) } : {}),
       ...(o.record ? { record: true } : {}),
       ...(o['idle-timeout'] ? { idleTimeoutSeconds: num('idle-timeout', o['idle-timeout'], 1) } : {}),
@@ -130,17 +144,27 @@ async function main(): Promise<number> {
     targets = Array.from({ length: streams }, () => ({ host: o.host!, port: Number(o.port) }));
   }
 
+  const linkFor = (t: StreamTarget): DeviceLink => {
+    if (transport === 'udp') return new UdpLink(t.host, t.port);
+    if (transport === 'tcp-passive') return new TcpPassiveLink(t.host, t.port);
+    // Dialled through the service: listen on an ephemeral port; straight: listen on --port.
+    return client ? new TcpActiveLink(o['listen-host'], 0) : new TcpActiveLink(t.host, t.port);
+  };
   const sims = targets.map(
     (t, i) =>
-      new DeviceStream(t, {
-        capture,
-        pace: o.flat ? 'flat' : 'realtime',
-        speed,
-        loops,
-        ssrc,
-        framing: o.framing as 'rfc4571' | 'rfc2326',
-        startFrame: o.stagger ? Math.floor((i * capture.frames) / targets.length) : 0,
-      }),
+      new DeviceStream(
+        t,
+        {
+          capture,
+          pace: o.flat ? 'flat' : 'realtime',
+          speed,
+          loops,
+          ssrc,
+          framing: o.framing as 'rfc4571' | 'rfc2326',
+          startFrame: o.stagger ? Math.floor((i * capture.frames) / targets.length) : 0,
+        },
+        linkFor(t),
+      ),
   );
 
   const t0 = performance.now();
@@ -177,6 +201,13 @@ async function main(): Promise<number> {
   process.once('SIGTERM', stopAll);
 
   await mapLimit(sims, 64, (s) => s.start());
+  // TCP-ACTIVE: the device listens; the signalling server tells the media host where to dial.
+  if (client && transport === 'tcp-active') {
+    await mapLimit(sims, 16, async (s) => {
+      const at = (s.link as TcpActiveLink).address!;
+      await client.connect(s.target.leaseId!, at.host, at.port);
+    });
+  }
   connectedPeak = Math.max(connectedPeak, sims.filter((s) => s.connected).length);
   await Promise.all(sims.map((s) => s.done));
   const seconds = (performance.now() - t0) / 1000;

@@ -68,6 +68,8 @@ describe.each(DB_KINDS)('when the OS view looks inconsistent, on %s', (kind) => 
     mkdirSync(join(torn.path, 'net'));
     writeFileSync(join(torn.path, 'net/tcp'), text);
     copyFileSync(join(FIXTURES, 'header-only-tcp6.txt'), join(torn.path, 'net/tcp6'));
+    copyFileSync(join(FIXTURES, 'header-only-udp.txt'), join(torn.path, 'net/udp'));
+    copyFileSync(join(FIXTURES, 'header-only-udp6.txt'), join(torn.path, 'net/udp6'));
     symlinkSync('/proc/self', join(torn.path, 'self'));
     h = await startReconciler(kind, { range, reconciler: { procRoot: torn.path } });
   });
@@ -82,8 +84,8 @@ describe.each(DB_KINDS)('when the OS view looks inconsistent, on %s', (kind) => 
     await h.openOrphan(orphan, port);
     const reports = [await h.reconciler.reconcileOnce(), await h.reconciler.reconcileOnce()];
     expect(reports.map((r) => [r.deferred, r.osReadError])).toEqual([
-      [true, 'the TCP tables have 2 unreadable lines'],
-      [true, 'the TCP tables have 2 unreadable lines'],
+      [true, 'the socket tables have 2 unreadable lines'],
+      [true, 'the socket tables have 2 unreadable lines'],
     ]);
     expect(findingsOf(reports[1], 'orphan-listener')).toEqual([['deferred', port, orphan]]);
     expect(listeningPorts(port, port + 1)).toEqual([port, port + 1]);

@@ -4,8 +4,11 @@ import { open, readdir, readlink } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { RECONCILER_OPTIONS, type ResolvedReconcilerOptions } from '../reconciler.options';
-import { ProcNetTcpScanner, type PortFilter, type ProcNetTcpScan } from './proc-net-tcp.parser';
+import type { PortFilter, ProcNetScan, ProcNetScanner } from './proc-net.scanner';
+import { ProcNetTcpScanner } from './proc-net-tcp.parser';
+import { ProcNetUdpScanner } from './proc-net-udp.parser';
 import type { TcpSocket } from './tcp-socket';
+import type { UdpSocket } from './udp-socket';
 
 /** The OS could not be read, or what it returned cannot be trusted. */
 export class OsReadError extends Error {
@@ -18,7 +21,9 @@ export class OsReadError extends Error {
 export interface OsSocketTable {
   /** every socket of tcp and tcp6 whose local port is in the range */
   sockets: TcpSocket[];
-  /** lines of both files that could not be read as sockets */
+  /** every socket of udp and udp6 whose local port is in the range */
+  udp: UdpSocket[];
+  /** lines of the four files that could not be read as sockets */
   malformed: number;
 }
 
@@ -37,13 +42,20 @@ export class OsSocketReader {
 
   async readTable(range: PortFilter): Promise<OsSocketTable> {
     const root = this.options.procRoot;
-    const [v4, v6] = await Promise.all([
-      this.scan(join(root, 'net/tcp'), 4, range, false),
-      // A kernel without IPv6 has no tcp6; that is an empty table, not a failure.
-      this.scan(join(root, 'net/tcp6'), 6, range, true),
+    const [v4, v6, u4, u6] = await Promise.all([
+      this.scan(join(root, 'net/tcp'), new ProcNetTcpScanner(4, range), false),
+      // A kernel without IPv6 has no tcp6 and udp6; that is an empty table, not a failure.
+      this.scan(join(root, 'net/tcp6'), new ProcNetTcpScanner(6, range), true),
+      this.scan(join(root, 'net/udp'), new ProcNetUdpScanner(4, range), false),
+      this.scan(join(root, 'net/udp6'), new ProcNetUdpScanner(6, range), true),
     ]);
     if (!v4.sawHeader) throw new OsReadError(`${join(root, 'net/tcp')} has no header line`);
-    return { sockets: v4.sockets.concat(v6.sockets), malformed: v4.malformed + v6.malformed };
+    if (!u4.sawHeader) throw new OsReadError(`${join(root, 'net/udp')} has no header line`);
+    return {
+      sockets: v4.sockets.concat(v6.sockets),
+      udp: u4.sockets.concat(u6.sockets),
+      malformed: v4.malformed + v6.malformed + u4.malformed + u6.malformed,
+    };
   }
 
   /** Inodes of every socket this process holds open (/proc/self/fd → "socket:[inode]"). */
@@ -62,8 +74,7 @@ export class OsSocketReader {
     return inodes;
   }
 
-  private async scan(path: string, family: 4 | 6, range: PortFilter, missingIsEmpty: boolean): Promise<ProcNetTcpScan> {
-    const scanner = new ProcNetTcpScanner(family, range);
+  private async scan<T>(path: string, scanner: ProcNetScanner<T>, missingIsEmpty: boolean): Promise<ProcNetScan<T>> {
     let fh;
     try {
       fh = await open(path, 'r');

@@ -52,7 +52,7 @@ export class OsViewReader {
       for (const inode of this.ownership.keys()) if (!live.has(inode)) this.ownership.delete(inode);
       const isOwn = (s: TcpSocket) => this.ownership.get(s.inode) ?? gatewayPorts.has(s.localPort);
 
-      if (table.malformed > 0) return { view: null, problem: `the TCP tables have ${table.malformed} unreadable lines` };
+      if (table.malformed > 0) return { view: null, problem: `the socket tables have ${table.malformed} unreadable lines` };
       const osListening = new Set(sockets.filter((s) => s.state === 'LISTEN').map((s) => s.localPort));
       const problem = osTableProblem(gateway, after, osListening);
       if (problem !== null) return { view: null, problem };

@@ -1,171 +1,25 @@
+import { ProcNetScanner, scanText, type PortFilter, type ProcNetScan } from './proc-net.scanner';
 import { TCP_STATES, type TcpSocket } from './tcp-socket';
 
-export interface PortFilter {
-  start: number;
-  end: number;
-}
+export type ProcNetTcpScan = ProcNetScan<TcpSocket>;
 
-export interface ProcNetTcpScan {
-  /** sockets whose *local* port lies in the filter range, in file order */
-  sockets: TcpSocket[];
-  /** data lines seen (in range or not) */
-  lines: number;
-  /** lines that were neither the header nor a socket: a sign of a torn or foreign format */
-  malformed: number;
-  sawHeader: boolean;
-}
-
-/**
- * Incremental parser for the text of /proc/net/tcp and /proc/net/tcp6. Pure: feed it text in
- * any chunks (`push`), then `end()`. Lines are filtered by local port as they are scanned, so
- * the thousands of unrelated sockets on a busy host cost two indexOf calls and a parseInt each.
- *
- * Addresses: the kernel prints each 32-bit word of the address as a host-order hex number, so
- * on little-endian machines 127.0.0.1 reads "0100007F"; IPv6 is four such words.
- */
-export class ProcNetTcpScanner {
-  private carry = '';
-  private readonly addresses = new Map<string, string>();
-  private readonly fields = new Array<number>(18);
-  private readonly result: ProcNetTcpScan = { sockets: [], lines: 0, malformed: 0, sawHeader: false };
-
-  constructor(
-    private readonly family: 4 | 6,
-    private readonly filter: PortFilter = { start: 0, end: 65535 },
-    private readonly littleEndian = true,
-  ) {}
-
-  push(chunk: string): void {
-    const text = this.carry + chunk;
-    let from = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
-      this.line(text, from, nl);
-      from = nl + 1;
-    }
-    this.carry = text.slice(from);
-  }
-
-  /** The last line may lack its newline. */
-  end(): ProcNetTcpScan {
-    if (this.carry.length > 0) this.line(this.carry, 0, this.carry.length);
-    this.carry = '';
-    return this.result;
-  }
-
-  private line(text: string, from: number, to: number): void {
-    const sl = text.indexOf(':', from);
-    if (sl === -1 || sl >= to || !/^\s*\d+$/.test(text.slice(from, sl))) {
-      const line = text.slice(from, to);
-      if (!this.result.sawHeader && line.includes('local_address')) this.result.sawHeader = true;
-      else if (line.trim() !== '') this.result.malformed++;
-      return;
-    }
-    this.result.lines++;
-    let a = sl + 1;
-    while (text.charCodeAt(a) === 32) a++;
-    const colon = text.indexOf(':', a);
-    const port = colon !== -1 && colon < to ? parseInt(text.slice(colon + 1, colon + 5), 16) : NaN;
-    if (Number.isNaN(port)) {
-      this.result.malformed++;
-      return;
-    }
-    if (port < this.filter.start || port > this.filter.end) return;
-    const socket = this.decode(text, a, to);
-    if (socket) this.result.sockets.push(socket);
-    else this.result.malformed++;
-  }
-
-  /** Decodes the fields of one in-range line by hand (no split, no regex on the hot path). */
-  private decode(text: string, from: number, to: number): TcpSocket | null {
-    // local rem st tx:rx tr:when retrnsmt uid timeout inode ...
-    const f = this.fields;
-    let n = 0;
-    for (let i = from; n < 18 && i < to;) {
-      while (i < to && text.charCodeAt(i) === 32) i++;
-      if (i >= to) break;
-      f[n++] = i;
-      while (i < to && text.charCodeAt(i) !== 32) i++;
-      f[n++] = i;
-    }
-    if (n < 18) return null;
-    const local = this.endpoint(text, f[0], f[1]);
-    const remote = this.endpoint(text, f[2], f[3]);
-    const st = parseInt(text.slice(f[4], f[5]), 16);
-    const retransmits = parseInt(text.slice(f[10], f[11]), 16);
-    const uid = Number(text.slice(f[12], f[13]));
-    const inode = Number(text.slice(f[16], f[17]));
-    if (!local || !remote || !(st > 0 && st < TCP_STATES.length) || !Number.isFinite(uid) || !Number.isFinite(inode)) return null;
-    return {
-      family: this.family,
-      localAddress: local.address,
-      localPort: local.port,
-      remoteAddress: remote.address,
-      remotePort: remote.port,
-      state: TCP_STATES[st],
-      retransmits: Number.isNaN(retransmits) ? 0 : retransmits,
-      uid,
-      inode,
-    };
-  }
-
-  /** "0100007F:5DC0" → 127.0.0.1 and 24000; the few distinct addresses of a host are decoded once. */
-  private endpoint(text: string, from: number, to: number): { address: string; port: number } | null {
-    const colon = text.indexOf(':', from);
-    if (colon === -1 || colon >= to || colon - from !== (this.family === 4 ? 8 : 32)) return null;
-    const hex = text.slice(from, colon);
-    let address = this.addresses.get(hex);
-    if (address === undefined) {
-      if (!/^[0-9A-Fa-f]+$/.test(hex)) return null;
-      address = this.family === 4 ? decodeV4(hex, this.littleEndian) : decodeV6(hex, this.littleEndian);
-      this.addresses.set(hex, address);
-    }
-    const port = parseInt(text.slice(colon + 1, to), 16);
-    return Number.isNaN(port) ? null : { address, port };
+/** /proc/net/tcp and /proc/net/tcp6: `local rem st tx:rx tr:when retrnsmt uid timeout inode ...` */
+export class ProcNetTcpScanner extends ProcNetScanner<TcpSocket> {
+  protected decode(text: string, from: number, to: number): TcpSocket | null {
+    if (!this.split(text, from, to, 9)) return null;
+    const ends = this.endpoints(text);
+    const st = parseInt(this.field(text, 2), 16);
+    const retransmits = parseInt(this.field(text, 5), 16);
+    const uid = Number(this.field(text, 6));
+    const inode = Number(this.field(text, 8));
+    if (!ends || !(st > 0 && st < TCP_STATES.length) || !Number.isFinite(uid) || !Number.isFinite(inode)) return null;
+    return { ...ends, state: TCP_STATES[st], retransmits: Number.isNaN(retransmits) ? 0 : retransmits, uid, inode };
   }
 }
 
 /** Parses a whole file's text in one go. */
 export function parseProcNetTcp(text: string, family: 4 | 6, filter?: PortFilter, littleEndian = true): ProcNetTcpScan {
-  const s = new ProcNetTcpScanner(family, filter, littleEndian);
-  s.push(text);
-  return s.end();
+  return scanText(new ProcNetTcpScanner(family, filter, littleEndian), text);
 }
 
-/** Bytes of one 8-hex-digit word in network order. */
-function wordBytes(hex: string, le: boolean): number[] {
-  const b = [0, 2, 4, 6].map((i) => parseInt(hex.slice(i, i + 2), 16));
-  return le ? b.reverse() : b;
-}
-
-export function decodeV4(hex: string, littleEndian = true): string {
-  return wordBytes(hex, littleEndian).join('.');
-}
-
-export function decodeV6(hex: string, littleEndian = true): string {
-  const bytes: number[] = [];
-  for (let i = 0; i < 32; i += 8) bytes.push(...wordBytes(hex.slice(i, i + 8), littleEndian));
-  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
-    return `::ffff:${bytes.slice(12).join('.')}`;
-  }
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
-  // RFC 5952: the longest run (≥ 2) of zero groups becomes "::".
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hexes = groups.map((g) => g.toString(16));
-  if (best === -1) return hexes.join(':');
-  return `${hexes.slice(0, best).join(':')}::${hexes.slice(best + bestLen).join(':')}`;
-}
+export { decodeV4, decodeV6, type PortFilter } from './proc-net.scanner';
