@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startForeignUdpSocket, type ForeignListener } from '../../support/foreign-listener';
 import { portBlock } from '../../support/port-blocks';
-import { udpBoundPorts } from '../../support/proc-net';
+import { boundUdpPorts } from '../../support/proc-net';
 import { DB_KINDS } from '../../support/test-databases';
 import { findingsOf, startReconciler, type ReconcilerHarness } from '../../support/reconciler-harness';
 
@@ -35,20 +35,20 @@ describe.each(DB_KINDS)('reconciling UDP sockets on %s', (kind) => {
 
   it('leaves a UDP lease and its two bound sockets alone', async () => {
     const { lease } = await h.allocate.allocate({ streamId: 'udp-fine', transport: 'udp' });
-    expect(udpBoundPorts(lease.rtpPort, lease.rtcpPort)).toEqual([lease.rtpPort, lease.rtcpPort]);
+    expect(boundUdpPorts(lease.rtpPort, lease.rtcpPort)).toEqual([lease.rtpPort, lease.rtcpPort]);
     for (let i = 0; i < 2; i++) expect((await h.reconciler.reconcileOnce()).findings).toEqual([]);
-    expect(udpBoundPorts(lease.rtpPort, lease.rtcpPort)).toEqual([lease.rtpPort, lease.rtcpPort]);
+    expect(boundUdpPorts(lease.rtpPort, lease.rtcpPort)).toEqual([lease.rtpPort, lease.rtcpPort]);
   });
 
   it('closes the UDP sockets of a gateway session that no lease owns, on the second pass', async () => {
     const port = h.pool.pairs.freeInOrder()[0];
     const orphan = '00000000-0000-4000-8000-0000000000d9';
     await h.openOrphan(orphan, port, 'udp');
-    expect(udpBoundPorts(port, port + 1)).toEqual([port, port + 1]);
+    expect(boundUdpPorts(port, port + 1)).toEqual([port, port + 1]);
 
     expect(findingsOf(await h.reconciler.reconcileOnce(), 'orphan-listener')).toEqual([['pending', port, orphan]]);
     expect(findingsOf(await h.reconciler.reconcileOnce(), 'orphan-listener')).toEqual([['closed', port, orphan]]);
-    expect(udpBoundPorts(port, port + 1)).toEqual([]);
+    expect(boundUdpPorts(port, port + 1)).toEqual([]);
     expect(h.gateway.has(orphan)).toBe(false);
   });
 
