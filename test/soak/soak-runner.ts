@@ -397,7 +397,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   };
 
   const expectEnd = (b: Behaviour, l: Lease | null, state: string, reason: string) => {
-    if (l && (l.state !== state || l.releaseReason !== reason)) anomaly(`${b}:ended-${l.state}/${l.releaseReason}`);
+    if (l && (l.state !== state || l.releaseReason !== reason))
+      anomaly(`${b}:${l.transport ?? 'tcp-passive'}:ended-${l.state}/${l.releaseReason}`);
   };
 
   const cT = o.connectTimeoutS;
@@ -998,6 +999,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   for (const b of BEHAVIOURS) {
     metrics[`behaviour_${b}`] = counts[`behaviour_${b}`] ?? 0;
     metrics[`behaviour_${b}_aborted`] = counts[`behaviour_${b}_aborted`] ?? 0;
+  }
+  for (const t of TRANSPORTS) {
+    metrics[`transport_${t}`] = counts[`transport_${t}`] ?? 0;
   }
   metrics.network_errors = counts.network_errors ?? 0;
   for (const [k, v] of Object.entries(statusCounts)) metrics[`http_${k}`] = v;
