@@ -8,13 +8,18 @@
  *   (b) real time at 2 Mb/s per stream, stepping up the stream count while the service stays
  *       under one core and the simulator keeps up
  *   (c) as (b) with one live pull (GET stream.ps) per stream
+ *   (d) as (b) over UDP (one RTP packet per datagram), with the kernel's drop counters of the
+ *       range's UDP sockets (/proc/net/udp `drops`)
+ *   (e) TCP-ACTIVE: how long after a device drops the connection the service has dialled it again
  */
 import { spawn } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { readOk } from '../fixtures/rtp/fixtures';
 import { api, startService, type ServiceProcess } from '../support/service-process';
 import { tempDir } from '../support/temp-dir';
 import { writeBenchResult } from './support/report';
@@ -25,13 +30,35 @@ const RANGE = '14000-17989';
 const CLK_TCK = 100;
 const REALTIME_STEPS = (process.env.GW_BENCH_STEPS ?? '100,250,500,750,1000,1250,1500').split(',').map(Number);
 const PULL_STEPS = (process.env.GW_BENCH_PULL_STEPS ?? '100,250,500,750').split(',').map(Number);
+const UDP_STEPS = (process.env.GW_BENCH_UDP_STEPS ?? '100,250,500,750,1000,1250,1500').split(',').map(Number);
 const WINDOW_S = Number(process.env.GW_BENCH_WINDOW_S ?? 8);
+const RECONNECTS = Number(process.env.GW_BENCH_RECONNECTS ?? 10);
 const WARMUP_S = 4;
 
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+/** Datagrams the kernel dropped on the UDP sockets of the range (the `drops` column of /proc/net/udp*). */
+function udpKernelDrops(from: number, to: number): number {
+  let drops = 0;
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 13) continue;
+      const port = parseInt(cols[1].split(':')[1], 16);
+      if (port >= from && port <= to) drops += Number(cols[12]);
+    }
+  }
+  return drops;
 }
 
 function rssKb(pid: number): number {
@@ -92,12 +119,12 @@ describe('gateway bench', () => {
 
   const pid = () => svc.child.pid!;
 
-  async function makeLeases(n: number, prefix: string): Promise<string[]> {
+  async function makeLeases(n: number, prefix: string, extra: Record<string, unknown> = {}): Promise<string[]> {
     const ids: string[] = [];
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < n; i = next++) {
-        const r = await client.post('/api/v1/leases', { streamId: `${prefix}-${i}` });
+        const r = await client.post('/api/v1/leases', { streamId: `${prefix}-${i}`, ...extra });
         if (r.status !== 201) throw new Error(`lease ${i}: ${r.status} ${JSON.stringify(r.body)}`);
         ids[i] = r.body.id;
       }
@@ -165,8 +192,20 @@ describe('gateway bench', () => {
   async function realtime(
     streams: number,
     pulls: boolean,
-  ): Promise<{ cpuPct: number; mbps: number; rss: number; rssPerKb: number; el: { p99: number; max: number }; ok: boolean }> {
-    const ids = await makeLeases(streams, `rt${pulls ? 'p' : ''}${streams}`);
+    transport: 'tcp-passive' | 'udp' = 'tcp-passive',
+  ): Promise<{
+    cpuPct: number;
+    mbps: number;
+    rss: number;
+    rssPerKb: number;
+    el: { p99: number; max: number };
+    drops: number;
+    ok: boolean;
+  }> {
+    const udp = transport === 'udp';
+    const ids = await makeLeases(streams, `rt${pulls ? 'p' : ''}${udp ? 'u' : ''}${streams}`, udp ? { transport } : {});
+    const [rangeStart, rangeEnd] = RANGE.split('-').map(Number);
+    const drops0 = udp ? udpKernelDrops(rangeStart, rangeEnd) : 0;
     const responses: IncomingMessage[] = [];
     const reqs = pulls
       ? ids.map((id) => {
@@ -180,7 +219,21 @@ describe('gateway bench', () => {
         })
       : [];
     const duration = WARMUP_S + WINDOW_S + 2;
-    const sims = simsFor(ids, ['--realtime', '--bitrate-mbps', '2', '--stagger', '--loops', '0', '--duration', String(duration)], 500);
+    const sims = simsFor(
+      ids,
+      [
+        '--realtime',
+        '--bitrate-mbps',
+        '2',
+        '--stagger',
+        '--loops',
+        '0',
+        '--duration',
+        String(duration),
+        ...(udp ? ['--transport', 'udp'] : []),
+      ],
+      500,
+    );
     await sleep(WARMUP_S * 1000);
     const t0 = Date.now();
     const cpu0 = cpuSeconds(pid());
@@ -191,6 +244,7 @@ describe('gateway bench', () => {
     const rss = rssKb(pid());
     const el = await eventLoopWindowEnd();
     const results = await Promise.all(sims.map((s) => s.done));
+    const drops = udp ? udpKernelDrops(rangeStart, rangeEnd) - drops0 : 0;
     const mbps = results.reduce((n, r) => n + (r.summary?.mbps ?? 0), 0);
     const errors = results.reduce((n, r) => n + (r.summary?.errors ?? 1), 0);
     const cpuPct = (cpu / ((t1 - t0) / 1000)) * 100;
@@ -200,7 +254,7 @@ describe('gateway bench', () => {
     // The simulator is paced; it keeps up when it delivered at least 95 % of 2 Mb/s per stream.
     const ok = errors === 0 && mbps >= 0.95 * 2 * streams;
     rows.push({
-      phase: `realtime${pulls ? '+pull' : ''} ${streams}`,
+      phase: `realtime${udp ? ' udp' : ''}${pulls ? '+pull' : ''} ${streams}`,
       offeredMbps: 2 * streams,
       mbps,
       cpuPct,
@@ -210,8 +264,48 @@ describe('gateway bench', () => {
       elMax: el.max,
       errors,
       pulls: responses.length,
+      kernelDrops: drops,
     });
-    return { cpuPct, mbps, rss, rssPerKb, el, ok };
+    return { cpuPct, mbps, rss, rssPerKb, el, drops, ok };
+  }
+
+  /**
+   * TCP-ACTIVE: a device (this process) listens; the service dials it, gets a few packets,
+   * then the device drops the connection. Reconnect time = the drop to the next dial accepted.
+   */
+  async function tcpActiveReconnects(times: number): Promise<number[]> {
+    const capture = readOk('zlm-tcp-ps-rtp.bin');
+    const accepted: Array<(s: Socket) => void> = [];
+    const server = createServer({ noDelay: true }, (socket) => {
+      socket.on('error', () => undefined);
+      const take = accepted.shift();
+      if (take) take(socket);
+      else socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const nextDial = () => new Promise<Socket>((resolve) => accepted.push(resolve));
+    const [id] = await makeLeases(1, 'active-reconnect', { transport: 'tcp-active', idleTimeoutSeconds: 600 });
+    const ms: number[] = [];
+    try {
+      let conn = nextDial();
+      const r = await client.post(`/api/v1/leases/${id}/connect`, { address: '127.0.0.1', port });
+      if (r.status >= 300) throw new Error(`connect: ${r.status} ${JSON.stringify(r.body)}`);
+      for (let i = 0; i <= times; i++) {
+        const socket = await conn;
+        socket.write(capture.subarray(0, 64 * 1024));
+        await sleep(300);
+        conn = nextDial();
+        const dropped = performance.now();
+        socket.destroy();
+        await conn;
+        if (i > 0) ms.push(performance.now() - dropped); // the first one warms up
+      }
+    } finally {
+      await releaseAll([id]);
+      server.close();
+    }
+    return ms;
   }
 
   it('measures flat-out ingest, real-time capacity under one core, and the same with live pulls', async () => {
@@ -249,6 +343,27 @@ describe('gateway bench', () => {
       metrics.realtime_with_pull_eventloop_p99_ms_at_max = r.el.p99;
     }
     metrics.realtime_with_pull_streams_under_one_core = pullN;
+
+    let udpN = 0;
+    for (const n of UDP_STEPS) {
+      const r = await realtime(n, false, 'udp');
+      if (r.cpuPct >= 100 || !r.ok) break;
+      udpN = n;
+      metrics.udp_realtime_cpu_pct_at_max = r.cpuPct;
+      metrics.udp_kernel_drops_at_max = r.drops;
+      metrics.rss_kb_per_udp_session = r.rssPerKb;
+      metrics.udp_eventloop_p99_ms_at_max = r.el.p99;
+    }
+    metrics.udp_realtime_2mbps_streams_under_one_core = udpN;
+
+    const reconnects = (await tcpActiveReconnects(RECONNECTS)).sort((a, b) => a - b);
+    metrics.tcp_active_reconnect_ms = reconnects[Math.floor(reconnects.length / 2)];
+    metrics.tcp_active_reconnect_ms_max = reconnects[reconnects.length - 1];
+    rows.push({
+      phase: `tcp-active reconnect x${reconnects.length}`,
+      medianMs: metrics.tcp_active_reconnect_ms,
+      maxMs: metrics.tcp_active_reconnect_ms_max,
+    });
 
     console.table(rows);
     writeBenchResult('gateway', metrics);

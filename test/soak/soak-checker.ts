@@ -1,10 +1,12 @@
-import { listeningPorts } from '../support/proc-net';
+import { establishedPorts, listeningPorts, boundUdpPorts } from '../support/proc-net';
 import type { SoakClient } from './soak-http';
 
 export type ViolationKind =
   | 'double-allocation'
   | 'active-not-listening'
   | 'listener-without-lease'
+  | 'udp-socket-without-lease'
+  | 'connection-without-lease'
   | 'pair-count-mismatch'
   | 'crash'
   | 'uncaught-error'
@@ -24,8 +26,25 @@ export interface ActiveLease {
   streamId: string;
   rtpPort: number;
   rtcpPort: number;
+  /** absent from services before the transports: TCP-PASSIVE */
+  transport?: 'tcp-passive' | 'udp' | 'tcp-active';
   state: string;
   createdAt: string;
+}
+
+/** The OS's sockets in the range: TCP listeners, UDP sockets, and ESTABLISHED connections. */
+interface OsRead {
+  listening: Set<number>;
+  udp: Set<number>;
+  established: Set<number>;
+}
+
+function readOs(start: number, end: number): OsRead {
+  return {
+    listening: new Set(listeningPorts(start, end)),
+    udp: new Set(boundUdpPorts(start, end)),
+    established: new Set(establishedPorts(start, end)),
+  };
 }
 
 /** Every active lease, through the API's cursor pages. */
@@ -64,8 +83,11 @@ export interface CheckerOptions {
 }
 
 /**
- * The invariants, from outside the service: the OS socket table (/proc/net/tcp*) read just
- * before and just after the API's view (active leases, /ports). A difference is only a
+ * The invariants, from outside the service: the OS socket tables (/proc/net/tcp*, udp*) read
+ * just before and just after the API's view (active leases, /ports). Each transport holds its
+ * own sockets: a TCP-PASSIVE lease listens on both ports, a UDP lease has both bound, a
+ * TCP-ACTIVE lease holds at most its dialled connection; no socket of any kind in the range
+ * lives without an active lease that explains it. A difference is only a
  * candidate; it becomes a violation when the same difference (same lease, same port) is still
  * there after `graceMs` and at least two rounds, so a lease created or released between the
  * reads, a restart or a reconciler repair in progress never counts.
@@ -96,7 +118,7 @@ export class InvariantChecker {
     }
     const { start, end } = this.o.range;
     const foreignBefore = new Set(this.o.foreignPorts());
-    const before = new Set(listeningPorts(start, end));
+    const before = readOs(start, end);
     let active: ActiveLease[];
     let ports: any;
     try {
@@ -108,7 +130,7 @@ export class InvariantChecker {
       this.skipped++;
       return;
     }
-    const after = new Set(listeningPorts(start, end));
+    const after = readOs(start, end);
     if (this.o.generation() !== gen || !this.o.ready()) {
       this.skipped++;
       return;
@@ -130,23 +152,47 @@ export class InvariantChecker {
         });
     }
 
-    // 2. Every active lease is listening: both ports, in both OS reads.
+    // 2. Every active lease holds the sockets of its transport: both ports, in both OS reads.
     const leasedPorts = new Set<number>();
+    const tcpListenPorts = new Set<number>();
+    const udpPorts = new Set<number>();
     for (const l of active) {
-      leasedPorts.add(l.rtpPort);
-      leasedPorts.add(l.rtcpPort);
-      const missing = [l.rtpPort, l.rtcpPort].filter((p) => !before.has(p) && !after.has(p));
+      const transport = l.transport ?? 'tcp-passive';
+      leasedPorts.add(l.rtpPort).add(l.rtcpPort);
+      if (transport === 'tcp-active') continue; // holds a socket only while dialled
+      const held = transport === 'udp' ? udpPorts : tcpListenPorts;
+      held.add(l.rtpPort).add(l.rtcpPort);
+      const table = transport === 'udp' ? 'udp' : 'listening';
+      const missing = [l.rtpPort, l.rtcpPort].filter((p) => !before[table].has(p) && !after[table].has(p));
       if (missing.length > 0)
         seen.set(`ghost:${l.id}`, {
           kind: 'active-not-listening',
-          detail: `lease ${l.id} (${l.state}, stream ${l.streamId}, created ${l.createdAt}) holds ${l.rtpPort}/${l.rtcpPort} but nothing listens on ${missing.join(',')}`,
+          detail: `${transport} lease ${l.id} (${l.state}, stream ${l.streamId}, created ${l.createdAt}) holds ${l.rtpPort}/${l.rtcpPort} but has no ${transport === 'udp' ? 'UDP socket' : 'listener'} on ${missing.join(',')}`,
         });
     }
 
-    // 3. No listener in the range without an active lease (foreign grabs excepted).
-    for (const p of before) {
-      if (after.has(p) && !leasedPorts.has(p) && !foreign.has(p))
-        seen.set(`orphan:${p}`, { kind: 'listener-without-lease', detail: `port ${p} listens in the OS but no active lease holds it` });
+    // 3. No socket in the range without an active lease that explains it (foreign grabs excepted):
+    //    a TCP listener needs a TCP-PASSIVE lease, a UDP socket a UDP lease, a connection any lease.
+    for (const p of before.listening) {
+      if (after.listening.has(p) && !tcpListenPorts.has(p) && !foreign.has(p))
+        seen.set(`orphan:${p}`, {
+          kind: 'listener-without-lease',
+          detail: `port ${p} listens in the OS but no active lease holds it as a TCP-PASSIVE listener`,
+        });
+    }
+    for (const p of before.udp) {
+      if (after.udp.has(p) && !udpPorts.has(p))
+        seen.set(`orphan-udp:${p}`, {
+          kind: 'udp-socket-without-lease',
+          detail: `port ${p} has a UDP socket but no active UDP lease holds it`,
+        });
+    }
+    for (const p of before.established) {
+      if (after.established.has(p) && !leasedPorts.has(p))
+        seen.set(`orphan-conn:${p}`, {
+          kind: 'connection-without-lease',
+          detail: `port ${p} has an ESTABLISHED connection but no active lease holds it`,
+        });
     }
 
     // 4. free + leased + quarantined = pairs = the range.

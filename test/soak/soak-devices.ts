@@ -1,5 +1,6 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync, readdirSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { framesFor, loadCapture, type Capture } from '../../apps/device-sim/src/capture';
 import { sleep } from './soak-service';
@@ -24,11 +25,30 @@ export function garbageCases(): Buffer[] {
     .map((f) => readFileSync(join(FIXTURES, 'not-ok', f))));
 }
 
+/** What a soak behaviour does with a device, whatever its transport. */
+export interface SoakDevice {
+  readonly closed: Promise<void>;
+  readonly isClosed: boolean;
+  stream(ms: number): Promise<void>;
+  write(bytes: Buffer): void;
+  closedWithin(ms: number): Promise<boolean>;
+  reset(): void;
+  destroy(): void;
+}
+
+/** Sends the capture's frames [from, to) of `loop`; returns the frame and loop to go on from. */
+function nextFrames(from: number, loop: number, count: number): { buf: Buffer; frame: number; loop: number; to: number } {
+  const c = soakCapture();
+  const to = Math.min(c.frames, from + count);
+  const buf = framesFor(c, from, to, loop, null, 'rfc4571');
+  return to === c.frames ? { buf, frame: 0, loop: loop + 1, to } : { buf, frame: to, loop, to };
+}
+
 /**
  * A light device: one TCP connection to a lease's port that replays the capture in small
  * paced bursts, sequence numbers and timestamps continuing loop after loop.
  */
-export class LightDevice {
+export class LightDevice implements SoakDevice {
   readonly socket: Socket;
   readonly closed: Promise<void>;
   isClosed = false;
@@ -37,6 +57,12 @@ export class LightDevice {
   private frame: number;
   private loop = 0;
   private streaming = false;
+
+  /** A connection the device accepted (TCP-ACTIVE: the service dialled it). */
+  static accepted(socket: Socket, startFrame: number): LightDevice {
+    socket.setNoDelay(true);
+    return new LightDevice(socket, startFrame);
+  }
 
   private constructor(socket: Socket, startFrame: number) {
     this.socket = socket;
@@ -72,18 +98,13 @@ export class LightDevice {
 
   /** Sends `framesPerBurst` frames every `intervalMs` for `ms`, or until the connection closes. */
   async stream(ms: number, framesPerBurst = 6, intervalMs = 40): Promise<void> {
-    const c = soakCapture();
     this.streaming = true;
     const until = Date.now() + ms;
     while (this.streaming && !this.isClosed && Date.now() < until) {
       if (this.socket.writableLength < 256 * 1024) {
-        const to = Math.min(c.frames, this.frame + framesPerBurst);
-        const buf = framesFor(c, this.frame, to, this.loop, null, 'rfc4571');
-        this.frame = to;
-        if (this.frame === c.frames) {
-          this.frame = 0;
-          this.loop++;
-        }
+        const { buf, frame, loop } = nextFrames(this.frame, this.loop, framesPerBurst);
+        this.frame = frame;
+        this.loop = loop;
         this.bytesSent += buf.length;
         this.socket.write(buf);
       }
@@ -114,5 +135,173 @@ export class LightDevice {
   destroy(): void {
     this.streaming = false;
     if (!this.isClosed) this.socket.destroy();
+  }
+}
+
+/**
+ * A UDP device: datagrams (one RTP packet each, no frame header) from one local port to the
+ * lease's RTP port. The service never closes anything on a UDP device: `closed` is its own end.
+ */
+export class UdpLightDevice implements SoakDevice {
+  readonly closed: Promise<void>;
+  isClosed = false;
+  private streaming = false;
+  private loop = 0;
+  private markClosed: () => void = () => undefined;
+
+  private constructor(
+    private readonly socket: UdpSocket,
+    private readonly port: number,
+    private frame: number,
+  ) {
+    this.closed = new Promise((r) => (this.markClosed = r));
+    socket.on('error', () => undefined);
+  }
+
+  static open(port: number, startFrame: number): Promise<UdpLightDevice> {
+    return new Promise((resolve, reject) => {
+      const socket = createSocket('udp4');
+      socket.once('error', reject);
+      socket.bind(0, '127.0.0.1', () => resolve(new UdpLightDevice(socket, port, startFrame)));
+    });
+  }
+
+  async stream(ms: number, framesPerBurst = 6, intervalMs = 40): Promise<void> {
+    this.streaming = true;
+    const until = Date.now() + ms;
+    while (this.streaming && !this.isClosed && Date.now() < until) {
+      const { buf, frame, loop } = nextFrames(this.frame, this.loop, framesPerBurst);
+      this.frame = frame;
+      this.loop = loop;
+      this.write(buf);
+      await sleep(intervalMs);
+    }
+    this.streaming = false;
+  }
+
+  /** Sends RFC 4571-framed bytes as one datagram per frame (anything else as one datagram). */
+  write(bytes: Buffer): void {
+    if (this.isClosed) return;
+    for (let at = 0; at + 2 <= bytes.length;) {
+      const len = bytes.readUInt16BE(at);
+      if (len === 0 || at + 2 + len > bytes.length) {
+        this.socket.send(bytes.subarray(at), this.port, '127.0.0.1');
+        return;
+      }
+      this.socket.send(bytes.subarray(at + 2, at + 2 + len), this.port, '127.0.0.1');
+      at += 2 + len;
+    }
+  }
+
+  /** The service cannot close a UDP device; it only stops reading. */
+  closedWithin(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  reset(): void {
+    this.destroy();
+  }
+
+  destroy(): void {
+    this.streaming = false;
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.socket.close();
+    this.markClosed();
+  }
+}
+
+/**
+ * A TCP-ACTIVE device: listens on an ephemeral loopback port and waits for the service to dial
+ * it; each connection it accepts becomes a LightDevice. It keeps listening after a connection
+ * ends (the service dials again until the lease's idle timeout), until `close`.
+ */
+export class ActiveDeviceServer {
+  private readonly waiting: Array<(d: LightDevice) => void> = [];
+  private readonly connections = new Set<LightDevice>();
+  dials = 0;
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+    private readonly startFrame: number,
+  ) {
+    server.on('connection', (socket) => {
+      this.dials++;
+      const d = LightDevice.accepted(socket, this.startFrame);
+      this.connections.add(d);
+      void d.closed.then(() => this.connections.delete(d));
+      const w = this.waiting.shift();
+      if (w) w(d);
+    });
+  }
+
+  static listen(startFrame: number): Promise<ActiveDeviceServer> {
+    return new Promise((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const a = server.address();
+        resolve(new ActiveDeviceServer(server, typeof a === 'object' && a ? a.port : 0, startFrame));
+      });
+    });
+  }
+
+  /** The next connection the service dials, or an error after `ms`. */
+  dialled(ms: number): Promise<LightDevice> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.waiting.indexOf(take);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(new Error(`not dialled within ${ms} ms`));
+      }, ms);
+      const take = (d: LightDevice) => {
+        clearTimeout(timer);
+        resolve(d);
+      };
+      this.waiting.push(take);
+    });
+  }
+
+  close(): void {
+    this.server.close();
+    for (const d of this.connections) d.destroy();
+  }
+}
+
+/** A TCP-ACTIVE device as behaviours see it: the dialled connection; `destroy` also stops listening. */
+export class DialledDevice implements SoakDevice {
+  constructor(
+    private readonly server: ActiveDeviceServer,
+    private readonly conn: LightDevice,
+  ) {}
+
+  get closed(): Promise<void> {
+    return this.conn.closed;
+  }
+
+  get isClosed(): boolean {
+    return this.conn.isClosed;
+  }
+
+  stream(ms: number): Promise<void> {
+    return this.conn.stream(ms);
+  }
+
+  write(bytes: Buffer): void {
+    this.conn.write(bytes);
+  }
+
+  closedWithin(ms: number): Promise<boolean> {
+    return this.conn.closedWithin(ms);
+  }
+
+  reset(): void {
+    this.conn.reset();
+  }
+
+  destroy(): void {
+    this.conn.destroy();
+    this.server.close();
   }
 }

@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import Database from 'better-sqlite3';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,10 +6,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { prng } from '../fixtures/rtp/fixtures';
-import { listeningPorts } from '../support/proc-net';
+import { listeningPorts, boundUdpPorts } from '../support/proc-net';
 import { createTestDatabase, PG_BASE_URL, type TestDatabase } from '../support/test-databases';
 import { InvariantChecker, listActive, type Violation } from './soak-checker';
-import { garbageCases, LightDevice } from './soak-devices';
+import { ActiveDeviceServer, DialledDevice, garbageCases, LightDevice, UdpLightDevice, type SoakDevice } from './soak-devices';
 import { CuttableProxy, FlappingReceiver, grabPort, type ReceiverMode } from './soak-faults';
 import { soakClient } from './soak-http';
 import { SoakService, sleep } from './soak-service';
@@ -26,6 +27,30 @@ export const BEHAVIOURS = [
   'quick-cycle',
 ] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
+
+export const TRANSPORTS = ['tcp-passive', 'udp', 'tcp-active'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+/**
+ * The transports each behaviour runs on. A UDP device cannot reconnect (the service latched
+ * onto its first source) or connect twice, and nothing closes it; a TCP-ACTIVE device is
+ * dialled, so only the service can open a second connection.
+ */
+const BEHAVIOUR_TRANSPORTS: Record<Behaviour, readonly Transport[]> = {
+  'never-connects': TRANSPORTS,
+  'stream-then-delete': TRANSPORTS,
+  'stream-then-silent': TRANSPORTS,
+  garbage: ['tcp-passive', 'tcp-active'],
+  'abrupt-reconnect': ['tcp-passive'],
+  'connect-twice': ['tcp-passive'],
+  'delete-twice': TRANSPORTS,
+  'short-ttl': TRANSPORTS,
+  renew: TRANSPORTS,
+  'quick-cycle': TRANSPORTS,
+};
+
+/** Default transport mix: the transports a behaviour allows, in these proportions. */
+export const DEFAULT_TRANSPORT_MIX: Record<Transport, number> = { 'tcp-passive': 2, udp: 1, 'tcp-active': 1 };
 
 /** Default mix: every device behaviour often, plus plain allocate+release cycles for volume. */
 export const DEFAULT_MIX: Record<Behaviour, number> = {
@@ -66,9 +91,12 @@ export interface SoakOptions {
   checkIntervalMs: number;
   /** checker self-test: at this second a listener nobody registers grabs a free port of the range for 25 s */
   rogueListenerAtS?: number;
+  /** checker self-test: at this second a UDP socket nobody registers takes a free port of the range for 25 s */
+  rogueUdpAtS?: number;
   /** quick-cycle repetitions per pick */
   quickBatch: number;
   mix: Record<Behaviour, number>;
+  transportMix: Record<Transport, number>;
   logLevel: string;
   progressEveryS: number;
   logDir?: string;
@@ -98,6 +126,7 @@ export function defaultOptions(over: Partial<SoakOptions> = {}): SoakOptions {
     checkIntervalMs: 1000,
     quickBatch: 5,
     mix: { ...DEFAULT_MIX },
+    transportMix: { ...DEFAULT_TRANSPORT_MIX },
     logLevel: 'warn',
     progressEveryS: 10,
     log: (line) => console.log(line),
@@ -122,6 +151,7 @@ class Unavailable extends Error {}
 
 interface Lease {
   id: string;
+  transport: Transport;
   rtpPort: number;
   rtcpPort: number;
   state: string;
@@ -333,6 +363,23 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }
   };
 
+  /** TCP-ACTIVE: asks the service to dial the device at 127.0.0.1:port. */
+  const connectTo = async (id: string, port: number): Promise<void> => {
+    let r;
+    try {
+      r = await client.post(`/api/v1/leases/${id}/connect`, { address: '127.0.0.1', port });
+    } catch (err) {
+      count('network_errors');
+      throw new Unavailable(String(err));
+    }
+    noteStatus('CONNECT', r);
+    if (r.status === 503) throw new Unavailable(r.body?.error ?? '503');
+    if (r.status < 200 || r.status >= 300) {
+      anomaly(`connect-${r.status}-${r.body?.error ?? ''}`);
+      throw new Unavailable(`connect ${r.status}`);
+    }
+  };
+
   /** Polls until the service ends the lease by itself; releases it (and notes it) if it never does. */
   const waitEnd = async (id: string, maxMs: number, pollMs = 500): Promise<Lease | null> => {
     const until = Date.now() + maxMs;
@@ -350,7 +397,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   };
 
   const expectEnd = (b: Behaviour, l: Lease | null, state: string, reason: string) => {
-    if (l && (l.state !== state || l.releaseReason !== reason)) anomaly(`${b}:ended-${l.state}/${l.releaseReason}`);
+    if (l && (l.state !== state || l.releaseReason !== reason))
+      anomaly(`${b}:${l.transport ?? 'tcp-passive'}:ended-${l.state}/${l.releaseReason}`);
   };
 
   const cT = o.connectTimeoutS;
@@ -359,36 +407,38 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
   const run: Record<Behaviour, (w: Worker) => Promise<void>> = {
     'never-connects': async (w) => {
-      const l = await allocate(w.sid(), { connectTimeoutSeconds: cT });
+      const l = await allocate(w.sid(), { connectTimeoutSeconds: cT, ...w.transport('never-connects') });
+      // TCP-ACTIVE: the connect timeout runs from the connect call; dial a port nobody listens on.
+      if (l.transport === 'tcp-active') await connectTo(l.id, await w.deadPort());
       expectEnd('never-connects', await waitEnd(l.id, endWait(cT)), 'expired', 'connect-timeout');
     },
     'stream-then-delete': async (w) => {
-      const l = await allocate(w.sid(), { connectTimeoutSeconds: 10, idleTimeoutSeconds: 10 });
-      const d = await w.device(l.rtpPort);
+      const l = await allocate(w.sid(), { connectTimeoutSeconds: 10, idleTimeoutSeconds: 10, ...w.transport('stream-then-delete') });
+      const d = await w.device(l);
       try {
         await d.stream(w.between(300, 1500));
         const ended = await release(l.id);
         if (ended && ended.state !== 'released') anomaly(`stream-then-delete:ended-${ended.state}/${ended.releaseReason}`);
-        if (ended && !(await d.closedWithin(5000))) anomaly('stream-then-delete:device-socket-open-after-release');
+        if (ended && l.transport !== 'udp' && !(await d.closedWithin(5000))) anomaly('stream-then-delete:device-socket-open-after-release');
       } finally {
         d.destroy();
       }
     },
     'stream-then-silent': async (w) => {
-      const l = await allocate(w.sid(), { connectTimeoutSeconds: 10, idleTimeoutSeconds: iT });
-      const d = await w.device(l.rtpPort);
+      const l = await allocate(w.sid(), { connectTimeoutSeconds: 10, idleTimeoutSeconds: iT, ...w.transport('stream-then-silent') });
+      const d = await w.device(l);
       try {
         await d.stream(w.between(300, 1000));
         // keeps the connection open, sends nothing more
         expectEnd('stream-then-silent', await waitEnd(l.id, endWait(iT)), 'expired', 'idle-timeout');
-        if (!(await d.closedWithin(5000))) anomaly('stream-then-silent:device-socket-open-after-expiry');
+        if (l.transport !== 'udp' && !(await d.closedWithin(5000))) anomaly('stream-then-silent:device-socket-open-after-expiry');
       } finally {
         d.destroy();
       }
     },
     garbage: async (w) => {
-      const l = await allocate(w.sid(), { connectTimeoutSeconds: 10, idleTimeoutSeconds: 10 });
-      const d = await w.device(l.rtpPort);
+      const l = await allocate(w.sid(), { connectTimeoutSeconds: 10, idleTimeoutSeconds: 10, ...w.transport('garbage') });
+      const d = await w.device(l);
       try {
         if (w.rng() < 0.5) await d.stream(w.between(100, 400)); // good packets first, sometimes
         const cases = garbageCases();
@@ -403,19 +453,19 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
     },
     'abrupt-reconnect': async (w) => {
-      const l = await allocate(w.sid(), { connectTimeoutSeconds: 10, idleTimeoutSeconds: 10 });
-      const first = await w.device(l.rtpPort);
+      const l = await allocate(w.sid(), { connectTimeoutSeconds: 10, idleTimeoutSeconds: 10, ...w.transport('abrupt-reconnect') });
+      const first = await w.device(l);
       await first.stream(w.between(200, 800));
       first.reset();
       await first.closed;
       await sleep(w.between(50, 500));
-      let second = await w.device(l.rtpPort);
+      let second = await w.device(l);
       try {
         if (await second.closedWithin(300)) {
           // the service had not seen the reset yet: one more try, as a device would
           anomaly('abrupt-reconnect:first-reconnect-rejected');
           await sleep(500);
-          second = await w.device(l.rtpPort);
+          second = await w.device(l);
         }
         await second.stream(w.between(200, 800));
         if (second.isClosed) anomaly('abrupt-reconnect:reconnect-closed');
@@ -426,12 +476,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
     },
     'connect-twice': async (w) => {
-      const l = await allocate(w.sid(), { connectTimeoutSeconds: 10, idleTimeoutSeconds: 10 });
-      const a = await w.device(l.rtpPort);
-      let b: LightDevice | null = null;
+      const l = await allocate(w.sid(), { connectTimeoutSeconds: 10, idleTimeoutSeconds: 10, ...w.transport('connect-twice') });
+      const a = await w.device(l);
+      let b: SoakDevice | null = null;
       try {
         await a.stream(w.between(100, 400));
-        b = await w.device(l.rtpPort);
+        b = await w.device(l);
         if (!(await b.closedWithin(3000))) anomaly('connect-twice:second-connection-not-closed');
         await a.stream(w.between(100, 400));
         if (a.isClosed) anomaly('connect-twice:first-connection-closed');
@@ -442,11 +492,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
     },
     'delete-twice': async (w) => {
-      const l = await allocate(w.sid(), {});
-      let d: LightDevice | null = null;
+      const l = await allocate(w.sid(), { ...w.transport('delete-twice') });
+      let d: SoakDevice | null = null;
       try {
         if (w.rng() < 0.5) {
-          d = await w.device(l.rtpPort);
+          d = await w.device(l);
           await d.stream(w.between(100, 300));
         }
         const [x, y] = await Promise.all([release(l.id), release(l.id)]);
@@ -459,11 +509,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     },
     'short-ttl': async (w) => {
       const ttl = w.between(1, 3);
-      const l = await allocate(w.sid(), { ttlSeconds: ttl, connectTimeoutSeconds: 30, idleTimeoutSeconds: 30 });
-      let d: LightDevice | null = null;
+      const l = await allocate(w.sid(), {
+        ttlSeconds: ttl,
+        connectTimeoutSeconds: 30,
+        idleTimeoutSeconds: 30,
+        ...w.transport('short-ttl'),
+      });
+      let d: SoakDevice | null = null;
       try {
         if (w.rng() < 0.5) {
-          d = await w.device(l.rtpPort);
+          d = await w.device(l);
           void d.stream(ttl * 1000 + 3000);
         }
         expectEnd('short-ttl', await waitEnd(l.id, endWait(ttl)), 'expired', 'ttl');
@@ -472,8 +527,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
     },
     renew: async (w) => {
-      const l = await allocate(w.sid(), { ttlSeconds: 2, connectTimeoutSeconds: 30, idleTimeoutSeconds: 30 });
-      const d = await w.device(l.rtpPort);
+      const l = await allocate(w.sid(), { ttlSeconds: 2, connectTimeoutSeconds: 30, idleTimeoutSeconds: 30, ...w.transport('renew') });
+      const d = await w.device(l);
       try {
         void d.stream(6000);
         let last = Date.parse(l.expiresAt);
@@ -504,7 +559,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     },
     'quick-cycle': async (w) => {
       for (let i = 0; i < o.quickBatch && !stopping; i++) {
-        const l = await allocate(w.sid(), {});
+        const l = await allocate(w.sid(), { ...w.transport('quick-cycle') });
         const ended = await release(l.id);
         if (ended && ended.state !== 'released') anomaly(`quick-cycle:ended-${ended.state}/${ended.releaseReason}`);
       }
@@ -526,10 +581,44 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     between(min: number, max: number): number {
       return Math.floor(min + this.rng() * (max - min + 1));
     }
-    device(port: number): Promise<LightDevice> {
-      return LightDevice.connect(port, Math.floor(this.rng() * 2000)).catch((err) => {
+    /** `{ transport }` for the allocation body: one of the behaviour's transports, by the mix. */
+    transport(b: Behaviour): { transport?: Transport } {
+      const allowed = BEHAVIOUR_TRANSPORTS[b].filter((t) => (o.transportMix[t] ?? 0) > 0);
+      let x = this.rng() * allowed.reduce((n, t) => n + o.transportMix[t], 0);
+      for (const t of allowed) {
+        x -= o.transportMix[t];
+        if (x < 0) {
+          count(`transport_${t}`);
+          return t === 'tcp-passive' ? {} : { transport: t };
+        }
+      }
+      return {};
+    }
+    /** The lease's device: it connects (TCP-PASSIVE), sends datagrams (UDP), or is dialled (TCP-ACTIVE). */
+    async device(l: Lease): Promise<SoakDevice> {
+      const frame = Math.floor(this.rng() * 2000);
+      try {
+        if (l.transport === 'udp') return await UdpLightDevice.open(l.rtpPort, frame);
+        if (l.transport !== 'tcp-active') return await LightDevice.connect(l.rtpPort, frame);
+        const server = await ActiveDeviceServer.listen(frame);
+        try {
+          const dialled = server.dialled(10_000);
+          await connectTo(l.id, server.port);
+          return new DialledDevice(server, await dialled);
+        } catch (err) {
+          server.close();
+          throw err;
+        }
+      } catch (err) {
         throw new Unavailable(String(err));
-      });
+      }
+    }
+    /** A loopback port nobody listens on (bound, then closed at once). */
+    async deadPort(): Promise<number> {
+      const s = await ActiveDeviceServer.listen(0);
+      const port = s.port;
+      s.close();
+      return port;
     }
     garbage(): Buffer {
       const b = Buffer.alloc(this.between(16, 4096));
@@ -692,6 +781,30 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }
   };
 
+  const rogueUdp = async () => {
+    if (o.rogueUdpAtS === undefined) return;
+    await pause(o.rogueUdpAtS * 1000);
+    if (stopping) return;
+    const bound = new Set(boundUdpPorts(o.range.start, o.range.end));
+    for (let p = o.range.end - 2; p >= o.range.start; p--) {
+      if (bound.has(p)) continue;
+      const socket = createSocket('udp4');
+      const ok = await new Promise<boolean>((resolve) => {
+        socket.once('error', () => resolve(false));
+        socket.bind(p, '127.0.0.1', () => resolve(true));
+      });
+      if (!ok) {
+        socket.close();
+        continue;
+      }
+      note(`rogue UDP socket (not registered with the checker) on ${p}`);
+      const until = Date.now() + 25_000;
+      while (!stopping && Date.now() < until) await sleep(200);
+      socket.close();
+      return;
+    }
+  };
+
   // --- invariant checker ---
   const checker = new InvariantChecker(checkClient, {
     range: o.range,
@@ -741,7 +854,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
   note(`soak started: ${JSON.stringify({ db: o.db, seed: o.seed, workers: o.workers, range: o.range, durationS: o.durationS })}`);
   const workers = Array.from({ length: o.workers }, (_, i) => new Worker(i));
-  const faults = [killer(), foreign(), flapper(), cutter(), rogue()];
+  const faults = [killer(), foreign(), flapper(), cutter(), rogue(), rogueUdp()];
   const working = Promise.all(workers.map((w) => w.loop()));
 
   await pause(o.durationS * 1000);
@@ -776,10 +889,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   note(`released ${releasedAtEnd} leases still active at the end`);
   const settleUntil = Date.now() + (3 * o.reconcileIntervalS + o.reconcileMinAgeS) * 1000 + 15_000;
   let listeners: number[] = [];
+  let udpLeft: number[] = [];
   let ports: any = null;
   let activeAtEnd = -1;
   for (;;) {
     listeners = listeningPorts(o.range.start, o.range.end);
+    udpLeft = boundUdpPorts(o.range.start, o.range.end);
     try {
       const r = await client.get('/api/v1/ports');
       ports = r.body;
@@ -788,7 +903,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       // retry
     }
     const sumOk = ports && ports.free + ports.leased + ports.quarantined === ports.pairs;
-    if ((listeners.length === 0 && ports?.leased === 0 && activeAtEnd === 0 && sumOk) || Date.now() > settleUntil) break;
+    if ((listeners.length === 0 && udpLeft.length === 0 && ports?.leased === 0 && activeAtEnd === 0 && sumOk) || Date.now() > settleUntil)
+      break;
     await sleep(500);
   }
   const dbCounts = await ledgerCounts(db, databaseUrl);
@@ -797,6 +913,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       kind: 'end-state',
       key: 'leaked-listeners',
       detail: `${listeners.length} listeners left in the range after releasing everything: ${listeners.slice(0, 20).join(',')}`,
+    });
+  if (udpLeft.length > 0)
+    violate({
+      kind: 'end-state',
+      key: 'leaked-udp-sockets',
+      detail: `${udpLeft.length} UDP sockets left in the range after releasing everything: ${udpLeft.slice(0, 20).join(',')}`,
     });
   if (!ports || ports.leased !== 0 || activeAtEnd !== 0)
     violate({
@@ -823,9 +945,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const exit = await service.stop();
   if (exit && exit.code !== 0)
     violate({ kind: 'end-state', key: 'shutdown', detail: `SIGTERM exit code ${exit.code} signal ${exit.signal}` });
-  const listenersAfterStop = listeningPorts(o.range.start, o.range.end).length;
+  const listenersAfterStop = listeningPorts(o.range.start, o.range.end).length + boundUdpPorts(o.range.start, o.range.end).length;
   if (listenersAfterStop > 0)
-    violate({ kind: 'end-state', key: 'after-stop', detail: `${listenersAfterStop} listeners in the range after the service stopped` });
+    violate({
+      kind: 'end-state',
+      key: 'after-stop',
+      detail: `${listenersAfterStop} listeners or UDP sockets in the range after the service stopped`,
+    });
   await progress;
   client.close();
   checkClient.close();
@@ -854,6 +980,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     crashes: kindsOf('crash') + kindsOf('uncaught-error'),
     http_500: kindsOf('http-500'),
     leaked_listeners: listeners.length,
+    leaked_udp_sockets: udpLeft.length,
     leased_at_end: ports?.leased ?? -1,
     ledger_active_at_end: dbCounts.active,
     released_at_end: releasedAtEnd,
@@ -872,6 +999,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   for (const b of BEHAVIOURS) {
     metrics[`behaviour_${b}`] = counts[`behaviour_${b}`] ?? 0;
     metrics[`behaviour_${b}_aborted`] = counts[`behaviour_${b}_aborted`] ?? 0;
+  }
+  for (const t of TRANSPORTS) {
+    metrics[`transport_${t}`] = counts[`transport_${t}`] ?? 0;
   }
   metrics.network_errors = counts.network_errors ?? 0;
   for (const [k, v] of Object.entries(statusCounts)) metrics[`http_${k}`] = v;

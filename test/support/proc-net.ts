@@ -53,3 +53,17 @@ export function tcpSocketsOn(port: number): { state: string; remotePort: number 
     .filter((cols) => portOf(cols[1]) === port)
     .map((cols) => ({ state: TCP_STATE[cols[3]] ?? cols[3], remotePort: portOf(cols[2]) }));
 }
+
+/**
+ * Local ports in [from, to] of TCP connections in ESTABLISHED state that a process still holds
+ * (inode ≠ 0): on a media range, the service's side of a device connection, accepted
+ * (TCP-PASSIVE) or dialled (TCP-ACTIVE).
+ */
+export function establishedPorts(from: number, to: number): number[] {
+  const ports = new Set<number>();
+  for (const cols of rows(['/proc/net/tcp', '/proc/net/tcp6'])) {
+    const port = portOf(cols[1]);
+    if (cols[3] === '01' && cols.length >= 10 && cols[9] !== '0' && port >= from && port <= to) ports.add(port);
+  }
+  return [...ports].sort((a, b) => a - b);
+}

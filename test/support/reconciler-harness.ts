@@ -46,7 +46,8 @@ export interface ReconcilerHarness {
   /** closes a lease's RTP listener behind the gateway's back (the server object itself) */
   loseListener(leaseId: string): Promise<void>;
   /** opens a listener pair in the gateway for a lease id the ledger does not have */
-  openOrphan(leaseId: string, rtpPort: number): Promise<void>;
+  /** opens sockets in the gateway for a lease the ledger does not have (tcp-passive unless told) */
+  openOrphan(leaseId: string, rtpPort: number, transport?: 'tcp-passive' | 'udp'): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -103,7 +104,7 @@ export async function startReconciler(kind: DbKind, o: HarnessOptions): Promise<
       if (!server) throw new Error(`lease ${leaseId} has no listener here`);
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
-    openOrphan: (leaseId, rtpPort) => gateway.open(orphanBinding(leaseId, rtpPort)),
+    openOrphan: (leaseId, rtpPort, transport = 'tcp-passive') => gateway.open(orphanBinding(leaseId, rtpPort, transport)),
     destroy: async () => {
       await app.close();
       await db.drop();
@@ -112,8 +113,8 @@ export async function startReconciler(kind: DbKind, o: HarnessOptions): Promise<
   };
 }
 
-function orphanBinding(leaseId: string, rtpPort: number): LeaseBinding {
-  return bindingOf(aLease({ id: leaseId, streamId: `orphan-${rtpPort}`, rtpPort, connectTimeoutS: 3600, idleTimeoutS: 3600 }));
+function orphanBinding(leaseId: string, rtpPort: number, transport: 'tcp-passive' | 'udp'): LeaseBinding {
+  return bindingOf(aLease({ id: leaseId, streamId: `orphan-${rtpPort}`, rtpPort, transport, connectTimeoutS: 3600, idleTimeoutS: 3600 }));
 }
 
 /** The findings of one kind in a report, as [action, port, leaseId]. */

@@ -5,6 +5,7 @@ import type { PassViews } from '../reconcile/compare-views';
 import { osTableProblem } from '../reconcile/os-trust';
 import { OsSocketReader } from './os-socket-reader';
 import { conflictsWithBindHost, type TcpSocket } from './tcp-socket';
+import { isUdpSocket, type UdpSocket } from './udp-socket';
 
 export interface OsView {
   view: PassViews['os'];
@@ -12,7 +13,7 @@ export interface OsView {
   problem: string | null;
 }
 
-/** The third view of a pass: the sockets of the range in the OS's TCP tables, and which are ours. */
+/** The third view of a pass: the sockets of the range in the OS's TCP and UDP tables, and which are ours. */
 @Injectable()
 export class OsViewReader {
   /** socket inode → ours? An inode never changes hands, so a verdict from /proc/self/fd holds while it lives. */
@@ -39,24 +40,35 @@ export class OsViewReader {
         return c;
       };
       const sockets = table.sockets.filter((s) => s.inode !== 0 && inTheWay(s.localAddress));
-      const gatewayPorts = new Set<number>();
-      for (const g of gateway) if (g.listening) gatewayPorts.add(g.rtpPort).add(g.rtcpPort);
-      // A socket on a port our gateway listens on is ours (the listener, or a connection it
-      // accepted); anything else is looked up by inode in /proc/self/fd, once per inode.
-      const unknown = sockets.filter((s) => !this.ownership.has(s.inode) && !gatewayPorts.has(s.localPort));
+      const udp = table.udp.filter((s) => s.inode !== 0 && inTheWay(s.localAddress));
+      // A socket on a port where our gateway holds a socket of that protocol is ours (the
+      // listener, a connection it accepted or dialled, a bound UDP socket); anything else is
+      // looked up by inode in /proc/self/fd, once per inode.
+      const tcpPorts = new Set<number>();
+      const udpPorts = new Set<number>();
+      for (const g of gateway) {
+        const held = g.sockets;
+        for (const p of held.tcpListening) tcpPorts.add(p);
+        for (const c of held.tcpConnections) tcpPorts.add(c.localPort);
+        if (held.dialling) tcpPorts.add(g.rtpPort);
+        for (const p of held.udpBound) udpPorts.add(p);
+      }
+      const byGateway = (s: TcpSocket | UdpSocket) => (isUdpSocket(s) ? udpPorts : tcpPorts).has(s.localPort);
+      const all: Array<TcpSocket | UdpSocket> = [...sockets, ...udp];
+      const unknown = all.filter((s) => !this.ownership.has(s.inode) && !byGateway(s));
       if (unknown.length > 0) {
         const own = await this.reader.ownSocketInodes();
         for (const s of unknown) this.ownership.set(s.inode, own.has(s.inode));
       }
-      const live = new Set(sockets.map((s) => s.inode));
+      const live = new Set(all.map((s) => s.inode));
       for (const inode of this.ownership.keys()) if (!live.has(inode)) this.ownership.delete(inode);
-      const isOwn = (s: TcpSocket) => this.ownership.get(s.inode) ?? gatewayPorts.has(s.localPort);
+      const isOwn = (s: TcpSocket | UdpSocket) => this.ownership.get(s.inode) ?? byGateway(s);
 
       if (table.malformed > 0) return { view: null, problem: `the socket tables have ${table.malformed} unreadable lines` };
       const osListening = new Set(sockets.filter((s) => s.state === 'LISTEN').map((s) => s.localPort));
       const problem = osTableProblem(gateway, after, osListening);
       if (problem !== null) return { view: null, problem };
-      return { view: { sockets, isOwn }, problem: null };
+      return { view: { sockets, udp, isOwn }, problem: null };
     } catch (err) {
       return { view: null, problem: err instanceof Error ? err.message : String(err) };
     }

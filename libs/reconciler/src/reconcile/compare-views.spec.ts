@@ -1,7 +1,8 @@
 import { listeningPairView } from '@app/gateway';
 import type { QuarantineEntry } from '@app/leasing';
 import { describe, expect, it } from 'vitest';
-import { lease, NOW, SOCKETS, views } from '../../../../test/fixtures/proc/captured-views';
+import { lease, NOW, SOCKETS, UDP_SOCKETS, views } from '../../../../test/fixtures/proc/captured-views';
+import type { GatewayListenerView } from '@app/gateway';
 import type { TcpSocket } from '../os/tcp-socket';
 import { compareViews } from './compare-views';
 
@@ -60,7 +61,7 @@ describe('comparing the ledger, the gateway and the OS', () => {
     });
     const timeWait: TcpSocket = { ...SOCKETS[1], state: 'TIME_WAIT', inode: 0, remotePort: 40000 };
     const free = [...SOCKETS.filter((s) => s.localPort !== 24002), timeWait];
-    const found = compareViews(views({ quarantine: [q(24002)], os: { sockets: free, isOwn: () => false } }));
+    const found = compareViews(views({ quarantine: [q(24002)], os: { sockets: free, udp: [], isOwn: () => false } }));
     expect(found.filter((o) => o.kind === 'quarantine-cleared').map((o) => o.port)).toEqual([24002]);
     const held = compareViews(views({ quarantine: [q(24002)] }));
     expect(held.some((o) => o.kind === 'quarantine-cleared')).toBe(false);
@@ -103,5 +104,100 @@ describe('comparing the ledger, the gateway and the OS', () => {
       }),
     );
     expect(found.map((o) => [o.kind, o.leaseId, o.fromOs])).toEqual([['orphan-listener', 'gone', false]]);
+  });
+});
+
+describe('comparing per transport: what a UDP or TCP-ACTIVE lease must hold in the OS', () => {
+  const udpLease = (over: Partial<GatewayListenerView['sockets']> = {}): GatewayListenerView => ({
+    leaseId: 'U1',
+    rtpPort: 24000,
+    rtcpPort: 24001,
+    transport: 'udp',
+    listening: true,
+    connected: false,
+    sockets: { transport: 'udp', tcpListening: [], udpBound: [24000, 24001], tcpConnections: [], dialling: false, ...over },
+  });
+  // Only the UDP tables: the captured TCP sockets on the same ports are another story (above).
+  const udpOnly = (own: (port: number) => boolean, udp = UDP_SOCKETS) =>
+    views({ os: { sockets: [], udp, isOwn: (s) => own(s.localPort) }, leases: [lease('U1', 24000)], gateway: [udpLease()] });
+  const kinds = (found: ReturnType<typeof compareViews>) => found.map((o) => [o.kind, o.port, o.detail.protocol ?? null]);
+
+  it('finds nothing wrong with a UDP lease whose two sockets are bound in the OS', () => {
+    const found = compareViews(
+      udpOnly(
+        (p) => p === 24000 || p === 24001,
+        UDP_SOCKETS.filter((s) => s.localPort <= 24001),
+      ),
+    );
+    expect(found).toEqual([]);
+  });
+
+  it('calls a UDP lease whose sockets are not in the OS tables a ghost, naming the missing ports', () => {
+    const found = compareViews(udpOnly(() => false, []));
+    expect(found).toEqual([
+      expect.objectContaining({
+        kind: 'ghost-lease',
+        leaseId: 'U1',
+        detail: expect.objectContaining({ listener: 'not-in-os', missingPorts: [24000, 24001], transport: 'udp' }),
+      }),
+    ]);
+  });
+
+  it('calls our own UDP socket that no lease of the gateway holds an orphan (a UDP half left bound)', () => {
+    const found = compareViews(
+      udpOnly(
+        (p) => p <= 24001 || p === 24004,
+        UDP_SOCKETS.filter((s) => s.localPort <= 24004),
+      ),
+    );
+    expect(kinds(found)).toEqual([['orphan-listener', 24004, 'udp']]);
+    expect(found[0]).toMatchObject({ leaseId: null, fromOs: true, detail: { holder: 'process', address: '0.0.0.0:24004' } });
+  });
+
+  it('names another process bound on a UDP port of the range a foreign occupant of its pair', () => {
+    const found = compareViews(udpOnly((p) => p <= 24001));
+    expect(kinds(found.filter((o) => o.kind === 'foreign-occupant')).sort()).toEqual([
+      ['foreign-occupant', 24004, 'udp'],
+      ['foreign-occupant', 24006, 'udp'],
+      ['foreign-occupant', 24008, 'udp'],
+    ]);
+    const connected = found.find((o) => o.kind === 'foreign-occupant' && o.port === 24008);
+    expect(connected?.detail).toMatchObject({ state: 'ESTABLISHED', address: '127.0.0.1:24008' });
+  });
+
+  it('keeps a quarantine while a UDP socket holds the pair, and clears it once none does', () => {
+    const q: QuarantineEntry = {
+      nodeId: 'n1',
+      rtpPort: 24004,
+      rtcpPort: 24005,
+      port: 24004,
+      reason: 'bind-failed: EADDRINUSE',
+      owner: { pid: 1, command: 'x', uid: 0 },
+      since: NOW,
+    };
+    const held = views({ quarantine: [q], os: { sockets: [], udp: UDP_SOCKETS, isOwn: () => false } });
+    expect(compareViews(held).some((o) => o.kind === 'quarantine-cleared')).toBe(false);
+    const gone = views({ quarantine: [q], os: { sockets: [], udp: UDP_SOCKETS.filter((s) => s.localPort !== 24004), isOwn: () => false } });
+    expect(
+      compareViews(gone)
+        .filter((o) => o.kind === 'quarantine-cleared')
+        .map((o) => o.port),
+    ).toEqual([24004]);
+  });
+
+  it('holds a TCP-ACTIVE lease to no socket: before its connect call it has none', () => {
+    const active: GatewayListenerView = {
+      leaseId: 'A1',
+      rtpPort: 24000,
+      rtcpPort: 24001,
+      transport: 'tcp-active',
+      listening: true,
+      connected: false,
+      sockets: { transport: 'tcp-active', tcpListening: [], udpBound: [], tcpConnections: [], dialling: false },
+    };
+    const found = compareViews(
+      views({ os: { sockets: [], udp: [], isOwn: () => false }, leases: [lease('A1', 24000)], gateway: [active] }),
+    );
+    expect(found).toEqual([]);
   });
 });

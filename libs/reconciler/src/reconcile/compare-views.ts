@@ -1,6 +1,7 @@
 import type { GatewayListenerView } from '@app/gateway';
 import type { Lease, QuarantineEntry } from '@app/leasing';
 import type { TcpSocket } from '../os/tcp-socket';
+import type { UdpSocket } from '../os/udp-socket';
 import type { Observation } from './finding';
 
 export type LeaseView = Pick<Lease, 'id' | 'rtpPort' | 'rtcpPort' | 'state' | 'createdAt' | 'expiresAt'>;
@@ -16,10 +17,10 @@ export interface PassViews {
   quarantine: QuarantineEntry[];
   gateway: GatewayListenerView[];
   /**
-   * Sockets of the range that stand in the way of our bind host, and which of them are ours;
-   * null when the OS could not be read or its view is not trusted.
+   * Sockets of the range (TCP and UDP) that stand in the way of our bind host, and which of
+   * them are ours; null when the OS could not be read or its view is not trusted.
    */
-  os: { sockets: TcpSocket[]; isOwn: (s: TcpSocket) => boolean } | null;
+  os: { sockets: TcpSocket[]; udp: UdpSocket[]; isOwn: (s: TcpSocket | UdpSocket) => boolean } | null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -37,6 +38,10 @@ export function compareViews(v: PassViews): Observation[] {
   const leaseByPort = new Map<number, LeaseView>();
   for (const l of v.leases) leaseByPort.set(l.rtpPort, l).set(l.rtcpPort, l);
   const ownListening = v.os ? new Set(v.os.sockets.filter((s) => s.state === 'LISTEN' && v.os!.isOwn(s)).map((s) => s.localPort)) : null;
+  const ownUdp = v.os ? new Set(v.os.udp.filter((s) => v.os!.isOwn(s)).map((s) => s.localPort)) : null;
+  // What each transport must hold in the OS while its lease is open: tcp-passive both
+  // listeners, udp both bound sockets; tcp-active nothing it can be held to (it dials on demand).
+  const mustHold = { 'tcp-passive': ownListening, udp: ownUdp, 'tcp-active': null };
 
   for (const l of v.leases) {
     const base = { port: l.rtpPort, leaseId: l.id };
@@ -63,16 +68,15 @@ export function compareViews(v: PassViews): Observation[] {
       });
       continue;
     }
-    // Only a tcp-passive lease holds TCP listeners; which UDP or dialled sockets the other
-    // transports hold is in g.sockets (not yet compared with /proc/net/udp*).
-    const missing = ownListening && g.transport === 'tcp-passive' ? [l.rtpPort, l.rtcpPort].filter((p) => !ownListening.has(p)) : [];
+    const held = mustHold[g.transport];
+    const missing = held ? [l.rtpPort, l.rtcpPort].filter((p) => !held.has(p)) : [];
     if (missing.length > 0) {
       out.push({
         kind: 'ghost-lease',
         key: `ghost-os:${l.id}`,
         fromOs: true,
         ...base,
-        detail: { state: l.state, listener: 'not-in-os', missingPorts: missing },
+        detail: { state: l.state, listener: 'not-in-os', missingPorts: missing, transport: g.transport },
       });
     }
   }
@@ -90,16 +94,21 @@ export function compareViews(v: PassViews): Observation[] {
   }
 
   if (!v.os) return out;
-  const { sockets, isOwn } = v.os;
+  const { sockets, udp, isOwn } = v.os;
   const occupied = new Set<number>();
-  const foreignByPair = new Map<number, TcpSocket>();
+  const foreignByPair = new Map<number, TcpSocket | UdpSocket>();
+  // A foreign TCP listener is named before anything else the same process holds on the pair.
+  const rank = (s: TcpSocket | UdpSocket) => ('state' in s ? (s.state === 'LISTEN' ? 2 : 0) : 1);
+  const noteForeign = (rtp: number, s: TcpSocket | UdpSocket) => {
+    const seen = foreignByPair.get(rtp);
+    if (!seen || rank(s) > rank(seen)) foreignByPair.set(rtp, s);
+  };
   for (const s of sockets) {
     const rtp = v.rtpPortOf(s.localPort);
     if (rtp === null || s.inode === 0) continue; // inode 0: TIME_WAIT and the like, held by no process
     occupied.add(rtp);
     if (!isOwn(s)) {
-      const seen = foreignByPair.get(rtp);
-      if (!seen || (s.state === 'LISTEN' && seen.state !== 'LISTEN')) foreignByPair.set(rtp, s);
+      noteForeign(rtp, s);
       continue;
     }
     const where = `${s.localAddress}:${s.localPort}`;
@@ -111,7 +120,7 @@ export function compareViews(v: PassViews): Observation[] {
           fromOs: true,
           port: s.localPort,
           leaseId: null,
-          detail: { holder: 'process', address: where, inode: s.inode },
+          detail: { holder: 'process', protocol: 'tcp', address: where, inode: s.inode },
         });
       }
     } else if (s.state === 'CLOSE_WAIT' || (s.state === 'ESTABLISHED' && s.retransmits >= v.deadPeerRetransmits)) {
@@ -128,6 +137,26 @@ export function compareViews(v: PassViews): Observation[] {
     }
   }
 
+  const gatewayUdp = new Set<number>();
+  for (const g of v.gateway) for (const p of g.sockets.udpBound) gatewayUdp.add(p);
+  for (const s of udp) {
+    const rtp = v.rtpPortOf(s.localPort);
+    if (rtp === null) continue;
+    occupied.add(rtp);
+    if (!isOwn(s)) noteForeign(rtp, s);
+    else if (!gatewayUdp.has(s.localPort)) {
+      // Ours, but no lease of the gateway holds it: a UDP half left bound.
+      out.push({
+        kind: 'orphan-listener',
+        key: `orphan-os:${s.inode}`,
+        fromOs: true,
+        port: s.localPort,
+        leaseId: null,
+        detail: { holder: 'process', protocol: 'udp', address: `${s.localAddress}:${s.localPort}`, inode: s.inode },
+      });
+    }
+  }
+
   const quarantined = new Map(v.quarantine.map((q) => [q.rtpPort, q]));
   for (const [rtp, s] of foreignByPair) {
     const q = quarantined.get(rtp);
@@ -139,7 +168,14 @@ export function compareViews(v: PassViews): Observation[] {
       port: s.localPort,
       rtpPort: rtp,
       leaseId: leaseByPort.get(s.localPort)?.id ?? null,
-      detail: { state: s.state, address: `${s.localAddress}:${s.localPort}`, uid: s.uid, inode: s.inode, quarantinedAs: q?.reason ?? null },
+      detail: {
+        protocol: 'state' in s ? 'tcp' : 'udp',
+        state: 'state' in s ? s.state : s.connected ? 'ESTABLISHED' : 'UNCONN',
+        address: `${s.localAddress}:${s.localPort}`,
+        uid: s.uid,
+        inode: s.inode,
+        quarantinedAs: q?.reason ?? null,
+      },
       socket: s,
     });
   }

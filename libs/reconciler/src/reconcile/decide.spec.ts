@@ -60,7 +60,7 @@ const OBSERVED = {
   /** the quarantined pair 24004 holds nothing any more */
   quarantineCleared: observed(
     'quarantine-cleared',
-    views({ quarantine: [quarantined(24004)], os: { sockets: SOCKETS.filter((s) => s.localPort !== 24004), isOwn: () => false } }),
+    views({ quarantine: [quarantined(24004)], os: { sockets: SOCKETS.filter((s) => s.localPort !== 24004), udp: [], isOwn: () => false } }),
   ),
 };
 const ALL = Object.entries(OBSERVED);

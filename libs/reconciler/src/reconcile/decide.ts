@@ -1,4 +1,5 @@
 import type { TcpSocket } from '../os/tcp-socket';
+import type { UdpSocket } from '../os/udp-socket';
 import type { Observation } from './finding';
 
 /** What the reconciler asks libs/leasing to do about one observation. */
@@ -7,7 +8,7 @@ export type Repair =
   | { do: 'reopen'; leaseId: string; osSaysMissing: boolean; endOnBindFailure: boolean }
   | { do: 'close-orphan'; leaseId: string; port: number }
   | { do: 'report'; why: string }
-  | { do: 'quarantine-foreign'; socket: TcpSocket; rtpPort: number }
+  | { do: 'quarantine-foreign'; socket: TcpSocket | UdpSocket; rtpPort: number }
   | { do: 'clear-quarantine'; rtpPort: number }
   | { do: 'disconnect'; leaseId: string | null; why: string };
 

@@ -1,5 +1,6 @@
 import type { LeaseState, ReconcileFindingRecord, ReconcileReportRecord } from '@app/leasing';
 import type { TcpSocket } from '../os/tcp-socket';
+import type { UdpSocket } from '../os/udp-socket';
 
 /** The contract's finding kinds. */
 export const FINDING_KINDS = [
@@ -65,7 +66,12 @@ export type Observation = Sighting &
         leaseId: string;
         detail: Detail<{ holder: 'gateway'; listening: boolean; connected: boolean }>;
       }
-    | { kind: 'orphan-listener'; port: number; leaseId: null; detail: Detail<{ holder: 'process'; address: string; inode: number }> }
+    | {
+        kind: 'orphan-listener';
+        port: number;
+        leaseId: null;
+        detail: Detail<{ holder: 'process'; protocol: 'tcp' | 'udp'; address: string; inode: number }>;
+      }
     | {
         kind: 'stuck-connection';
         port: number;
@@ -79,8 +85,15 @@ export type Observation = Sighting &
         /** the pair the socket's port belongs to */
         rtpPort: number;
         leaseId: string | null;
-        detail: Detail<{ state: string; address: string; uid: number; inode: number; quarantinedAs: string | null }>;
-        socket: TcpSocket;
+        detail: Detail<{
+          protocol: 'tcp' | 'udp';
+          state: string;
+          address: string;
+          uid: number;
+          inode: number;
+          quarantinedAs: string | null;
+        }>;
+        socket: TcpSocket | UdpSocket;
       }
     | { kind: 'quarantine-cleared'; port: number; leaseId: null; detail: Detail<{ reason: string; since: string; owner: unknown }> }
   );

@@ -56,7 +56,7 @@ export class ReconcileActions {
     }
   }
 
-  private async quarantineForeign(s: TcpSocket, rtpPort: number): Promise<Outcome> {
+  private async quarantineForeign(s: Pick<TcpSocket, 'inode' | 'uid' | 'localPort'>, rtpPort: number): Promise<Outcome> {
     const owner = (await this.owners.resolve([s])).get(s.inode) ?? { pid: null, command: null, uid: s.uid };
     if (this.queries.pairStatus(rtpPort) === 'taken')
       return { action: 'reported', detail: { owner, why: 'the pair is leased; it cannot be quarantined' } };
