@@ -42,13 +42,18 @@ export class OsSocketReader {
 
   async readTable(range: PortFilter): Promise<OsSocketTable> {
     const root = this.options.procRoot;
-    const [v4, v6, u4, u6] = await Promise.all([
-      this.scan(join(root, 'net/tcp'), new ProcNetTcpScanner(4, range), false),
-      // A kernel without IPv6 has no tcp6 and udp6; that is an empty table, not a failure.
-      this.scan(join(root, 'net/tcp6'), new ProcNetTcpScanner(6, range), true),
-      this.scan(join(root, 'net/udp'), new ProcNetUdpScanner(4, range), false),
-      this.scan(join(root, 'net/udp6'), new ProcNetUdpScanner(6, range), true),
-    ]);
+    const tcp4 = this.scan(join(root, 'net/tcp'), new ProcNetTcpScanner(4, range), false);
+    // A kernel without IPv6 has no tcp6 and udp6; that is an empty table, not a failure.
+    const tcp6 = this.scan(join(root, 'net/tcp6'), new ProcNetTcpScanner(6, range), true);
+    const udp4 = this.scan(join(root, 'net/udp'), new ProcNetUdpScanner(4, range), false);
+    const udp6 = this.scan(join(root, 'net/udp6'), new ProcNetUdpScanner(6, range), true);
+    await Promise.allSettled([tcp4, tcp6, udp4, udp6]);
+    // Taken in table order: whichever read failed first in time, the same broken /proc is
+    // reported the same way every pass.
+    const v4 = await tcp4;
+    const v6 = await tcp6;
+    const u4 = await udp4;
+    const u6 = await udp6;
     if (!v4.sawHeader) throw new OsReadError(`${join(root, 'net/tcp')} has no header line`);
     if (!u4.sawHeader) throw new OsReadError(`${join(root, 'net/udp')} has no header line`);
     return {
