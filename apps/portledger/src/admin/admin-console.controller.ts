@@ -1,5 +1,5 @@
 import { Controller, Get, Req, Res, ServiceUnavailableException } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { OpenRoute } from '../http/auth-policy';
 import { CONSOLE_ASSETS, ConsoleAssets, isConsoleAsset } from './console-assets';
@@ -12,23 +12,30 @@ const CSP =
  * GET /admin and its two bundle files, outside /api/v1 and without a token (they carry no
  * data); the console then calls /api/v1 with the token the user gives it.
  */
-@ApiExcludeController()
+@ApiTags('admin console')
+@ApiServiceUnavailableResponse({ description: 'console_not_built: npm run build was not run' })
 @OpenRoute()
 @Controller('admin')
 export class AdminConsoleController {
   private readonly assets = new ConsoleAssets();
 
   @Get()
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'the console page (no data: it reads /api/v1 with the token the user gives it)' })
   page(@Req() req: Request, @Res() res: Response): void {
     this.send(req, res);
   }
 
   @Get('console.js')
+  @ApiProduces('text/javascript')
+  @ApiOkResponse({ description: 'the console bundle' })
   script(@Req() req: Request, @Res() res: Response): void {
     this.send(req, res);
   }
 
   @Get('console.css')
+  @ApiProduces('text/css')
+  @ApiOkResponse({ description: 'the console stylesheet' })
   style(@Req() req: Request, @Res() res: Response): void {
     this.send(req, res);
   }
