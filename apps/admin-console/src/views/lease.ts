@@ -48,10 +48,10 @@ export class LeaseView {
         ${stateIcon(lease.state)} ${lease.state}
       </p>
       ${ACTIVE.has(lease.state) ? html`<div id="release-box"><button type="button" id="release" class="danger">Release…</button></div>` : ''}
-      <h3>Lease</h3>
-      ${fieldTable('lease', lease)}
       <h3>Stats</h3>
       ${lease.stats ? fieldTable('stats', lease.stats) : html`<p class="muted">no stats</p>`}
+      <h3>Lease</h3>
+      ${fieldTable('lease', lease)}
       <h3>Events (${events.items.length}${events.nextCursor ? '+' : ''})</h3>
       <table class="events">
         <thead>
