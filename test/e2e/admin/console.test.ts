@@ -16,6 +16,8 @@ const PAIRS = 40;
 const CAPTURE = readOk('zlm-tcp-ps-rtp.bin');
 /** the last pair of the range: a foreign process holds its RTP port, so the reconciler quarantines it */
 const FOREIGN_PORT = block.start + (PAIRS - 1) * 2;
+/** free text a client may send (`client`): the console must show it as text, never as markup */
+const MARKUP = '<img src=x onerror="document.title=1">&amp;';
 
 describe('admin console in a real browser: the range, a lease, history, quarantine, reconcile, webhooks', () => {
   let db: TestDatabase;
@@ -45,7 +47,8 @@ describe('admin console in a real browser: the range, a lease, history, quaranti
       LOG_LEVEL: 'warn',
     });
     for (let i = 1; i <= 6; i++) {
-      const r = await http().post('/api/v1/leases', { streamId: `cam-${i}`, idleTimeoutSeconds: 600, connectTimeoutSeconds: 600 });
+      const client = i === 2 ? MARKUP : undefined;
+      const r = await http().post('/api/v1/leases', { streamId: `cam-${i}`, client, idleTimeoutSeconds: 600, connectTimeoutSeconds: 600 });
       expect(r.status).toBe(201);
       ids[`cam-${i}`] = r.body.id;
     }
@@ -187,6 +190,16 @@ describe('admin console in a real browser: the range, a lease, history, quaranti
     expect(await page().locator('#lease tr[data-event="released"]').count()).toBe(1);
     await page().locator('#close-lease').click();
     await waitFor(async () => (await page().locator(`.cell[data-lease="${id}"]`).count()) === 0, 'its cell no longer leased');
+  });
+
+  it('shows free text from the API as text, never as markup', async () => {
+    await page().locator(`.cell[data-lease="${ids['cam-2']}"]`).click();
+    const client = page().locator('#lease tr[data-field="client"] td');
+    await waitFor(async () => (await client.count()) === 1, 'the lease of cam-2');
+    expect(await client.textContent()).toBe(MARKUP);
+    expect(await page().locator('#lease img').count()).toBe(0);
+    expect(await page().title()).toBe('portledger console');
+    await page().locator('#close-lease').click();
   });
 
   it('refreshes the grid and totals by itself after an allocation through the API, without a reload', async () => {
