@@ -8,7 +8,7 @@ import { QuarantineView } from './views/quarantine';
 import { ReconcileView } from './views/reconcile';
 import { WebhooksView } from './views/webhooks';
 
-/** How often the range, the quarantine list and an open lease re-read the API. */
+/** How often the range, the quarantine list, the webhook queue and an open lease re-read the API. */
 const LIVE_MS = 3000;
 
 interface View {
@@ -18,7 +18,7 @@ interface View {
 const TABS = ['range', 'history', 'quarantine', 'reconcile', 'webhooks'] as const;
 type Tab = (typeof TABS)[number];
 /** Tabs whose data changes by itself; the others hold forms and pages the user is reading. */
-const LIVE_TABS = new Set<Tab>(['range', 'quarantine']);
+const LIVE_TABS = new Set<Tab>(['range', 'quarantine', 'webhooks']);
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
 

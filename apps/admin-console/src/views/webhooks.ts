@@ -35,15 +35,16 @@ export class WebhooksView {
         <span class="muted">the queue of the node that serves this page</span>
       </form>
       <div id="deliveries"></div>`.html;
-    ctx.root.querySelector('select')!.addEventListener('change', () => void this.refresh().catch(fail));
+    ctx.root.querySelector('select')!.addEventListener('change', () => void this.pager.first().then(() => this.draw(), fail));
   }
 
   private status(): string {
     return this.ctx.root.querySelector<HTMLSelectElement>('#webhooks-form select')!.value;
   }
 
+  /** Re-reads the page on screen (the queue changes by itself: attempts, errors, deliveries). */
   async refresh(): Promise<void> {
-    await this.pager.first();
+    await this.pager.reload();
     this.draw();
   }
 
