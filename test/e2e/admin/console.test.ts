@@ -80,31 +80,46 @@ describe('admin console in a real browser: the range, a lease, history, quaranti
   });
 
   it('draws one cell per pair with the state, lease and totals the API reports', async () => {
+    // the state must hold still while page and API are compared: cam-1 streams from here on
+    await waitFor(async () => (await http().get(`/api/v1/leases/${ids['cam-1']}`)).body.state === 'streaming', 'cam-1 streaming');
     const usage = (await http().get('/api/v1/ports')).body;
     const grid = (await http().get('/api/v1/ports/pairs')).body;
     expect(grid.totals).toMatchObject({ pairs: usage.pairs, free: usage.free, leased: usage.leased, quarantined: usage.quarantined });
-    for (const key of ['pairs', 'free', 'leased', 'quarantined'])
-      await waitFor(async () => (await page().locator(`[data-total="${key}"]`).textContent()) === String(usage[key]), `total ${key}`);
     expect(usage.leased).toBe(6);
     expect(usage.quarantined).toBe(1);
+    for (const key of ['pairs', 'free', 'leased', 'quarantined'])
+      await waitFor(async () => (await page().locator(`[data-total="${key}"]`).textContent()) === String(usage[key]), `total ${key}`);
 
-    const cells = await page().$$eval('#grid .cell', (els) =>
-      els.map((e) => ({
-        port: Number((e as any).dataset.port),
-        state: (e as any).dataset.state,
-        lease: (e as any).dataset.lease ?? null,
-        text: e.textContent,
-      })),
-    );
-    expect(cells.map((c) => c.port)).toEqual(grid.pairs.map((p: any) => p.rtpPort));
+    const readCells = () =>
+      page().$$eval('#grid .cell', (els) =>
+        els.map((e) => ({
+          port: Number((e as any).dataset.port),
+          state: (e as any).dataset.state,
+          lease: (e as any).dataset.lease ?? null,
+          text: e.textContent,
+        })),
+      );
+    const expected = grid.pairs.map((p: any) => ({ port: p.rtpPort, state: p.state, lease: p.lease?.id ?? null }));
+    // the page shows what it read at its last refresh (every 3 s): wait for the one after cam-1 began to stream
+    const cells = await waitFor(async () => {
+      const now = await readCells();
+      expect(now.map(({ port, state, lease }) => ({ port, state, lease }))).toEqual(expected);
+      return now;
+    }, 'the cells as the API has them');
     for (const [i, c] of cells.entries()) {
       const p = grid.pairs[i];
-      expect(c.state, `pair ${p.rtpPort}`).toBe(p.state);
-      expect(c.lease).toBe(p.lease?.id ?? null);
       // the state reads as a word too, not by colour alone
       expect(c.text).toContain(p.state);
       if (p.lease) expect(c.text).toContain(p.lease.streamId);
     }
+    expect(grid.pairs.filter((p: any) => p.lease).map((p: any) => p.lease.streamId)).toEqual([
+      'cam-1',
+      'cam-2',
+      'cam-3',
+      'cam-4',
+      'cam-5',
+      'cam-6',
+    ]);
     const quarantined = cells.find((c) => c.port === FOREIGN_PORT)!;
     expect(quarantined.state).toBe('quarantined');
     expect(quarantined.text).toContain(`pid ${foreign.pid}`);
@@ -162,7 +177,8 @@ describe('admin console in a real browser: the range, a lease, history, quaranti
     expect(await field('streamId')).toBe('cam-1');
     expect(await field('transport')).toBe('tcp-passive');
     expect(await field('peer')).toBe(api1.stats.peer);
-    expect(await field('codec')).toContain(`video=${api1.stats.codec.video}`);
+    expect(api1.stats.codec.video).toBe('h264');
+    await waitFor(async () => (await field('codec'))?.includes('video=h264'), 'the codec in the view');
     expect(Number(await field('packets'))).toBeGreaterThan(0);
     for (const k of ['bitrateKbps', 'lost', 'jitterMs', 'connected'])
       expect(await page().locator(`#lease tr[data-field="${k}"]`).count(), k).toBe(1);
