@@ -142,6 +142,9 @@ function start(): void {
     location.reload();
   });
   window.addEventListener('hashchange', route);
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && lease && !$<HTMLDialogElement>('#token-dialog').open) location.hash = `#/${tab ?? 'range'}`;
+  });
   loadNodes().then(route, (e) => {
     showError(e);
     route();

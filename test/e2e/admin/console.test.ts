@@ -215,7 +215,8 @@ describe('admin console in a real browser: the range, a lease, history, quaranti
     expect(await client.textContent()).toBe(MARKUP);
     expect(await page().locator('#lease img').count()).toBe(0);
     expect(await page().title()).toBe('portledger console');
-    await page().locator('#close-lease').click();
+    await page().keyboard.press('Escape');
+    await waitFor(async () => page().locator('#lease').isHidden(), 'the lease view closed by Escape');
   });
 
   it('refreshes the grid and totals by itself after an allocation through the API, without a reload', async () => {
