@@ -3,9 +3,10 @@ import { bytes, kbps, plain, time } from './html';
 /**
  * What the console knows about a lease, in ONE table: a row per field of the lease
  * (`lease`) or of its stats (`stats`), in the order the lease view shows them. `cell: true`
- * also shows it in the grid cell (from the cell's lease and live stats). A field missing from
- * the table still shows in the lease view under its own name (generic formatting), so a new
- * lease field or stat appears without a change here; one row gives it a label and a format.
+ * also shows it in the grid cell (the grid asks GET /ports/pairs for exactly those stats). A
+ * field missing from the table still shows in the lease view under its own name (generic
+ * formatting), so a new lease field or stat appears without a change here; one row gives it a
+ * label, a format, and a place in the cell.
  */
 export interface Field {
   key: string;

@@ -125,6 +125,19 @@ describe('admin console in a real browser: the range, a lease, history, quaranti
     expect(quarantined.text).toContain(`pid ${foreign.pid}`);
   });
 
+  it('asks the grid endpoint for the stats its cells show; a bad stat name is a 400 naming the field', async () => {
+    const asked = await page().evaluate(() =>
+      (globalThis as any).performance
+        .getEntriesByType('resource')
+        .map((e: any) => e.name as string)
+        .find((u: string) => u.includes('/api/v1/ports/pairs')),
+    );
+    expect(new URL(asked).searchParams.get('stats')).toBe('peer,bitrateKbps,forward');
+    const bad = await http().get('/api/v1/ports/pairs?stats=peer,bit-rate');
+    expect(bad.status).toBe(400);
+    expect(bad.body.fields.map((f: any) => f.field)).toEqual(['stats']);
+  });
+
   it('shows a streaming lease with its stream, peer and bitrate', async () => {
     const id = ids['cam-1'];
     await waitFor(async () => {

@@ -58,6 +58,13 @@ describe.each(DB_KINDS)('the pair grid and the fleet nodes on %s', (kind) => {
     expect(g.pairs.filter((p) => p.state === 'free').every((p) => p.lease === null && p.quarantine === null)).toBe(true);
   });
 
+  it('carries the live stats a caller names, and leaves out names the stats do not have', async () => {
+    const g = await grid.grid(undefined, ['bitrateKbps', 'keyframes', 'noSuchStat', 'constructor']);
+    const live = g.pairs.filter((p) => p.lease).map((p) => p.live);
+    expect(live).toHaveLength(3);
+    for (const l of live) expect(l).toEqual({ bitrateKbps: 0, keyframes: 0 });
+  });
+
   it("gives another node's pairs from the ledger, without live stats, and says so", async () => {
     const g = await grid.grid('node-b');
     expect(g.nodeId).toBe('node-b');

@@ -4,6 +4,10 @@ import { html, Raw } from '../html';
 import type { PairCell, PairGrid, ViewContext } from '../types';
 
 const CELL_FIELDS = FIELDS.filter((f) => f.cell);
+/** The live stats the grid asks for: those its cells show, so a FIELDS row is all a new one needs. */
+const CELL_STATS = CELL_FIELDS.filter((f) => f.from === 'stats')
+  .map((f) => f.key)
+  .join(',');
 
 /**
  * The range: totals, a search box and one cell per pair (state by colour, icon and word).
@@ -46,7 +50,7 @@ export class GridView {
   }
 
   async refresh(): Promise<void> {
-    const grid = await api<PairGrid>('GET', '/ports/pairs', { nodeId: this.ctx.node });
+    const grid = await api<PairGrid>('GET', '/ports/pairs', { nodeId: this.ctx.node, stats: CELL_STATS });
     const text = JSON.stringify(grid);
     if (text === this.last) return;
     this.last = text;

@@ -21,7 +21,8 @@ class PairCellResponse {
     nullable: true,
     type: 'object',
     additionalProperties: true,
-    description: "the lease's live stats a cell shows (peer, connected, bitrateKbps, packets, lost, codec, forward); null for another node",
+    description:
+      "the lease's live stats named by `stats` (default peer, connected, bitrateKbps, packets, lost, codec, forward); null for another node",
   })
   live: Record<string, unknown> | null;
   @ApiProperty({ type: QuarantineEntryResponse, nullable: true }) quarantine: QuarantineEntryResponse | null;

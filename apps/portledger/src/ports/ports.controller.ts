@@ -1,6 +1,7 @@
 import { LeaseQueries, PairGridQuery } from '@app/leasing';
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { PairsQueryDto } from './dto/pairs-query.dto';
 import { PortsQueryDto } from './dto/ports-query.dto';
 import { PairGridResponse, toPairGridResponse } from './pair-grid.response';
 import { PortUsageResponse, toPortUsageResponse } from './port-usage.response';
@@ -25,7 +26,7 @@ export class PortsController {
     description:
       'every pair of the range with its state, its active lease and live stats, or its quarantine entry (the admin console grid)',
   })
-  async pairs(@Query() q: PortsQueryDto): Promise<PairGridResponse> {
-    return toPairGridResponse(await this.grid.grid(q.nodeId));
+  async pairs(@Query() q: PairsQueryDto): Promise<PairGridResponse> {
+    return toPairGridResponse(await this.grid.grid(q.nodeId, q.stats));
   }
 }

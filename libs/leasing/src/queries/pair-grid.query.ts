@@ -5,10 +5,10 @@ import { LEASING_OPTIONS, type LeasingOptions } from '../leasing.options';
 import { PortPool } from '../ports/port-pool.service';
 
 /**
- * The live stats a grid cell shows, picked from the lease's stats by name (a stat that a lease
- * does not have is left out): add a name here and the admin console's field table shows it.
- * The whole stats object is on GET /leases/:id; the grid gets this subset because it carries
- * every pair of the range on each refresh.
+ * The live stats a grid cell carries by default, picked from the lease's stats by name (a stat
+ * that a lease does not have is left out). The whole stats object is on GET /leases/:id; the
+ * grid carries a subset because it holds every pair of the range on each refresh. A caller may
+ * name its own subset (the admin console asks for the stats its field table shows in a cell).
  */
 export const GRID_LIVE_STATS = ['peer', 'connected', 'bitrateKbps', 'packets', 'lost', 'codec', 'forward'] as const;
 
@@ -51,7 +51,7 @@ export class PairGridQuery {
    * This node's grid from its pool (the same counts as GET /ports) and live stats; another
    * node's (`nodeId`) from the ledger alone, against this node's range (a fleet shares one).
    */
-  async grid(nodeId?: string): Promise<PairGrid> {
+  async grid(nodeId?: string, liveStats: readonly string[] = GRID_LIVE_STATS): Promise<PairGrid> {
     const node = nodeId ?? this.options.nodeId;
     const own = node === this.options.nodeId;
     const [active, quarantined] = await Promise.all([this.leases.findActiveForNode(node), this.quarantine.forNode(node)]);
@@ -65,7 +65,7 @@ export class PairGridQuery {
         rtcpPort: rtpPort + 1,
         state: lease?.state ?? (own ? this.poolState(rtpPort) : q ? 'quarantined' : 'free'),
         lease,
-        live: lease && own ? this.live(lease.id) : null,
+        live: lease && own ? this.live(lease.id, liveStats) : null,
         quarantine: lease ? null : q,
       };
     });
@@ -80,11 +80,11 @@ export class PairGridQuery {
     return s === 'taken' ? 'reserved' : (s ?? 'free');
   }
 
-  private live(leaseId: string): Record<string, unknown> | null {
+  private live(leaseId: string, keys: readonly string[]): Record<string, unknown> | null {
     const stats = this.gateway.stats(leaseId) as Record<string, unknown> | null;
     if (!stats) return null;
     const out: Record<string, unknown> = {};
-    for (const k of GRID_LIVE_STATS) if (stats[k] !== undefined) out[k] = stats[k];
+    for (const k of keys) if (Object.prototype.hasOwnProperty.call(stats, k) && stats[k] !== undefined) out[k] = stats[k];
     return out;
   }
 }
