@@ -60,7 +60,8 @@ test('admin console: page weight, first render of 1,000 pairs in headless Chromi
       }
       return { p50: percentile(ms.slice(5), 50), size };
     };
-    const pairs = await timed('/api/v1/ports/pairs', 45);
+    // the request the console makes (its cells' stats)
+    const pairs = await timed('/api/v1/ports/pairs?stats=peer,bitrateKbps,forward', 45);
     const usage = await timed('/api/v1/ports', 45);
     metrics.pairs_api_p50_ms_1000_pairs = pairs.p50;
     metrics.pairs_api_response_kb = pairs.size / 1024;
