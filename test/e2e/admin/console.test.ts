@@ -296,6 +296,20 @@ describe('admin console in a real browser: the range, a lease, history, quaranti
     const withFindings = (await http().get('/api/v1/reconcile/reports?withFindings=true&limit=20')).body.items.map((r: any) => r.id);
     const shown = await page().$$eval('details[data-report]', (els) => els.map((e) => (e as any).dataset.report));
     expect(shown).toEqual(withFindings);
+    // a pass run from the page is one more pass in the summary; without the findings filter every report is listed
+    const passes = Number(await page().locator('[data-summary="passes"]').textContent());
+    await page().locator('#run-pass').click();
+    await waitFor(async () => Number(await page().locator('[data-summary="passes"]').textContent()) === passes + 1, 'one more pass');
+    await page().locator('#reconcile-form [name=withFindings]').uncheck();
+    await page().locator('#reconcile-form button[type=submit]').click();
+    const all = (await http().get('/api/v1/reconcile/reports?limit=20')).body.items.map((r: any) => r.id);
+    expect(all.length).toBe(passes + 1);
+    await waitFor(
+      async () =>
+        JSON.stringify(await page().$$eval('details[data-report]', (els) => els.map((e) => (e as any).dataset.report))) ===
+        JSON.stringify(all),
+      'every report listed',
+    );
 
     await page().goto(`${svc.baseUrl}/admin#/webhooks`);
     const queue = (await http().get('/api/v1/webhooks/deliveries?limit=50')).body.items;
