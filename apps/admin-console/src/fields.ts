@@ -64,8 +64,8 @@ function forward(v: unknown): string {
 }
 
 /** How a field's value reads; a field not in FIELDS is shown as it comes. */
-export function formatField(key: string, v: unknown): string {
-  const f = FIELDS.find((x) => x.key === key);
+export function formatField(from: Field['from'], key: string, v: unknown): string {
+  const f = FIELDS.find((x) => x.from === from && x.key === key);
   return (f?.format ?? plain)(v);
 }
 

@@ -123,7 +123,7 @@ describe('admin console with AUTH_TOKENS, on a two-node fleet on PostgreSQL', ()
     // the lease view reads the other node's lease through this one
     await cellB.click();
     await waitFor(
-      async () => (await page().locator('#lease tr[data-field="nodeId"] td').textContent()) === 'media-b',
+      async () => (await page().locator('#lease tr[data-field="lease.nodeId"] td').textContent()) === 'media-b',
       'the lease of media-b',
     );
     expect(browser.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);

@@ -187,16 +187,16 @@ describe('admin console in a real browser: the range, a lease, history, quaranti
     await page().waitForSelector('#lease [data-lease-state]');
     const api1 = (await http().get(`/api/v1/leases/${id}`)).body;
     const field = (k: string) => page().locator(`#lease tr[data-field="${k}"] td`).textContent();
-    expect(await field('streamId')).toBe('cam-1');
-    expect(await field('transport')).toBe('tcp-passive');
-    expect(await field('peer')).toBe(api1.stats.peer);
+    expect(await field('lease.streamId')).toBe('cam-1');
+    expect(await field('lease.transport')).toBe('tcp-passive');
+    expect(await field('stats.peer')).toBe(api1.stats.peer);
     expect(api1.stats.codec.video).toBe('h264');
-    await waitFor(async () => (await field('codec'))?.includes('video=h264'), 'the codec in the view');
-    expect(Number(await field('packets'))).toBeGreaterThan(0);
-    for (const k of ['bitrateKbps', 'lost', 'jitterMs', 'connected'])
+    await waitFor(async () => (await field('stats.codec'))?.includes('video=h264'), 'the codec in the view');
+    expect(Number(await field('stats.packets'))).toBeGreaterThan(0);
+    for (const k of ['stats.bitrateKbps', 'stats.lost', 'stats.jitterMs', 'stats.connected'])
       expect(await page().locator(`#lease tr[data-field="${k}"]`).count(), k).toBe(1);
     // a stat the field table does not name still shows, under its own name
-    expect(await field('keyframes')).toMatch(/^\d+$/);
+    expect(await field('stats.keyframes')).toMatch(/^\d+$/);
     const events = await page().$$eval('#lease tr[data-event]', (els) => els.map((e) => (e as any).dataset.event));
     expect(events.slice(0, 2)).toEqual(['allocated', 'listening']);
     expect(events).toContain('first-packet');
@@ -223,7 +223,7 @@ describe('admin console in a real browser: the range, a lease, history, quaranti
 
   it('shows free text from the API as text, never as markup', async () => {
     await page().locator(`.cell[data-lease="${ids['cam-2']}"]`).click();
-    const client = page().locator('#lease tr[data-field="client"] td');
+    const client = page().locator('#lease tr[data-field="lease.client"] td');
     await waitFor(async () => (await client.count()) === 1, 'the lease of cam-2');
     expect(await client.textContent()).toBe(MARKUP);
     expect(await page().locator('#lease img').count()).toBe(0);
@@ -275,7 +275,10 @@ describe('admin console in a real browser: the range, a lease, history, quaranti
     await form.locator('button[type=submit]').click();
     await waitFor(async () => JSON.stringify(await rowIds()) === JSON.stringify([ids['cam-3']]), 'the one lease of cam-3');
     await page().locator(`#history-list tr[data-lease-row="${ids['cam-3']}"] a`).click();
-    await waitFor(async () => (await page().locator('#lease tr[data-field="streamId"] td').textContent()) === 'cam-3', 'the lease opened');
+    await waitFor(
+      async () => (await page().locator('#lease tr[data-field="lease.streamId"] td').textContent()) === 'cam-3',
+      'the lease opened',
+    );
     await page().locator('#close-lease').click();
   });
 

@@ -111,9 +111,9 @@ function fieldTable(from: 'lease' | 'stats', values: Record<string, unknown>): R
   return html`<table class="fields">
     ${rows.map(
       ([k, label]) =>
-        html`<tr data-field="${k}">
+        html`<tr data-field="${from}.${k}">
           <th>${label}</th>
-          <td>${formatField(k, values[k])}</td>
+          <td>${formatField(from, k, values[k])}</td>
         </tr>`,
     )}
   </table>`;
