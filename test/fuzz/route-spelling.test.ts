@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { documentedPaths, PAGES_OUTSIDE_CONTROLLERS, unauthenticatedProblem, type RawResponse } from '../support/raw-http';
+import { CONSOLE_SHELL, documentedPaths, PAGES_OUTSIDE_CONTROLLERS, unauthenticatedProblem, type RawResponse } from '../support/raw-http';
 import { portBlock } from '../support/port-blocks';
 import { api, startService, type ServiceProcess } from '../support/service-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases';
@@ -170,6 +170,7 @@ describe(`route spelling fuzz (${CASES} requests, seed ${SEED}): AUTH_TOKENS and
     leaseId = lease.body.id;
     const paths = await documentedPaths(svc.baseUrl, TOKEN);
     routes = [...Object.keys(paths).map((p) => p.replace(/\{\w+\}/g, leaseId)), ...PAGES_OUTSIDE_CONTROLLERS];
+    for (const path of CONSOLE_SHELL) expect(routes).toContain(path);
   });
   afterAll(async () => {
     await svc?.stop();
@@ -177,7 +178,7 @@ describe(`route spelling fuzz (${CASES} requests, seed ${SEED}): AUTH_TOKENS and
   });
 
   it(
-    'answers nothing but exactly /health (and the ZLM refusal) with 2xx without a valid token, and nothing with 5xx',
+    'answers nothing but exactly /health, the console shell (and the ZLM refusal) with 2xx without a valid token, and nothing with 5xx',
     async () => {
       const kept: string[] = [];
       let problemCount = 0;

@@ -18,6 +18,8 @@ const GRAPH = [
     may: ['leasing', 'reconciler', 'rtp', 'gateway'],
     why: 'the composition root wires the modules',
   },
+  // The admin console runs in the browser: it reaches the service over HTTP only.
+  { project: 'apps/admin-console', may: [], noNest: true, why: 'the admin console is browser code; it talks to /api/v1' },
   { project: 'libs/leasing', may: ['ledger', 'gateway', 'rtp'], why: 'leasing sits below the entry points' },
   { project: 'libs/reconciler', may: ['leasing', 'gateway', 'rtp'], why: 'the reconciler acts only through leasing use cases' },
   { project: 'libs/ledger', may: [], migrations: true, why: 'ledger is persistence only' },

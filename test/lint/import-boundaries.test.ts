@@ -54,6 +54,8 @@ describe('import boundaries', () => {
     ['libs/leasing/src/x.ts', "type L = import('../../ledger/src').Lease;", "import '@app/ledger'"],
     ['libs/ledger/src/x.ts', "import { Settings } from '../../../apps/portledger/src/config/settings';", 'libraries never import apps'],
     ['libs/rtp/src/x.ts', "import { readOk } from '../../../test/fixtures/rtp/fixtures';", 'leaves libs/rtp/'],
+    ['apps/admin-console/src/x.ts', "import type { Lease } from '@app/leasing';", 'apps/admin-console → leasing is not in the layer graph'],
+    ['apps/admin-console/src/x.ts', "import { Injectable } from '@nestjs/common';", 'the admin console is browser code'],
   ])('%s may not: %s', (file, code, expected) => {
     const found = problems(file, code);
     expect(found).toHaveLength(1);

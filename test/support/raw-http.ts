@@ -44,9 +44,13 @@ export function pathnameOf(target: string): string {
   return target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '').split(/[?#]/)[0];
 }
 
+/** The admin console's static shell: served without a token (it must load to ask for one), no data in it. */
+export const CONSOLE_SHELL = ['/admin', '/admin/console.js', '/admin/console.css'];
+
 /**
  * What a request without a token may get (AUTH_TOKENS set): a 4xx; or 200 from exactly
- * `/health`; or, from a ZLMediaKit route spelled exactly, ZLMediaKit's auth failure
+ * `/health` or exactly one of the console's static files (GET/HEAD, a page or a bundle, never
+ * JSON); or, from a ZLMediaKit route spelled exactly, ZLMediaKit's auth failure
  * (`code: -100`; HEAD carries no body to show it). Never a 5xx. Null when the answer is fine.
  */
 export function unauthenticatedProblem(method: string, target: string, res: RawResponse): string | null {
@@ -54,6 +58,8 @@ export function unauthenticatedProblem(method: string, target: string, res: RawR
   if (res.status >= 400) return null;
   const pathname = pathnameOf(target);
   if (pathname === '/health' && (method === 'GET' || method === 'HEAD') && res.status === 200) return null;
+  if (CONSOLE_SHELL.includes(pathname) && (method === 'GET' || method === 'HEAD') && res.status === 200 && !/^\s*[[{]/.test(res.text))
+    return null;
   if (ZLM_ROUTE.test(pathname) && res.status === 200 && (method === 'HEAD' || /"code":-100\b/.test(res.text))) return null;
   return `answered ${res.status} without a token: ${res.text.slice(0, 120)}`;
 }

@@ -12,6 +12,8 @@ import { HEALTH_CONTROLLERS, HEALTH_IMPORTS, HEALTH_PROVIDERS } from './health';
 import { LeaseStreamController } from './leases/lease-stream.controller';
 import { LeasesController } from './leases/leases.controller';
 import { PortsController } from './ports/ports.controller';
+import { AdminConsoleController } from './admin/admin-console.controller';
+import { NodesController } from './nodes/nodes.controller';
 import { ReconcileController } from './reconcile/reconcile.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -73,7 +75,15 @@ export class AppModule {
         }),
         ...HEALTH_IMPORTS,
       ],
-      controllers: [LeasesController, LeaseStreamController, PortsController, ReconcileController, ...HEALTH_CONTROLLERS],
+      controllers: [
+        LeasesController,
+        LeaseStreamController,
+        PortsController,
+        NodesController,
+        ReconcileController,
+        AdminConsoleController,
+        ...HEALTH_CONTROLLERS,
+      ],
       providers: [{ provide: SETTINGS, useValue: settings }, BootSequence, ...HEALTH_PROVIDERS],
     };
   }

@@ -31,7 +31,7 @@ export function configureApp(app: INestApplication, settings: Settings): void {
   express.useBodyParser('urlencoded', { limit: '64kb', extended: false });
   if (settings.zlmApiSecret) installZlmBodyErrors(express, app.get(ZlmSecret));
   express.disable('x-powered-by');
-  app.setGlobalPrefix('api/v1', { exclude: ['health', 'metrics', 'index/api/{*path}'] });
+  app.setGlobalPrefix('api/v1', { exclude: ['health', 'metrics', 'admin', 'admin/console.js', 'admin/console.css', 'index/api/{*path}'] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter());
   setupOpenApi(app, settings);

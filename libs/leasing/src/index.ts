@@ -15,6 +15,8 @@ export * from './ports/ephemeral-range';
 export type { PairCounts, PairStatus } from './ports/pair-selector';
 export * from './queries/lease-queries';
 export * from './queries/media-view';
+export * from './queries/pair-grid.query';
+export * from './queries/fleet-nodes.query';
 export * from './reconcile/reconcile-report.store';
 export * from './telemetry/ledger-telemetry';
 export * from './transitions/lease-transitions';

@@ -13,6 +13,8 @@ import { PortPool } from './ports/port-pool.service';
 import { NodeLock } from './node-lock/node-lock.service';
 import { MediaView } from './queries/media-view';
 import { LeaseQueries } from './queries/lease-queries';
+import { PairGridQuery } from './queries/pair-grid.query';
+import { FleetNodesQuery } from './queries/fleet-nodes.query';
 import { ReconcileReportStore } from './reconcile/reconcile-report.store';
 import { LedgerTelemetry } from './telemetry/ledger-telemetry';
 import { LeaseTransitionWriter } from './transitions/lease-transition.writer';
@@ -50,6 +52,8 @@ const EXPORTED = [
   DisconnectDeviceUseCase,
   PullLiveStreamUseCase,
   LeaseQueries,
+  PairGridQuery,
+  FleetNodesQuery,
   ReconcileReportStore,
   WebhookDeliveries,
   LedgerTelemetry,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portBlock } from '../../support/port-blocks';
 import { api, startService, type ServiceProcess } from '../../support/service-process';
 import { createTestDatabase, type TestDatabase } from '../../support/test-databases';
-import { documentedPaths, PAGES_OUTSIDE_CONTROLLERS, rawRequest, unauthenticatedProblem } from '../../support/raw-http';
+import { CONSOLE_SHELL, documentedPaths, PAGES_OUTSIDE_CONTROLLERS, rawRequest, unauthenticatedProblem } from '../../support/raw-http';
 
 const block = portBlock(13);
 const TOKEN = `matrix-${randomBytes(12).toString('hex')}`;
@@ -114,13 +114,15 @@ describe('authentication by route, whatever the spelling (AUTH_TOKENS and ZLM_AP
       return { path, methods, query, body };
     });
     expect(routes.length).toBeGreaterThan(15);
+    // the console's static files are documented routes too, so every spelling of them is tried below
+    for (const path of CONSOLE_SHELL) expect(routes.map((r) => r.path)).toContain(path);
   });
   afterAll(async () => {
     await svc?.kill9();
     await db?.drop();
   });
 
-  it('answers nothing but exactly /health without a token: every listed route and the docs, in every spelling, by GET, HEAD and its own method', async () => {
+  it('answers nothing but exactly /health and the console shell without a token: every listed route and the docs, in every spelling, by GET, HEAD and its own method', async () => {
     const problems: string[] = [];
     let sent = 0;
     const targets = [
@@ -142,6 +144,20 @@ describe('authentication by route, whatever the spelling (AUTH_TOKENS and ZLM_AP
     // the exact spellings answer their owners: the one open route, and ZLMediaKit's refusal
     expect((await send('GET', '/health', undefined)).status).toBe(200);
     expect(JSON.parse((await send('GET', '/index/api/listRtpServer', undefined)).text)).toEqual({ code: -100, msg: 'Incorrect secret' });
+  });
+
+  it('serves the console shell without a token, and nothing of the data in it', async () => {
+    for (const path of CONSOLE_SHELL) {
+      const res = await rawRequest(port, 'GET', path);
+      expect(res.status, path).toBe(200);
+      expect(res.text.length, path).toBeGreaterThan(100);
+      expect(res.text, path).not.toContain(leaseId);
+      expect(res.text, path).not.toContain('"streamId":"matrix"');
+    }
+    expect((await rawRequest(port, 'POST', '/admin')).status).toBe(404);
+    // the data the console shows needs the token like every API call
+    expect((await rawRequest(port, 'GET', '/api/v1/ports/pairs')).status).toBe(401);
+    expect((await rawRequest(port, 'GET', '/api/v1/nodes')).status).toBe(401);
   });
 
   it('routes only the exact spelling: with a valid token (and the ZLM secret) every other spelling is a 404', async () => {

@@ -3,8 +3,8 @@ import type { Request } from 'express';
 import { Readiness } from './readiness';
 import { ServiceStartingError } from './service-starting.error';
 
-/** Routes that answer while the service starts: they read no ledger state (or report on it). */
-const ALWAYS_OPEN = /^\/(health|metrics|docs)(\/|-json|$)/;
+/** Routes that answer while the service starts: they read no ledger state (or report on it); the console's shell holds none. */
+const ALWAYS_OPEN = /^\/(health|metrics|docs|admin)(\/|-json|$)/;
 
 /** Until the boot sequence is done, every route but /health (and /metrics, /docs) answers `503 starting`. */
 @Injectable()

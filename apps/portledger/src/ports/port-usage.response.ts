@@ -1,4 +1,4 @@
-import type { PortUsage } from '@app/leasing';
+import type { PortUsage, QuarantineEntry } from '@app/leasing';
 import { ApiProperty } from '@nestjs/swagger';
 
 class PortOwnerResponse {
@@ -7,7 +7,7 @@ class PortOwnerResponse {
   @ApiProperty({ nullable: true, type: Number }) uid: number | null;
 }
 
-class QuarantineEntryResponse {
+export class QuarantineEntryResponse {
   @ApiProperty() port: number;
   @ApiProperty() rtpPort: number;
   @ApiProperty() rtcpPort: number;
@@ -40,14 +40,18 @@ export function toPortUsageResponse(u: PortUsage): PortUsageResponse {
     leased: u.leased,
     quarantined: u.quarantined,
     free: u.free,
-    quarantine: u.quarantine.map((q) => ({
-      port: q.port,
-      rtpPort: q.rtpPort,
-      rtcpPort: q.rtcpPort,
-      reason: q.reason,
-      owner: q.owner,
-      since: new Date(q.since).toISOString(),
-    })),
+    quarantine: u.quarantine.map(toQuarantineEntryResponse),
     warnings: u.warnings,
+  };
+}
+
+export function toQuarantineEntryResponse(q: QuarantineEntry): QuarantineEntryResponse {
+  return {
+    port: q.port,
+    rtpPort: q.rtpPort,
+    rtcpPort: q.rtcpPort,
+    reason: q.reason,
+    owner: q.owner,
+    since: new Date(q.since).toISOString(),
   };
 }

@@ -233,4 +233,14 @@ export class LeaseRepository {
     );
     return Number(rows[0]?.n ?? 0);
   }
+
+  /** The nodes that hold active leases (a node whose process is gone may still hold some). */
+  async activeNodeIds(): Promise<string[]> {
+    const { rows } = await this.db.exec<{ node_id: string }>(
+      null,
+      `SELECT DISTINCT node_id FROM leases WHERE ${ACTIVE_SQL} ORDER BY node_id`,
+      [],
+    );
+    return rows.map((r) => r.node_id);
+  }
 }

@@ -43,20 +43,26 @@ export class NodeLockRepository {
   }
 
   async find(nodeId: string): Promise<NodeHolder | null> {
-    const { rows } = await this.db.exec<Row>(
-      null,
-      'SELECT node_id, holder_host, holder_pid, instance_id, acquired_at, heartbeat_at FROM node_locks WHERE node_id = ?',
-      [nodeId],
-    );
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      nodeId: r.node_id,
-      host: r.holder_host,
-      pid: Number(r.holder_pid),
-      instanceId: r.instance_id,
-      acquiredAt: Number(r.acquired_at),
-      heartbeatAt: Number(r.heartbeat_at),
-    };
+    const { rows } = await this.db.exec<Row>(null, `${SELECT_HOLDER} WHERE node_id = ?`, [nodeId]);
+    return rows[0] ? holderFromRow(rows[0]) : null;
   }
+
+  /** Every node that has a process on this ledger (or had one that did not stop cleanly), by NODE_ID. */
+  async all(): Promise<NodeHolder[]> {
+    const { rows } = await this.db.exec<Row>(null, `${SELECT_HOLDER} ORDER BY node_id`, []);
+    return rows.map(holderFromRow);
+  }
+}
+
+const SELECT_HOLDER = 'SELECT node_id, holder_host, holder_pid, instance_id, acquired_at, heartbeat_at FROM node_locks';
+
+function holderFromRow(r: Row): NodeHolder {
+  return {
+    nodeId: r.node_id,
+    host: r.holder_host,
+    pid: Number(r.holder_pid),
+    instanceId: r.instance_id,
+    acquiredAt: Number(r.acquired_at),
+    heartbeatAt: Number(r.heartbeat_at),
+  };
 }
