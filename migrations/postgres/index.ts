@@ -2,6 +2,7 @@ import { InitialLedgerPostgres1764000000000 } from './1764000000000-initial-ledg
 import { ReconcileReportsPostgres1764000000001 } from './1764000000001-reconcile-reports';
 import { WebhookOutboxPostgres1764000000002 } from './1764000000002-webhook-outbox';
 import { HistoryIndexesPostgres1764000000003 } from './1764000000003-history-indexes';
+import { LeaseForwardPostgres1764000000005 } from './1764000000005-lease-forward';
 import { NodeLocksPostgres1764000000009 } from './1764000000009-node-locks';
 
 /** Ordered; listed explicitly (no globs). */
@@ -10,5 +11,6 @@ export const POSTGRES_MIGRATIONS = [
   ReconcileReportsPostgres1764000000001,
   WebhookOutboxPostgres1764000000002,
   HistoryIndexesPostgres1764000000003,
+  LeaseForwardPostgres1764000000005,
   NodeLocksPostgres1764000000009,
 ];

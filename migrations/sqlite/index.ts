@@ -2,6 +2,7 @@ import { InitialLedgerSqlite1764000000000 } from './1764000000000-initial-ledger
 import { ReconcileReportsSqlite1764000000001 } from './1764000000001-reconcile-reports';
 import { WebhookOutboxSqlite1764000000002 } from './1764000000002-webhook-outbox';
 import { HistoryIndexesSqlite1764000000003 } from './1764000000003-history-indexes';
+import { LeaseForwardSqlite1764000000005 } from './1764000000005-lease-forward';
 import { NodeLocksSqlite1764000000009 } from './1764000000009-node-locks';
 
 /** Ordered; listed explicitly (no globs). */
@@ -10,5 +11,6 @@ export const SQLITE_MIGRATIONS = [
   ReconcileReportsSqlite1764000000001,
   WebhookOutboxSqlite1764000000002,
   HistoryIndexesSqlite1764000000003,
+  LeaseForwardSqlite1764000000005,
   NodeLocksSqlite1764000000009,
 ];

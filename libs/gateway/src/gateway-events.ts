@@ -1,5 +1,13 @@
 export type GatewayLeaseEvent =
-  'peer-connected' | 'first-packet' | 'ssrc-mismatch' | 'peer-rejected' | 'peer-disconnected' | 'stream-error' | 'recording-stopped';
+  | 'peer-connected'
+  | 'first-packet'
+  | 'ssrc-mismatch'
+  | 'peer-rejected'
+  | 'peer-disconnected'
+  | 'stream-error'
+  | 'recording-stopped'
+  | 'forward-down'
+  | 'forward-up';
 
 export type GatewayTimeout = 'connect-timeout' | 'idle-timeout';
 

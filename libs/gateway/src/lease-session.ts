@@ -1,6 +1,7 @@
 import { canonicalSsrc, RtcpCounters, RtpIngest, StreamDeframer, isRtcp, type DeframeError, type FrameHandler } from '@app/rtp';
 import type { Socket } from 'node:net';
 import { ConnectionReports } from './connection-reports';
+import { forwarderForLease, type LeaseForwarder } from './forward';
 import type { GatewayEventSink, GatewayTimeout } from './gateway-events';
 import type { LeaseBinding } from './lease-binding';
 import { ListenerPair } from './listener-pair';
@@ -17,6 +18,8 @@ export interface SessionOptions {
   noMediaTimeoutMs: number;
   /** RECORD_DIR and RECORD_MAX_BYTES for the recorder */
   recording?: Pick<RecorderOptions, 'root' | 'maxBytes'>;
+  /** FORWARD_BUFFER_BYTES for the lease's forwarder */
+  forwardBufferBytes?: number;
   events: () => GatewayEventSink;
   now?: () => number;
 }
@@ -53,6 +56,8 @@ export class LeaseSession {
   readonly fanout: PsFanout;
   /** set once the listeners are open, so a failed bind leaves no file behind */
   recorder: PsRecorder | null = null;
+  /** forward (issue 16): sends every accepted packet on to a media server; null when the lease does not forward */
+  readonly forwarder: LeaseForwarder | null;
   private device: Socket | null = null;
   private ingest: RtpIngest | null = null;
   private deviceWhy = 'peer-closed';
@@ -88,6 +93,7 @@ export class LeaseSession {
       which === 'rtp' ? this.acceptDevice(s) : this.acceptRtcp(s),
     );
     this.fanout = new PsFanout(options.liveMaxBacklogBytes, this.now);
+    this.forwarder = forwarderForLease(binding, options.forwardBufferBytes, options.events); // forward
   }
 
   async open(): Promise<void> {
@@ -172,6 +178,8 @@ export class LeaseSession {
       lastPacketAt: isoOrNull(this.lastPacketAt),
       liveClients: this.fanout.size,
       recording: this.recorder && this.recorder.summary(),
+      forward: this.forwarder && this.forwarder.stats(), // forward
+      unreportedForwardChanges: this.forwarder?.unreportedChanges ?? 0, // forward
     };
   }
 
@@ -181,6 +189,7 @@ export class LeaseSession {
     await this.pair.close();
     // Normally done by the socket's 'close' handler already; folding twice is prevented there.
     this.endConnection();
+    await this.forwarder?.close(); // forward: the forward socket is the lease's too
     await this.recorder?.close();
     this.fanout.endAll('lease-ended');
     return this.stats();
@@ -192,7 +201,7 @@ export class LeaseSession {
     socket.setKeepAlive(true, 10_000);
     const events = this.options.events();
     const leaseId = this.binding.leaseId;
-    const ingest = new RtpIngest({ acceptSsrc: this.acceptSsrc });
+    const ingest = new RtpIngest({ acceptSsrc: this.acceptSsrc, onPacket: this.forwarder?.onPacket }); // forward: fed every accepted packet
     if (this.recorder) ingest.addSink(this.recorder);
     ingest.addSink(this.fanout);
     if (this.connections > 0) this.fanout.discontinuity();
@@ -216,6 +225,7 @@ export class LeaseSession {
       const now = this.now();
       const before = ingest.rtpPackets - ingest.rejectedPackets;
       const err = ingest.push(chunk, now);
+      this.forwarder?.flush(); // forward: one write per socket read
       this.fanout.flushIfFull();
       if (ingest.rtpPackets - ingest.rejectedPackets !== before) {
         this.lastActivity = now;

@@ -64,6 +64,7 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
         liveMaxBacklogBytes: this.options.liveMaxBacklogBytes ?? DEFAULT_LIVE_MAX_BACKLOG_BYTES,
         noMediaTimeoutMs: this.options.noMediaTimeoutMs ?? DEFAULT_NO_MEDIA_TIMEOUT_MS,
         recording: { root: this.options.recordDir, maxBytes: this.options.recordMaxBytes },
+        forwardBufferBytes: this.options.forwardBufferBytes,
         events: this.events,
       });
       this.leases.set(id, session);

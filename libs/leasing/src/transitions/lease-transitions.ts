@@ -15,6 +15,8 @@ export type LeaseTransition =
   | { kind: 'idle' }
   | { kind: 'renewed'; ttlS: number; expiresAt: number }
   | { kind: 'ssrc-updated'; ssrc: string | null }
+  /** the lease's forward connection dropped or failed (forward-down), or came back (forward-up): events + webhooks, no state */
+  | { kind: 'forward-down' | 'forward-up'; detail: Record<string, unknown> }
   /** the terminal write of the release routine */
   | { kind: 'ended'; cause: EndCause; finalStats: Record<string, unknown> | null };
 
@@ -38,6 +40,8 @@ export const LEASE_TRANSITIONS = {
   idle: { to: 'listening', event: null, webhook: 'lease.listening' },
   renewed: { to: 'same', event: 'renewed', webhook: null },
   'ssrc-updated': { to: 'same', event: 'ssrc-updated', webhook: null },
+  'forward-down': { to: 'same', event: 'forward-down', webhook: 'forward.down' },
+  'forward-up': { to: 'same', event: 'forward-up', webhook: 'forward.up' },
   ended: { to: 'terminal', event: 'terminal', webhook: 'lease.ended' },
 } as const satisfies Record<TransitionKind, TransitionRule>;
 
@@ -56,6 +60,9 @@ export function transitioned(lease: Lease, t: LeaseTransition, at: number): Leas
       return { ...lease, expiresAt: t.expiresAt, ttlS: t.ttlS, updatedAt: at };
     case 'ssrc-updated':
       return { ...lease, ssrc: t.ssrc, updatedAt: at };
+    case 'forward-down':
+    case 'forward-up':
+      return lease;
     case 'ended':
       return { ...lease, state: t.cause.state, releaseReason: t.cause.reason, releasedAt: at, updatedAt: at, finalStats: t.finalStats };
   }
@@ -82,6 +89,9 @@ function eventDetail(before: Lease, t: LeaseTransition): Record<string, unknown>
       return { ssrc: t.ssrc, previous: before.ssrc };
     case 'ended':
       return { reason: t.cause.reason, ...t.cause.detail };
+    case 'forward-down':
+    case 'forward-up':
+      return t.detail;
     case 'streaming':
     case 'idle':
       return {};

@@ -6,7 +6,7 @@ import { Clock } from '../domain/clock';
 import { END_CAUSES, endCause } from '../domain/end-causes';
 import { IdGenerator } from '../domain/ids';
 import { toBinding } from '../domain/lease-binding.mapper';
-import { leasePeerAddress, leaseSsrc, leaseStreamId } from '../domain/lease-input';
+import { leaseForward, leasePeerAddress, leaseSsrc, leaseStreamId } from '../domain/lease-input';
 import { recordDirFor, recordPathFor } from '../domain/record-path';
 import { LedgerUnavailableError, ListenFailedError, PortRangeExhaustedError, StreamConflictError } from '../errors';
 import { DomainError } from '../errors/domain.error';
@@ -22,7 +22,11 @@ import { ListenTrouble } from './listen-trouble';
 import { ReleaseLeaseUseCase } from './release-lease.use-case';
 
 /** An allocation request in the ledger's form (lease-input.ts). */
-type NormalRequest = Omit<AllocateRequest, 'ssrc'> & { ssrc?: string };
+type NormalRequest = Omit<AllocateRequest, 'ssrc' | 'forward' | 'forwardSsrc'> & {
+  ssrc?: string;
+  forward: string | null;
+  forwardSsrc?: string;
+};
 
 /**
  * The one allocation routine (REST, the ZLMediaKit-compatible API, and anything later):
@@ -53,7 +57,7 @@ export class AllocateLeaseUseCase {
 
   async allocate(request: AllocateRequest): Promise<AllocateResult> {
     try {
-      const result = await this.allocateOnce(normalised(request));
+      const result = await this.allocateOnce(normalised(request, this.options.forwardTo ?? null));
       if (result.created && result.lease.state === 'listening') this.telemetry.allocated();
       return result;
     } catch (err) {
@@ -187,6 +191,8 @@ export class AllocateLeaseUseCase {
       client: req.client ?? null,
       record: req.record ?? false,
       recordPath: req.record ? recordPathFor(this.options.recordDir, req.streamId, id, now) : null,
+      forward: req.forward,
+      forwardSsrc: req.forwardSsrc ?? null,
       ttlS,
       connectTimeoutS: req.connectTimeoutSeconds ?? d.connectTimeoutS,
       idleTimeoutS: req.idleTimeoutSeconds ?? d.idleTimeoutS,
@@ -229,14 +235,18 @@ export class AllocateLeaseUseCase {
     cmp('connectTimeoutSeconds', req.connectTimeoutSeconds, lease.connectTimeoutS);
     cmp('idleTimeoutSeconds', req.idleTimeoutSeconds, lease.idleTimeoutS);
     cmp('rtpPort', req.rtpPort, lease.rtpPort);
+    cmp('forward', req.forward, lease.forward);
+    cmp('forwardSsrc', req.forwardSsrc, lease.forwardSsrc);
     if (diffs.length) throw new StreamConflictError(lease.streamId, lease.id, diffs);
     return { lease, created: false };
   }
 }
 
-function normalised(req: AllocateRequest): NormalRequest {
+function normalised(req: AllocateRequest, forwardTo: string | null): NormalRequest {
   return {
     ...req,
+    forward: leaseForward(req.forward, forwardTo),
+    forwardSsrc: req.forwardSsrc === undefined ? undefined : leaseSsrc(req.forwardSsrc, 'forwardSsrc'),
     streamId: leaseStreamId(req.streamId),
     ssrc: req.ssrc === undefined ? undefined : leaseSsrc(req.ssrc),
     peerAddress: req.peerAddress === undefined ? undefined : leasePeerAddress(req.peerAddress),
