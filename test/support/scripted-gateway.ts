@@ -1,4 +1,11 @@
-import { LeaseEndingError, type GatewayEventSink, type GatewayListenerView, type LeaseBinding, type MediaGateway } from '@app/gateway';
+import {
+  LeaseEndingError,
+  type GatewayEventSink,
+  type GatewayForwardView,
+  type GatewayListenerView,
+  type LeaseBinding,
+  type MediaGateway,
+} from '@app/gateway';
 
 /** The part of MediaGateway that libs/leasing calls: what a stand-in has to answer. */
 export type LeasingGatewaySurface = Pick<
@@ -17,6 +24,8 @@ export type LeasingGatewaySurface = Pick<
   | 'stats'
   | 'updateSsrc'
   | 'listeners'
+  | 'forwards'
+  | 'closeForwards'
   | 'size'
 >;
 
@@ -128,6 +137,15 @@ export class ScriptedGateway implements LeasingGatewaySurface {
       listening: true,
       connected: false,
     }));
+  }
+
+  /** scripted leases do not forward */
+  forwards(): GatewayForwardView[] {
+    return [];
+  }
+
+  closeForwards(): Promise<number> {
+    return Promise.resolve(0);
   }
 
   get size(): number {

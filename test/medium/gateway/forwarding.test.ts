@@ -209,7 +209,7 @@ describe('forwarding a lease stream to a media server (real ledger on SQLite, re
 });
 
 describe('FORWARD_TO: the default forward of every lease', () => {
-  const { allocate, stats, device } = leaseSessions('sqlite', {
+  const { allocate, stats, device, harness } = leaseSessions('sqlite', {
     range: rangeOf(block.range(20, 120)),
     forwardTo: `tcp://127.0.0.1:${receiverPort(20)}`,
   });
@@ -228,5 +228,15 @@ describe('FORWARD_TO: the default forward of every lease', () => {
     await waitFor(() => stats(optedOut).packets === PACKETS.length, 'the opted-out lease ingested');
     expect(stats(optedOut).forward).toBeNull();
     expect(receiver.connections).toHaveLength(1);
+  });
+
+  it('closes the forward connections at shutdown (closeAll) and awaits their close; the leases stay for the next start', async () => {
+    const receiver = await tcp(21);
+    const lease = await allocate('shutdown', { forward: `tcp://127.0.0.1:${receiver.port}` });
+    const d = await device(lease.rtpPort);
+    await d.push(CAPTURE.subarray(0, 50_000), { seed: 23 });
+    await waitFor(() => liveConnectionsTo(receiver.port).length === 1 && stats(lease).forward?.state === 'up', 'forwarding');
+    await harness().gateway.closeAll();
+    expect(liveConnectionsTo(receiver.port)).toEqual([]);
   });
 });
