@@ -8,6 +8,8 @@
  *   (b) real time at 2 Mb/s per stream, stepping up the stream count while the service stays
  *       under one core and the simulator keeps up
  *   (c) as (b) with one live pull (GET stream.ps) per stream
+ *   (d) as (b) with every lease forwarding its stream over TCP (RFC 4571) to a local receiver
+ *       (a separate process that reads and discards), compared with (b) at the same stream count
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +27,8 @@ const RANGE = '14000-17989';
 const CLK_TCK = 100;
 const REALTIME_STEPS = (process.env.GW_BENCH_STEPS ?? '100,250,500,750,1000,1250,1500').split(',').map(Number);
 const PULL_STEPS = (process.env.GW_BENCH_PULL_STEPS ?? '100,250,500,750').split(',').map(Number);
+const FORWARD_STEPS = (process.env.GW_BENCH_FORWARD_STEPS ?? '100,250,500,750,1000,1250').split(',').map(Number);
+const FORWARD_SINK_PORT = 17995; // between RANGE and HTTP_PORT
 const WINDOW_S = Number(process.env.GW_BENCH_WINDOW_S ?? 8);
 const WARMUP_S = 4;
 
@@ -57,6 +61,18 @@ function runSim(args: string[]): { done: Promise<{ code: number | null; summary:
     }),
   );
   return { done, pid: child.pid! };
+}
+
+/** A media server stand-in in its own process: accepts forward connections, reads and discards. */
+async function startForwardSink(port: number) {
+  const code = `require('net').createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); })
+    .listen(${port}, '127.0.0.1', () => console.log('ready'));`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  return {
+    pid: child.pid!,
+    stop: () => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))),
+  };
 }
 
 describe('gateway bench', () => {
@@ -92,12 +108,12 @@ describe('gateway bench', () => {
 
   const pid = () => svc.child.pid!;
 
-  async function makeLeases(n: number, prefix: string): Promise<string[]> {
+  async function makeLeases(n: number, prefix: string, extra: Record<string, unknown> = {}): Promise<string[]> {
     const ids: string[] = [];
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < n; i = next++) {
-        const r = await client.post('/api/v1/leases', { streamId: `${prefix}-${i}` });
+        const r = await client.post('/api/v1/leases', { streamId: `${prefix}-${i}`, ...extra });
         if (r.status !== 201) throw new Error(`lease ${i}: ${r.status} ${JSON.stringify(r.body)}`);
         ids[i] = r.body.id;
       }
@@ -162,11 +178,42 @@ describe('gateway bench', () => {
     return perGB;
   }
 
+  /** Forwarded and dropped packets against accepted ones, summed over the leases (read before their release). */
+  async function forwardTotals(ids: string[]): Promise<{ accepted: number; forwarded: number; dropped: number; notUp: number }> {
+    const t = { accepted: 0, forwarded: 0, dropped: 0, notUp: 0 };
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < ids.length; i = next++) {
+        const stats = (await client.get(`/api/v1/leases/${ids[i]}`)).body.stats;
+        t.accepted += stats.packets;
+        t.forwarded += stats.forward.packets;
+        t.dropped += stats.forward.dropped;
+        if (stats.forward.state !== 'up') t.notUp++;
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    return t;
+  }
+
   async function realtime(
     streams: number,
     pulls: boolean,
-  ): Promise<{ cpuPct: number; mbps: number; rss: number; rssPerKb: number; el: { p99: number; max: number }; ok: boolean }> {
-    const ids = await makeLeases(streams, `rt${pulls ? 'p' : ''}${streams}`);
+    forward = false,
+  ): Promise<{
+    cpuPct: number;
+    mbps: number;
+    rss: number;
+    rssPerKb: number;
+    el: { p99: number; max: number };
+    ok: boolean;
+    forward: Awaited<ReturnType<typeof forwardTotals>> | null;
+  }> {
+    const tag = forward ? 'f' : pulls ? 'p' : '';
+    const ids = await makeLeases(
+      streams,
+      `rt${tag}${streams}`,
+      forward ? { forward: `tcp://127.0.0.1:${FORWARD_SINK_PORT}` } : { forward: null },
+    );
     const responses: IncomingMessage[] = [];
     const reqs = pulls
       ? ids.map((id) => {
@@ -195,12 +242,14 @@ describe('gateway bench', () => {
     const errors = results.reduce((n, r) => n + (r.summary?.errors ?? 1), 0);
     const cpuPct = (cpu / ((t1 - t0) / 1000)) * 100;
     for (const r of reqs) r.destroy();
+    // The simulators have stopped: what was accepted has been handed to the forward sockets or dropped.
+    const fwd = forward ? await forwardTotals(ids) : null;
     await releaseAll(ids);
     const rssPerKb = (rss - idleRss) / streams;
     // The simulator is paced; it keeps up when it delivered at least 95 % of 2 Mb/s per stream.
     const ok = errors === 0 && mbps >= 0.95 * 2 * streams;
     rows.push({
-      phase: `realtime${pulls ? '+pull' : ''} ${streams}`,
+      phase: `realtime${pulls ? '+pull' : ''}${forward ? '+forward' : ''} ${streams}`,
       offeredMbps: 2 * streams,
       mbps,
       cpuPct,
@@ -210,8 +259,9 @@ describe('gateway bench', () => {
       elMax: el.max,
       errors,
       pulls: responses.length,
+      ...(fwd ? { accepted: fwd.accepted, forwarded: fwd.forwarded, dropped: fwd.dropped, notUp: fwd.notUp } : {}),
     });
-    return { cpuPct, mbps, rss, rssPerKb, el, ok };
+    return { cpuPct, mbps, rss, rssPerKb, el, ok, forward: fwd };
   }
 
   it('measures flat-out ingest, real-time capacity under one core, and the same with live pulls', async () => {
@@ -221,8 +271,11 @@ describe('gateway bench', () => {
     let best: Awaited<ReturnType<typeof realtime>> | null = null;
     let first: Awaited<ReturnType<typeof realtime>> | null = null;
     let bestN = 0;
+    /** the same run's CPU without forwarding, per stream count: the forward phase's baseline */
+    const baselineCpu = new Map<number, number>();
     for (const n of REALTIME_STEPS) {
       const r = await realtime(n, false);
+      baselineCpu.set(n, r.cpuPct);
       if (r.cpuPct >= 100 || !r.ok) break;
       first ??= r;
       best = r;
@@ -249,6 +302,30 @@ describe('gateway bench', () => {
       metrics.realtime_with_pull_eventloop_p99_ms_at_max = r.el.p99;
     }
     metrics.realtime_with_pull_streams_under_one_core = pullN;
+
+    // (d) forwarding: the largest step that stays under one core with the simulator keeping up,
+    // every lease forwarding and nothing dropped. The forward path's share of the service CPU
+    // is the extra CPU over the same run's baseline at that stream count.
+    const sink = await startForwardSink(FORWARD_SINK_PORT);
+    try {
+      let forwardN = 0;
+      for (const n of FORWARD_STEPS) {
+        const r = await realtime(n, false, true);
+        if (r.cpuPct >= 100 || !r.ok) break;
+        forwardN = n;
+        metrics.forward_cpu_pct_at_max = r.cpuPct;
+        metrics.forward_dropped_at_max = r.forward!.dropped;
+        metrics.forward_not_forwarded_at_max = r.forward!.accepted - r.forward!.forwarded;
+        const base = baselineCpu.get(n);
+        if (base !== undefined) {
+          metrics.forward_baseline_cpu_pct_at_max = base;
+          metrics.forward_cpu_share_pct = ((r.cpuPct - base) / r.cpuPct) * 100;
+        }
+      }
+      metrics.forward_realtime_2mbps_streams_under_one_core = forwardN;
+    } finally {
+      await sink.stop();
+    }
 
     console.table(rows);
     writeBenchResult('gateway', metrics);
