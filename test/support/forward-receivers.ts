@@ -15,9 +15,10 @@ export interface TcpReceiver {
 
 /**
  * `reading: false`: accepts and never reads (a target that stalled), so the sender's kernel
- * buffers fill and its writes queue up.
+ * buffers fill and its writes queue up. `hangUp: true`: closes every connection as soon as it
+ * is accepted (a flapping target).
  */
-export async function tcpReceiver(port: number, opts: { reading?: boolean } = {}): Promise<TcpReceiver> {
+export async function tcpReceiver(port: number, opts: { reading?: boolean; hangUp?: boolean } = {}): Promise<TcpReceiver> {
   const connections: Buffer[][] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -26,7 +27,8 @@ export async function tcpReceiver(port: number, opts: { reading?: boolean } = {}
     sockets.add(socket);
     socket.on('error', () => undefined);
     socket.once('close', () => sockets.delete(socket));
-    if (opts.reading === false) socket.pause();
+    if (opts.hangUp) socket.destroy();
+    else if (opts.reading === false) socket.pause();
     else socket.on('data', (c: Buffer) => chunks.push(c));
   });
   await new Promise<void>((resolve, reject) => {

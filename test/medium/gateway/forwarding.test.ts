@@ -23,7 +23,7 @@ const block = portBlock(51);
 const receiverPort = (i: number) => block.start + 300 + i;
 
 const receivers: (TcpReceiver | UdpReceiver)[] = [];
-async function tcp(i: number, opts?: { reading?: boolean }) {
+async function tcp(i: number, opts?: { reading?: boolean; hangUp?: boolean }) {
   const r = await tcpReceiver(receiverPort(i), opts);
   receivers.push(r);
   return r;
@@ -191,6 +191,25 @@ describe('forwarding a lease stream to a media server (real ledger on SQLite, re
     await waitFor(async () => (await eventsOf(lease, 'forward-down')).length === 1, 'one forward-down event');
     const [down] = await eventsOf(lease, 'forward-down');
     expect(down.detail).toMatchObject({ to: `tcp://127.0.0.1:${closedPort}`, error: expect.stringContaining('ECONNREFUSED') });
+  });
+
+  it('writes at most 16 forward-down and 16 forward-up events for a flapping target, and counts the rest', async () => {
+    const flapping = await tcp(10, { hangUp: true });
+    const lease = await allocate('flapping', { forward: `tcp://127.0.0.1:${flapping.port}` });
+    const d = await device(lease.rtpPort);
+    let next = 0;
+    await waitFor(
+      async () => {
+        await d.push(toRfc4571(PACKETS.slice(next % 2000, (next % 2000) + 5)), { seed: next });
+        next += 5;
+        return stats(lease).unreportedForwardChanges >= 2;
+      },
+      'more than 16 outages',
+      { timeoutMs: 60_000, everyMs: 50 },
+    );
+    expect(stats(lease).forward!.reconnects).toBeGreaterThan(16);
+    await waitFor(async () => (await eventsOf(lease, 'forward-up')).length === 16, '16 forward-up events');
+    expect((await eventsOf(lease, 'forward-down')).length).toBe(16);
   });
 
   it('refuses a bad forward or forwardSsrc, naming the field', async () => {

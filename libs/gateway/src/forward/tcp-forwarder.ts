@@ -1,6 +1,7 @@
 import { Socket } from 'node:net';
 import { LeaseForwarder, type ForwarderOptions } from './lease-forwarder';
 import { PacketSlab } from './packet-slab';
+import { FORWARD_WRITES, type BatchedWriter } from './write-batcher';
 
 /**
  * Forwards over one TCP connection, each packet framed per RFC 4571 (2-byte big-endian
@@ -19,9 +20,10 @@ import { PacketSlab } from './packet-slab';
  * chunks are fresh buffers per read (this service sets no `onread` buffer), so a view may be
  * queued for a later write. Anything else (a packet that straddled reads and lives in the
  * deframer's reused buffer, or one with no prefix, e.g. from a UDP ingest) is copied once,
- * with its prefix, into a PacketSlab. A read's ranges are written corked (one writev).
+ * with its prefix, into a PacketSlab. Writes go into the corked socket and leave together,
+ * one writev per FORWARD_BATCH_MS (WriteBatcher), not one syscall per packet.
  */
-export class TcpForwarder extends LeaseForwarder {
+export class TcpForwarder extends LeaseForwarder implements BatchedWriter {
   private socket: Socket | null = null;
   private socketClosed: Promise<void> | null = null;
   private readonly slab = new PacketSlab();
@@ -44,12 +46,15 @@ export class TcpForwarder extends LeaseForwarder {
     return this.socket?.localPort ?? null;
   }
 
+  /** Ends the read's range; its bytes leave with the next batch (see WriteBatcher). */
   flush(): void {
     this.endRange();
-    if (this.corked) {
-      this.corked = false;
-      this.socket?.uncork();
-    }
+  }
+
+  sendGathered(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket?.uncork();
   }
 
   protected send(buf: Buffer, start: number, end: number, reused: boolean): void {
@@ -141,6 +146,7 @@ export class TcpForwarder extends LeaseForwarder {
     if (!this.corked) {
       this.corked = true;
       socket.cork();
+      FORWARD_WRITES.add(this);
     }
     socket.write(view);
     this.packets += packets;
