@@ -154,8 +154,12 @@ describe('gateway bench', () => {
     return sims;
   }
 
-  async function flatOut(streams: number, loops: number): Promise<number> {
-    const ids = await makeLeases(streams, `flat${streams}`);
+  async function flatOut(streams: number, loops: number, forward = false): Promise<number> {
+    const ids = await makeLeases(
+      streams,
+      `flat${forward ? 'f' : ''}${streams}`,
+      forward ? { forward: `tcp://127.0.0.1:${FORWARD_SINK_PORT}` } : { forward: null },
+    );
     const cpu0 = cpuSeconds(pid());
     const sims = simsFor(ids, ['--flat', '--loops', String(loops)], streams);
     const results = await Promise.all(sims.map((s) => s.done));
@@ -164,10 +168,12 @@ describe('gateway bench', () => {
     const bytes = results.reduce((n, r) => n + (r.summary?.bytes ?? 0), 0);
     const errors = results.reduce((n, r) => n + (r.summary?.errors ?? 1), 0);
     const seconds = Math.max(...results.map((r) => r.summary?.seconds ?? NaN));
+    const fwd = forward ? await forwardTotals(ids) : null;
     await releaseAll(ids);
     const perGB = cpu / (bytes / 1e9);
     rows.push({
-      phase: `flat c${streams}`,
+      ...(fwd ? { accepted: fwd.accepted, forwarded: fwd.forwarded, dropped: fwd.dropped } : {}),
+      phase: `flat${forward ? '+forward' : ''} c${streams}`,
       GB: bytes / 1e9,
       seconds,
       MBps: bytes / 1e6 / seconds,
@@ -308,6 +314,11 @@ describe('gateway bench', () => {
     // is the extra CPU over the same run's baseline at that stream count.
     const sink = await startForwardSink(FORWARD_SINK_PORT);
     try {
+      // Flat out, throughput-bound and so less sensitive to a busy machine than the paced phase:
+      // CPU per GB with every lease forwarding, against (a) of this run.
+      const flatForward = await flatOut(50, 10, true);
+      metrics.forward_cpu_s_per_GB_flat_out_c50 = flatForward;
+      metrics.forward_cpu_share_pct_flat_out_c50 = ((flatForward - metrics.cpu_s_per_GB_flat_out_c50) / flatForward) * 100;
       let forwardN = 0;
       for (const n of FORWARD_STEPS) {
         const r = await realtime(n, false, true);
