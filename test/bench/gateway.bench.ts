@@ -33,9 +33,15 @@ const WINDOW_S = Number(process.env.GW_BENCH_WINDOW_S ?? 8);
 const WARMUP_S = 4;
 
 function cpuSeconds(pid: number): number {
+  const { user, system } = cpuSplit(pid);
+  return user + system;
+}
+
+/** utime and stime (s): loopback sends run the receiver's TCP path in the sender's system time. */
+function cpuSplit(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  return { user: Number(f[11]) / CLK_TCK, system: Number(f[12]) / CLK_TCK };
 }
 
 function rssKb(pid: number): number {
@@ -160,11 +166,14 @@ describe('gateway bench', () => {
       `flat${forward ? 'f' : ''}${streams}`,
       forward ? { forward: `tcp://127.0.0.1:${FORWARD_SINK_PORT}` } : { forward: null },
     );
-    const cpu0 = cpuSeconds(pid());
+    const split0 = cpuSplit(pid());
     const sims = simsFor(ids, ['--flat', '--loops', String(loops)], streams);
     const results = await Promise.all(sims.map((s) => s.done));
     await sleep(300);
-    const cpu = cpuSeconds(pid()) - cpu0;
+    const split1 = cpuSplit(pid());
+    const user = split1.user - split0.user;
+    const system = split1.system - split0.system;
+    const cpu = user + system;
     const bytes = results.reduce((n, r) => n + (r.summary?.bytes ?? 0), 0);
     const errors = results.reduce((n, r) => n + (r.summary?.errors ?? 1), 0);
     const seconds = Math.max(...results.map((r) => r.summary?.seconds ?? NaN));
@@ -179,6 +188,8 @@ describe('gateway bench', () => {
       MBps: bytes / 1e6 / seconds,
       cpu_s: cpu,
       cpu_s_per_GB: perGB,
+      user_s_per_GB: user / (bytes / 1e9),
+      system_s_per_GB: system / (bytes / 1e9),
       errors,
     });
     return perGB;
