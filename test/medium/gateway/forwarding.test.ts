@@ -3,9 +3,11 @@ import { WebhookOutboxRepository } from '@app/ledger';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readOk, rfc4571Packets, toInterleaved, toRfc4571 } from '../../fixtures/rtp/fixtures';
 import { rfc4571Frames, tcpReceiver, udpReceiver, type TcpReceiver, type UdpReceiver } from '../../support/forward-receivers';
+import { startLedger } from '../../support/ledger-harness';
 import { portBlock, rangeOf } from '../../support/port-blocks';
 import { liveConnectionsTo } from '../../support/proc-net';
 import { waitFor } from '../../support/wait-for';
+import { connectDevice } from '../../support/device';
 import { leaseSessions, withSsrc } from './lease-sessions';
 
 const CAPTURE = readOk('zlm-tcp-ps-rtp.bin');
@@ -257,5 +259,33 @@ describe('FORWARD_TO: the default forward of every lease', () => {
     await waitFor(() => liveConnectionsTo(receiver.port).length === 1 && stats(lease).forward?.state === 'up', 'forwarding');
     await harness().gateway.closeAll();
     expect(liveConnectionsTo(receiver.port)).toEqual([]);
+  });
+});
+
+describe('a forwarding lease resumed after a restart', () => {
+  it('forwards again, to the same target with the same SSRC, from the ledger row', async () => {
+    const receiver = await tcp(22);
+    const range = rangeOf(block.range(10, 200));
+    const first = await startLedger('sqlite', { range });
+    const lease = (
+      await first.allocate.allocate({ streamId: 'resumed', forward: `tcp://127.0.0.1:${receiver.port}`, forwardSsrc: FORWARD_SSRC })
+    ).lease;
+    await first.close(); // sockets closed, the lease left active: a restart
+    const second = await startLedger('sqlite', { range }, first.db);
+    try {
+      expect(second.gateway.stats(lease.id)?.forward).toMatchObject({
+        to: `tcp://127.0.0.1:${receiver.port}`,
+        state: 'idle',
+        mediaStream: 'rtp/0BEBC201',
+      });
+      const d = await connectDevice(lease.rtpPort);
+      await d.push(CAPTURE, { seed: 24 });
+      await waitFor(() => receiver.total() === CAPTURE.length, 'the capture forwarded after the restart');
+      expect(receiver.bytes().equals(toRfc4571(FORWARDED))).toBe(true);
+      d.socket.destroy();
+      await second.release.release(lease.id);
+    } finally {
+      await second.destroy();
+    }
   });
 });
