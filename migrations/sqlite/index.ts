@@ -3,6 +3,7 @@ import { ReconcileReportsSqlite1764000000001 } from './1764000000001-reconcile-r
 import { WebhookOutboxSqlite1764000000002 } from './1764000000002-webhook-outbox';
 import { HistoryIndexesSqlite1764000000003 } from './1764000000003-history-indexes';
 import { TcpActivePeerPortSqlite1764000000004 } from './1764000000004-tcp-active-peer-port';
+import { LeaseForwardSqlite1764000000005 } from './1764000000005-lease-forward';
 import { NodeLocksSqlite1764000000009 } from './1764000000009-node-locks';
 
 /** Ordered; listed explicitly (no globs). */
@@ -12,5 +13,6 @@ export const SQLITE_MIGRATIONS = [
   WebhookOutboxSqlite1764000000002,
   HistoryIndexesSqlite1764000000003,
   TcpActivePeerPortSqlite1764000000004,
+  LeaseForwardSqlite1764000000005,
   NodeLocksSqlite1764000000009,
 ];

@@ -8,9 +8,11 @@
  *   (b) real time at 2 Mb/s per stream, stepping up the stream count while the service stays
  *       under one core and the simulator keeps up
  *   (c) as (b) with one live pull (GET stream.ps) per stream
- *   (d) as (b) over UDP (one RTP packet per datagram), with the kernel's drop counters of the
+ *   (d) as (b) with every lease forwarding its stream over TCP (RFC 4571) to a local receiver
+ *       (a separate process that reads and discards), compared with (b) at the same stream count
+ *   (e) as (b) over UDP (one RTP packet per datagram), with the kernel's drop counters of the
  *       range's UDP sockets (/proc/net/udp `drops`)
- *   (e) TCP-ACTIVE: how long after a device drops the connection the service has dialled it again
+ *   (f) TCP-ACTIVE: how long after a device drops the connection the service has dialled it again
  */
 import { spawn } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
@@ -30,15 +32,23 @@ const RANGE = '14000-17989';
 const CLK_TCK = 100;
 const REALTIME_STEPS = (process.env.GW_BENCH_STEPS ?? '100,250,500,750,1000,1250,1500').split(',').map(Number);
 const PULL_STEPS = (process.env.GW_BENCH_PULL_STEPS ?? '100,250,500,750').split(',').map(Number);
+const FORWARD_STEPS = (process.env.GW_BENCH_FORWARD_STEPS ?? '100,250,500,750,1000,1250').split(',').map(Number);
+const FORWARD_SINK_PORT = 17995; // between RANGE and HTTP_PORT
 const UDP_STEPS = (process.env.GW_BENCH_UDP_STEPS ?? '100,250,500,750,1000,1250,1500').split(',').map(Number);
-const WINDOW_S = Number(process.env.GW_BENCH_WINDOW_S ?? 8);
 const RECONNECTS = Number(process.env.GW_BENCH_RECONNECTS ?? 10);
+const WINDOW_S = Number(process.env.GW_BENCH_WINDOW_S ?? 8);
 const WARMUP_S = 4;
 
 function cpuSeconds(pid: number): number {
+  const { user, system } = cpuSplit(pid);
+  return user + system;
+}
+
+/** utime and stime (s): loopback sends run the receiver's TCP path in the sender's system time. */
+function cpuSplit(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  return { user: Number(f[11]) / CLK_TCK, system: Number(f[12]) / CLK_TCK };
 }
 
 /** Datagrams the kernel dropped on the UDP sockets of the range (the `drops` column of /proc/net/udp*). */
@@ -84,6 +94,18 @@ function runSim(args: string[]): { done: Promise<{ code: number | null; summary:
     }),
   );
   return { done, pid: child.pid! };
+}
+
+/** A media server stand-in in its own process: accepts forward connections, reads and discards. */
+async function startForwardSink(port: number) {
+  const code = `require('net').createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); })
+    .listen(${port}, '127.0.0.1', () => console.log('ready'));`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  return {
+    pid: child.pid!,
+    stop: () => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))),
+  };
 }
 
 describe('gateway bench', () => {
@@ -165,33 +187,62 @@ describe('gateway bench', () => {
     return sims;
   }
 
-  async function flatOut(streams: number, loops: number): Promise<number> {
-    const ids = await makeLeases(streams, `flat${streams}`);
-    const cpu0 = cpuSeconds(pid());
+  async function flatOut(streams: number, loops: number, forward = false): Promise<number> {
+    const ids = await makeLeases(
+      streams,
+      `flat${forward ? 'f' : ''}${streams}`,
+      forward ? { forward: `tcp://127.0.0.1:${FORWARD_SINK_PORT}` } : { forward: null },
+    );
+    const split0 = cpuSplit(pid());
     const sims = simsFor(ids, ['--flat', '--loops', String(loops)], streams);
     const results = await Promise.all(sims.map((s) => s.done));
     await sleep(300);
-    const cpu = cpuSeconds(pid()) - cpu0;
+    const split1 = cpuSplit(pid());
+    const user = split1.user - split0.user;
+    const system = split1.system - split0.system;
+    const cpu = user + system;
     const bytes = results.reduce((n, r) => n + (r.summary?.bytes ?? 0), 0);
     const errors = results.reduce((n, r) => n + (r.summary?.errors ?? 1), 0);
     const seconds = Math.max(...results.map((r) => r.summary?.seconds ?? NaN));
+    const fwd = forward ? await forwardTotals(ids) : null;
     await releaseAll(ids);
     const perGB = cpu / (bytes / 1e9);
     rows.push({
-      phase: `flat c${streams}`,
+      ...(fwd ? { accepted: fwd.accepted, forwarded: fwd.forwarded, dropped: fwd.dropped } : {}),
+      phase: `flat${forward ? '+forward' : ''} c${streams}`,
       GB: bytes / 1e9,
       seconds,
       MBps: bytes / 1e6 / seconds,
       cpu_s: cpu,
       cpu_s_per_GB: perGB,
+      user_s_per_GB: user / (bytes / 1e9),
+      system_s_per_GB: system / (bytes / 1e9),
       errors,
     });
     return perGB;
   }
 
+  /** Forwarded and dropped packets against accepted ones, summed over the leases (read before their release). */
+  async function forwardTotals(ids: string[]): Promise<{ accepted: number; forwarded: number; dropped: number; notUp: number }> {
+    const t = { accepted: 0, forwarded: 0, dropped: 0, notUp: 0 };
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < ids.length; i = next++) {
+        const stats = (await client.get(`/api/v1/leases/${ids[i]}`)).body.stats;
+        t.accepted += stats.packets;
+        t.forwarded += stats.forward.packets;
+        t.dropped += stats.forward.dropped;
+        if (stats.forward.state !== 'up') t.notUp++;
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    return t;
+  }
+
   async function realtime(
     streams: number,
     pulls: boolean,
+    forward = false,
     transport: 'tcp-passive' | 'udp' = 'tcp-passive',
   ): Promise<{
     cpuPct: number;
@@ -199,11 +250,16 @@ describe('gateway bench', () => {
     rss: number;
     rssPerKb: number;
     el: { p99: number; max: number };
-    drops: number;
     ok: boolean;
+    forward: Awaited<ReturnType<typeof forwardTotals>> | null;
+    drops: number;
   }> {
     const udp = transport === 'udp';
-    const ids = await makeLeases(streams, `rt${pulls ? 'p' : ''}${udp ? 'u' : ''}${streams}`, udp ? { transport } : {});
+    const tag = `${forward ? 'f' : pulls ? 'p' : ''}${udp ? 'u' : ''}`;
+    const ids = await makeLeases(streams, `rt${tag}${streams}`, {
+      forward: forward ? `tcp://127.0.0.1:${FORWARD_SINK_PORT}` : null,
+      ...(udp ? { transport } : {}),
+    });
     const [rangeStart, rangeEnd] = RANGE.split('-').map(Number);
     const drops0 = udp ? udpKernelDrops(rangeStart, rangeEnd) : 0;
     const responses: IncomingMessage[] = [];
@@ -249,12 +305,14 @@ describe('gateway bench', () => {
     const errors = results.reduce((n, r) => n + (r.summary?.errors ?? 1), 0);
     const cpuPct = (cpu / ((t1 - t0) / 1000)) * 100;
     for (const r of reqs) r.destroy();
+    // The simulators have stopped: what was accepted has been handed to the forward sockets or dropped.
+    const fwd = forward ? await forwardTotals(ids) : null;
     await releaseAll(ids);
     const rssPerKb = (rss - idleRss) / streams;
     // The simulator is paced; it keeps up when it delivered at least 95 % of 2 Mb/s per stream.
     const ok = errors === 0 && mbps >= 0.95 * 2 * streams;
     rows.push({
-      phase: `realtime${udp ? ' udp' : ''}${pulls ? '+pull' : ''} ${streams}`,
+      phase: `realtime${udp ? ' udp' : ''}${pulls ? '+pull' : ''}${forward ? '+forward' : ''} ${streams}`,
       offeredMbps: 2 * streams,
       mbps,
       cpuPct,
@@ -264,9 +322,10 @@ describe('gateway bench', () => {
       elMax: el.max,
       errors,
       pulls: responses.length,
-      kernelDrops: drops,
+      ...(fwd ? { accepted: fwd.accepted, forwarded: fwd.forwarded, dropped: fwd.dropped, notUp: fwd.notUp } : {}),
+      ...(udp ? { kernelDrops: drops } : {}),
     });
-    return { cpuPct, mbps, rss, rssPerKb, el, drops, ok };
+    return { cpuPct, mbps, rss, rssPerKb, el, ok, forward: fwd, drops };
   }
 
   /**
@@ -315,8 +374,11 @@ describe('gateway bench', () => {
     let best: Awaited<ReturnType<typeof realtime>> | null = null;
     let first: Awaited<ReturnType<typeof realtime>> | null = null;
     let bestN = 0;
+    /** the same run's CPU without forwarding, per stream count: the forward phase's baseline */
+    const baselineCpu = new Map<number, number>();
     for (const n of REALTIME_STEPS) {
       const r = await realtime(n, false);
+      baselineCpu.set(n, r.cpuPct);
       if (r.cpuPct >= 100 || !r.ok) break;
       first ??= r;
       best = r;
@@ -344,9 +406,39 @@ describe('gateway bench', () => {
     }
     metrics.realtime_with_pull_streams_under_one_core = pullN;
 
+    // (d) forwarding: the largest step that stays under one core with the simulator keeping up,
+    // every lease forwarding and nothing dropped. The forward path's share of the service CPU
+    // is the extra CPU over the same run's baseline at that stream count.
+    const sink = await startForwardSink(FORWARD_SINK_PORT);
+    try {
+      // Flat out, throughput-bound and so less sensitive to a busy machine than the paced phase:
+      // CPU per GB with every lease forwarding, against (a) of this run.
+      const flatForward = await flatOut(50, 10, true);
+      metrics.forward_cpu_s_per_GB_flat_out_c50 = flatForward;
+      metrics.forward_cpu_share_pct_flat_out_c50 = ((flatForward - metrics.cpu_s_per_GB_flat_out_c50) / flatForward) * 100;
+      let forwardN = 0;
+      for (const n of FORWARD_STEPS) {
+        const r = await realtime(n, false, true);
+        if (r.cpuPct >= 100 || !r.ok) break;
+        forwardN = n;
+        metrics.forward_cpu_pct_at_max = r.cpuPct;
+        metrics.forward_dropped_at_max = r.forward!.dropped;
+        metrics.forward_not_forwarded_at_max = r.forward!.accepted - r.forward!.forwarded;
+        const base = baselineCpu.get(n);
+        if (base !== undefined) {
+          metrics.forward_baseline_cpu_pct_at_max = base;
+          metrics.forward_cpu_share_pct = ((r.cpuPct - base) / r.cpuPct) * 100;
+        }
+      }
+      metrics.forward_realtime_2mbps_streams_under_one_core = forwardN;
+    } finally {
+      await sink.stop();
+    }
+
+    // (e) UDP: the same paced load over datagrams, with the kernel's drop counters.
     let udpN = 0;
     for (const n of UDP_STEPS) {
-      const r = await realtime(n, false, 'udp');
+      const r = await realtime(n, false, false, 'udp');
       if (r.cpuPct >= 100 || !r.ok) break;
       udpN = n;
       metrics.udp_realtime_cpu_pct_at_max = r.cpuPct;
@@ -356,6 +448,7 @@ describe('gateway bench', () => {
     }
     metrics.udp_realtime_2mbps_streams_under_one_core = udpN;
 
+    // (f) TCP-ACTIVE: from a device's drop to the service's next dial.
     const reconnects = (await tcpActiveReconnects(RECONNECTS)).sort((a, b) => a - b);
     metrics.tcp_active_reconnect_ms = reconnects[Math.floor(reconnects.length / 2)];
     metrics.tcp_active_reconnect_ms_max = reconnects[reconnects.length - 1];

@@ -32,6 +32,8 @@ export function aLease(over: Partial<Lease> = {}): Lease {
     client: null,
     record: false,
     recordPath: null,
+    forward: null,
+    forwardSsrc: null,
     ttlS,
     connectTimeoutS: 30,
     idleTimeoutS: 20,

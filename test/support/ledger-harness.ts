@@ -39,7 +39,7 @@ export interface LedgerHarness {
  */
 export async function startLedger(
   kind: DbKind,
-  overrides: Partial<LeasingOptions> & { range: LeasingOptions['range'] },
+  overrides: Partial<LeasingOptions> & { range: LeasingOptions['range']; forwardBufferBytes?: number },
   existing?: TestDatabase,
   extras: LeasingModuleExtras = {},
   /** a stand-in for the gateway (ScriptedGateway); the real one otherwise */
@@ -47,6 +47,7 @@ export async function startLedger(
 ): Promise<LedgerHarness> {
   const db = existing ?? (await createTestDatabase(kind));
   const records = tempDir('portledger-rec-');
+  const { forwardBufferBytes, ...leasing } = overrides;
   const options: LeasingOptions = {
     database: db.config,
     nodeId: 'test-node',
@@ -54,10 +55,10 @@ export async function startLedger(
     advertisedHost: '127.0.0.1',
     leaseDefaults: { ttlS: 3600, connectTimeoutS: 3600, idleTimeoutS: 3600 },
     recordDir: records.path,
-    ...overrides,
+    ...leasing,
   };
   const builder = Test.createTestingModule({
-    imports: [GatewayModule.forRoot({ bindHost: options.bindHost }), LeasingModule.forRoot(options, extras)],
+    imports: [GatewayModule.forRoot({ bindHost: options.bindHost, forwardBufferBytes }), LeasingModule.forRoot(options, extras)],
   });
   if (gateway) builder.overrideProvider(MediaGateway).useValue(gateway);
   const moduleRef = await builder.compile();

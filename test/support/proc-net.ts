@@ -67,3 +67,24 @@ export function establishedPorts(from: number, to: number): number[] {
   }
   return [...ports].sort((a, b) => a - b);
 }
+
+/** TCP states of /proc/net/tcp* (include/net/tcp_states.h) a live connection can be in, by code. */
+const LIVE_TCP_STATES: Record<string, string> = {
+  '01': 'ESTABLISHED',
+  '02': 'SYN_SENT',
+  '03': 'SYN_RECV',
+  '08': 'CLOSE_WAIT',
+};
+
+/**
+ * The OS's own view of outgoing connections: local ports of TCP sockets whose remote port is
+ * `remotePort` and that are still live (not TIME_WAIT or closed), from /proc/net/tcp and tcp6.
+ */
+export function liveConnectionsTo(remotePort: number): { localPort: number; state: string }[] {
+  const found: { localPort: number; state: string }[] = [];
+  for (const cols of rows(['/proc/net/tcp', '/proc/net/tcp6'])) {
+    if (!(cols[3] in LIVE_TCP_STATES) || portOf(cols[2]) !== remotePort) continue;
+    found.push({ localPort: portOf(cols[1]), state: LIVE_TCP_STATES[cols[3]] });
+  }
+  return found;
+}

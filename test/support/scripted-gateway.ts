@@ -2,6 +2,7 @@ import {
   LeaseEndingError,
   listeningPairView,
   type GatewayEventSink,
+  type GatewayForwardView,
   type GatewayListenerView,
   type LeaseBinding,
   type MediaGateway,
@@ -25,6 +26,8 @@ export type LeasingGatewaySurface = Pick<
   | 'updateSsrc'
   | 'connect'
   | 'listeners'
+  | 'forwards'
+  | 'closeForwards'
   | 'size'
 >;
 
@@ -148,6 +151,15 @@ export class ScriptedGateway implements LeasingGatewaySurface {
       connected: false,
       sockets: listeningPairView(b.rtpPort, b.rtcpPort),
     }));
+  }
+
+  /** scripted leases do not forward */
+  forwards(): GatewayForwardView[] {
+    return [];
+  }
+
+  closeForwards(): Promise<number> {
+    return Promise.resolve(0);
   }
 
   get size(): number {

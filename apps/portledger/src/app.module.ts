@@ -44,6 +44,7 @@ export class AppModule {
           recordDir: settings.media.recordDir,
           recordMaxBytes: settings.media.recordMaxBytes,
           recordRetentionDays: settings.media.recordRetentionDays,
+          forwardBufferBytes: settings.media.forwardBufferBytes,
         }),
         LeasingModule.forRoot({
           database: settings.database,
@@ -53,6 +54,7 @@ export class AppModule {
           advertisedHost: settings.media.advertisedHost,
           leaseDefaults: settings.leaseDefaults,
           recordDir: settings.media.recordDir,
+          forwardTo: settings.media.forwardTo,
           webhooks: settings.webhook.url !== null,
           historyRetentionDays: settings.retention.historyDays,
           testDelayAfterInsertMs: settings.testDelayAfterInsertMs,

@@ -7,7 +7,9 @@ export type GatewayLeaseEvent =
   | 'stream-error'
   | 'recording-stopped'
   /** tcp-active: an attempt to reach the device failed (the first 16 per lease) */
-  | 'dial-failed';
+  | 'dial-failed'
+  | 'forward-down'
+  | 'forward-up';
 
 export type GatewayTimeout = 'connect-timeout' | 'idle-timeout';
 

@@ -11,6 +11,8 @@ export interface GatewayOptions {
   recordMaxBytes?: number;
   /** RECORD_RETENTION_DAYS: recordings not written for this long are deleted, hourly; 0 or unset = kept */
   recordRetentionDays?: number;
+  /** FORWARD_BUFFER_BYTES: each forwarding lease's buffer (default 4 MiB, at least 1 MiB) */
+  forwardBufferBytes?: number;
 }
 
 export const GATEWAY_OPTIONS = Symbol('GATEWAY_OPTIONS');

@@ -20,3 +20,4 @@ export * from './stream-stats';
 export * from './peer-address';
 export * from './record-dir';
 export * from './recording-retention';
+export * from './forward';

@@ -19,4 +19,8 @@ export interface LeaseBinding {
   idleTimeoutS: number;
   /** where to write the PS, when the lease records */
   recordPath: string | null;
+  /** where the stream is forwarded (`tcp://HOST:PORT` | `udp://HOST:PORT`), or null */
+  forward?: string | null;
+  /** the SSRC written into forwarded packets; null: the lease's ssrc, else the device's */
+  forwardSsrc?: number | null;
 }

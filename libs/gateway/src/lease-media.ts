@@ -1,5 +1,6 @@
 import { canonicalSsrc, RtcpCounters, RtpIngest, type DeframeError } from '@app/rtp';
 import { ConnectionReports } from './connection-reports';
+import { forwarderForLease, type LeaseForwarder } from './forward';
 import type { GatewayEventSink, GatewayLeaseEvent, GatewayTimeout } from './gateway-events';
 import type { LeaseBinding } from './lease-binding';
 import { PsFanout } from './ps-fanout';
@@ -11,6 +12,8 @@ export interface MediaOptions {
   liveMaxBacklogBytes: number;
   /** RECORD_DIR and RECORD_MAX_BYTES for the recorder */
   recording?: Pick<RecorderOptions, 'root' | 'maxBytes'>;
+  /** FORWARD_BUFFER_BYTES for the lease's forwarder */
+  forwardBufferBytes?: number;
   events: () => GatewayEventSink;
   now?: () => number;
   /** the idle timeout struck: the session drops the device connection (if any), then reports it */
@@ -77,6 +80,8 @@ export class LeaseMedia {
   readonly fanout: PsFanout;
   /** set once the sockets are open, so a failed bind leaves no file behind */
   recorder: PsRecorder | null = null;
+  /** sends every accepted packet on to a media server (issue 16); null when the lease does not forward */
+  readonly forwarder: LeaseForwarder | null;
   /** RTCP counted on the RTCP port (the RTP feed counts its in-band RTCP itself) */
   readonly rtcp = new RtcpCounters();
   /** true once close() began: no more events, no more state reports */
@@ -108,6 +113,7 @@ export class LeaseMedia {
   ) {
     this.now = options.now ?? Date.now;
     this.fanout = new PsFanout(options.liveMaxBacklogBytes, this.now);
+    this.forwarder = forwarderForLease(binding, options.forwardBufferBytes, options.events);
   }
 
   /** The sockets are open: start the recording. */
@@ -131,7 +137,8 @@ export class LeaseMedia {
    * The one place an RtpIngest is made for a lease, with its sinks (recorder, live pull).
    */
   beginFeed(peer: string): MediaFeed {
-    const ingest = new RtpIngest({ acceptSsrc: this.acceptSsrc });
+    // forward: every packet accepted into the stream goes on to the media server, whatever the transport
+    const ingest = new RtpIngest({ acceptSsrc: this.acceptSsrc, onPacket: this.forwarder?.onPacket });
     if (this.recorder) ingest.addSink(this.recorder);
     ingest.addSink(this.fanout);
     if (this.connections > 0) this.fanout.discontinuity();
@@ -147,6 +154,7 @@ export class LeaseMedia {
 
   /** After each push: the accepted-packet path (sign of life, first packet, `streaming`). */
   afterPush(feed: MediaFeed, acceptedBefore: number, now: number): void {
+    this.forwarder?.flush(); // one forward write per socket read or datagram
     this.fanout.flushIfFull();
     if (feed.accepted === acceptedBefore) return;
     this.lastActivity = now;
@@ -257,6 +265,8 @@ export class LeaseMedia {
       lastPacketAt: isoOrNull(this.lastPacketAt),
       liveClients: this.fanout.size,
       recording: this.recorder && this.recorder.summary(),
+      forward: this.forwarder && this.forwarder.stats(),
+      unreportedForwardChanges: this.forwarder?.unreportedChanges ?? 0,
     };
   }
 
@@ -271,6 +281,8 @@ export class LeaseMedia {
   async finish(): Promise<void> {
     this.stopTimers();
     this.fold();
+    // The forward socket is the lease's too: closed, and its close awaited, with the others.
+    await this.forwarder?.close();
     await this.recorder?.close();
     this.fanout.endAll('lease-ended');
   }

@@ -1,3 +1,4 @@
+import type { LeaseForwarder } from './forward';
 import type { GatewayEventSink } from './gateway-events';
 import type { LeaseBinding } from './lease-binding';
 import { LeaseMedia } from './lease-media';
@@ -17,6 +18,8 @@ export interface SessionOptions {
   noMediaTimeoutMs: number;
   /** RECORD_DIR and RECORD_MAX_BYTES for the recorder */
   recording?: Pick<RecorderOptions, 'root' | 'maxBytes'>;
+  /** FORWARD_BUFFER_BYTES for the lease's forwarder */
+  forwardBufferBytes?: number;
   events: () => GatewayEventSink;
   now?: () => number;
   /** tcp-active: spacing of dial attempts (default DIAL_SPACING_MS, 1 s) */
@@ -44,6 +47,7 @@ export class LeaseSession {
     this.media = new LeaseMedia(binding, {
       liveMaxBacklogBytes: options.liveMaxBacklogBytes,
       recording: options.recording,
+      forwardBufferBytes: options.forwardBufferBytes,
       events: options.events,
       now: options.now,
       onIdle: () => this.idle(),
@@ -69,6 +73,10 @@ export class LeaseSession {
 
   get recorder(): PsRecorder | null {
     return this.media.recorder;
+  }
+
+  get forwarder(): LeaseForwarder | null {
+    return this.media.forwarder;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { EndedLeases } from './ended-leases';
 import { EventLoopProbe } from './event-loop.probe';
+import type { ForwardState, LeaseForwarder } from './forward';
 import { DEFAULT_LIVE_MAX_BACKLOG_BYTES, DEFAULT_NO_MEDIA_TIMEOUT_MS, GATEWAY_OPTIONS, type GatewayOptions } from './gateway.options';
 import { NO_EVENTS, type GatewayEventSink } from './gateway-events';
 import type { LeaseBinding, MediaTransport } from './lease-binding';
@@ -25,6 +26,19 @@ export interface GatewayListenerView {
   listening: boolean;
   connected: boolean;
   sockets: LeaseSocketsView;
+  /** the lease's forward connection (one of its sockets), null when it does not forward */
+  forward?: GatewayForwardView | null;
+}
+
+/** A forward connection the gateway holds, and for which lease. */
+export interface GatewayForwardView {
+  leaseId: string;
+  to: string;
+  state: ForwardState;
+  /** the socket's local port while one is open */
+  localPort: number | null;
+  /** the forwarder of the lease's open session; false: no session explains it (an orphan) */
+  owned: boolean;
 }
 
 /**
@@ -41,6 +55,12 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
   private readonly opening = new Map<string, Promise<void>>();
   /** leases the release routine is closing or has closed: open() refuses them */
   private readonly endedLeases = new EndedLeases();
+  /**
+   * Every forwarder a session made, until the session's close has closed it: a forward socket
+   * is tracked apart from the session map, so one that lost its session (which no code path
+   * should allow) is still seen, and closed, by the reconciler (forwards(), closeForwards()).
+   */
+  private readonly forwarders = new Map<LeaseForwarder, string>();
   private sink: GatewayEventSink = NO_EVENTS;
   /** the kernel's cap on UDP receive buffers was logged (once per process) */
   private recvBufferLogged = false;
@@ -77,9 +97,11 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
         liveMaxBacklogBytes: this.options.liveMaxBacklogBytes ?? DEFAULT_LIVE_MAX_BACKLOG_BYTES,
         noMediaTimeoutMs: this.options.noMediaTimeoutMs ?? DEFAULT_NO_MEDIA_TIMEOUT_MS,
         recording: { root: this.options.recordDir, maxBytes: this.options.recordMaxBytes },
+        forwardBufferBytes: this.options.forwardBufferBytes,
         events: this.events,
       });
       this.leases.set(id, session);
+      if (session.forwarder) this.forwarders.set(session.forwarder, id);
       const opened = session.open();
       this.opening.set(id, opened);
       try {
@@ -87,6 +109,7 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
         if (session.sockets instanceof UdpSockets) this.logRecvBuffer(session.sockets.recvBufferBytes);
       } catch (err) {
         if (this.leases.get(id) === session) this.leases.delete(id);
+        await this.dropForwarder(session.forwarder);
         throw err;
       } finally {
         this.opening.delete(id);
@@ -121,7 +144,36 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
     if (!session) return null;
     const stats = await session.close();
     if (this.leases.get(leaseId) === session) this.leases.delete(leaseId);
+    this.forwarders.delete(session.forwarder!);
     return stats;
+  }
+
+  /** Every forward connection held here (for the reconciler), with or without its session. */
+  forwards(): GatewayForwardView[] {
+    return [...this.forwarders].map(([f, leaseId]) => ({
+      leaseId,
+      to: f.to,
+      state: f.state,
+      localPort: f.localPort,
+      owned: this.leases.get(leaseId)?.forwarder === f,
+    }));
+  }
+
+  /**
+   * Closes the forward connections held for a lease that no open session of it owns (the
+   * reconciler's `orphan-forward`), and awaits their close. Returns how many there were.
+   */
+  async closeForwards(leaseId: string): Promise<number> {
+    const own = this.leases.get(leaseId)?.forwarder ?? null;
+    const orphans = [...this.forwarders].filter(([f, id]) => id === leaseId && f !== own).map(([f]) => f);
+    await Promise.all(orphans.map((f) => this.dropForwarder(f)));
+    return orphans.length;
+  }
+
+  private async dropForwarder(f: LeaseForwarder | null): Promise<void> {
+    if (f === null) return;
+    await f.close();
+    this.forwarders.delete(f);
   }
 
   /**
@@ -221,6 +273,13 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
       listening: e.listening,
       connected: e.connected,
       sockets: e.view(),
+      forward: e.forwarder && {
+        leaseId: e.binding.leaseId,
+        to: e.forwarder.to,
+        state: e.forwarder.state,
+        localPort: e.forwarder.localPort,
+        owned: true,
+      },
     }));
   }
 

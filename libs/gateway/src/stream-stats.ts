@@ -1,3 +1,4 @@
+import type { ForwardStats } from './forward/forward-stats';
 import type { AudioCodec, Framing, RtpIngest, VideoCodec } from '@app/rtp';
 import type { MediaTransport } from './lease-binding';
 
@@ -61,6 +62,10 @@ export type LeaseStreamStats = {
   dial?: DialStats;
   /** `stopped`: why the recording ended before the lease (max-bytes, disk-error: CODE, disk-stalled) */
   recording: { path: string; bytes: number; error: string | null; stopped: string | null } | null;
+  /** the forward to a media server (contract: stats.forward), null when the lease does not forward */
+  forward: ForwardStats | null;
+  /** forward-up/forward-down changes past the 16 of each reported as events */
+  unreportedForwardChanges: number;
 };
 
 /** tcp-active: where the service dials, and how that went. */

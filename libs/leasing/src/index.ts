@@ -1,6 +1,7 @@
 export * from './domain/clock';
 export * from './domain/end-causes';
 export * from './domain/ids';
+export * from './domain/lease-forward';
 export * from './domain/lease-input';
 export * from './domain/records';
 export * from './domain/stream-id';

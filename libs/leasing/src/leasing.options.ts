@@ -10,6 +10,8 @@ export interface LeasingOptions {
   leaseDefaults: { ttlS: number; connectTimeoutS: number; idleTimeoutS: number };
   /** where leases with record=true write their .ps file */
   recordDir: string;
+  /** FORWARD_TO: where leases forward their stream unless they say otherwise (null: nowhere) */
+  forwardTo?: string | null;
   /** WEBHOOK_URL is set: state changes also write webhook events into the outbox */
   webhooks?: boolean;
   /** ended leases (and their events) older than this are pruned, hourly; default 90 */

@@ -79,6 +79,11 @@ export class StreamDeframer {
     return this.headHave + this.frameHave;
   }
 
+  /** True when `buf` is the frame buffer reused for packets that straddle chunks. */
+  owns(buf: Buffer): boolean {
+    return buf === this.frame;
+  }
+
   /**
    * Consumes a chunk, calling `onFrame` for each complete packet, in order. Returns the error
    * that made the stream unusable, or null. Never throws (unless `onFrame` does).

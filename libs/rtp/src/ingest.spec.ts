@@ -195,3 +195,31 @@ function mutate(random: () => number, good: Buffer): Buffer {
   }
   return out;
 }
+
+describe('RtpIngest packet hook (what a forwarder is fed)', () => {
+  it('sees every packet of the primary SSRC, whole and in arrival order, saying which ones live in a reused buffer', () => {
+    const seen: Buffer[] = [];
+    let reusedCount = 0;
+    const foreign = Buffer.from(packets[5]);
+    foreign.writeUInt32BE(42, 8);
+    const input = toInterleaved([...packets.slice(0, 5), foreign, ...packets.slice(5)]);
+    const { sink, error } = run(chunks(input, 9, 900), {
+      onPacket: (buf, start, end, reused) => {
+        if (reused) reusedCount++;
+        seen.push(Buffer.from(buf.subarray(start, end)));
+      },
+    });
+    expect(error).toBeNull();
+    expect(seen).toHaveLength(packets.length);
+    expect(seen.every((p, i) => p.equals(packets[i]))).toBe(true);
+    expect(reusedCount).toBeGreaterThan(0);
+    // The hook runs before the sinks, which still get the whole PS.
+    expect(sink.hash.digest('hex')).toBe(EXTRACTED_SHA);
+  });
+
+  it('may rewrite the SSRC in place without changing what the probe and sinks get', () => {
+    const { sink, snapshot } = run(chunks(capture, 10, 3000), { onPacket: (buf, start) => buf.writeUInt32BE(7, start + 8) });
+    expect(sink.hash.digest('hex')).toBe(EXTRACTED_SHA);
+    expect(snapshot).toMatchObject({ rtpPackets: 2308, primarySsrc: 123456789 });
+  });
+});

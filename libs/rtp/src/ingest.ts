@@ -28,7 +28,20 @@ export interface RtpIngestOptions extends DeframerOptions, RtpStatsOptions {
   maxSsrcs?: number;
   /** Run the PS probe on the primary SSRC (default true). */
   probePs?: boolean;
+  /** Called with every RTP packet of the primary SSRC, in arrival order (see RtpPacketHook). */
+  onPacket?: RtpPacketHook | null;
 }
+
+/**
+ * Sees every RTP packet accepted into the stream (the primary SSRC, after the SSRC check),
+ * in arrival order, late and duplicate ones included (a receiver such as a media server
+ * reorders by itself): bytes `buf[start..end)`, header included. Called before the probe and
+ * sinks, which read only the payload, so the hook may rewrite header bytes in place (the
+ * parsed header is already taken). `reused` is true when `buf` is the deframer's frame buffer
+ * (a packet that straddled two chunks): it is overwritten by the next such packet, so a hook
+ * that keeps the bytes must copy them; otherwise `buf` is the chunk the caller pushed.
+ */
+export type RtpPacketHook = (buf: Buffer, start: number, end: number, reused: boolean) => void;
 
 export interface RtpIngestSnapshot {
   framing: Framing | null;
@@ -82,6 +95,7 @@ export class RtpIngest {
   private lastRejected = -1;
   private nowMs = 0;
   private readonly maxSsrcs: number;
+  private readonly onPacket: RtpPacketHook | null;
   // Declared with all four parameters on purpose: a callback called with more arguments than
   // it declares is not inlined by V8, which made this path three times slower.
   private readonly onFrame: FrameHandler = (buf, start, end, _channel) => this.handle(buf, start, end);
@@ -90,6 +104,7 @@ export class RtpIngest {
     this.deframer = new StreamDeframer(options);
     this.probe = options.probePs === false ? null : new PsProbe();
     this.maxSsrcs = options.maxSsrcs ?? 4;
+    this.onPacket = options.onPacket ?? null;
   }
 
   get framing(): Framing | null {
@@ -180,7 +195,10 @@ export class RtpIngest {
     }
     stats.payloadType = h.payloadType;
     const verdict = stats.update(h.sequence, h.timestamp, h.marker, end - start, h.payloadLength, this.nowMs);
-    if (stats !== this.primary || verdict === LATE || verdict === IGNORED) return;
+    if (stats !== this.primary) return;
+    const hook = this.onPacket;
+    if (hook !== null) hook(buf, start, end, this.deframer.owns(buf));
+    if (verdict === LATE || verdict === IGNORED) return;
     this.deliver(buf, h, verdict === GAP);
   }
 

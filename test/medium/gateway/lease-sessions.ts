@@ -9,7 +9,10 @@ import { waitFor } from '../../support/wait-for';
  * An in-process ledger and gateway for one describe block, with the helpers the media-session
  * specs read by: every device is destroyed and every active lease released after each test.
  */
-export function leaseSessions(kind: DbKind, options: Partial<LeasingOptions> & { range: LeasingOptions['range'] }) {
+export function leaseSessions(
+  kind: DbKind,
+  options: Partial<LeasingOptions> & { range: LeasingOptions['range']; forwardBufferBytes?: number },
+) {
   let h: LedgerHarness;
   const devices: TestDevice[] = [];
 

@@ -22,6 +22,11 @@ const LIFE: LeaseTransition[] = [
   { kind: 'renewed', ttlS: 7200, expiresAt: T0 + 7_200_000 },
   { kind: 'ssrc-updated', ssrc: '0100000009' },
   { kind: 'peer-set', peerAddress: '192.0.2.10', peerPort: 15060 },
+  {
+    kind: 'forward-down',
+    detail: { to: 'tcp://127.0.0.1:10000', error: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:10000', reconnects: 0 },
+  },
+  { kind: 'forward-up', detail: { to: 'tcp://127.0.0.1:10000', error: null, reconnects: 1 } },
   { kind: 'ended', cause: endCause('clientRelease'), finalStats: { packets: 3 } },
 ];
 
@@ -56,6 +61,8 @@ async function withLedger(kind: DbKind, offset: number) {
         client: 'spec',
         record: false,
         recordPath: null,
+        forward: null,
+        forwardSsrc: null,
         ttlS: 3600,
         connectTimeoutS: 3600,
         idleTimeoutS: 3600,
@@ -105,7 +112,7 @@ describe.each(DB_KINDS)('the lease transition writer on %s', (kind) => {
       expect(
         sent.map((e) => [e.type, e.status, e.payload]),
         t.kind,
-      ).toEqual(webhook ? [[webhook, 'pending', { lease: expected }]] : []);
+      ).toEqual(webhook ? [[webhook, 'pending', 'detail' in t ? { lease: expected, forward: t.detail } : { lease: expected }]] : []);
       lease = expected;
     }
   });

@@ -117,6 +117,18 @@ export class EnvironmentVariables {
   @IsString()
   RECORD_DIR = './data/records';
 
+  /** Every lease forwards its stream here unless its request says otherwise (checked in load-settings). */
+  @IsOptional()
+  @IsString()
+  FORWARD_TO?: string;
+
+  /** Each forwarding lease's buffer (connecting, down, or a slow target); beyond it packets are dropped and counted. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024 * 1024)
+  @Max(1024 * 1024 * 1024)
+  FORWARD_BUFFER_BYTES = 4 * 1024 * 1024;
+
   /** Live pulls (`stream.ps`) one lease serves at once; one more is 429 too_many_pulls. */
   @Type(() => Number)
   @IsInt()

@@ -112,6 +112,19 @@ describe('configuration', () => {
     expect(loadSettings({}).testDelayBeforePullMs).toBe(0);
   });
 
+  it('forwards nowhere by default; FORWARD_TO names a tcp:// or udp:// target, FORWARD_BUFFER_BYTES at least 1 MiB', () => {
+    expect(loadSettings({}).media).toMatchObject({ forwardTo: null, forwardBufferBytes: 4 * 1024 * 1024 });
+    expect(loadSettings({ FORWARD_TO: 'tcp://127.0.0.1:10000' }).media.forwardTo).toBe('tcp://127.0.0.1:10000');
+    expect(loadSettings({ FORWARD_TO: 'UDP://Media.Example:10000'.replace('UDP', 'udp') }).media.forwardTo).toBe(
+      'udp://media.example:10000',
+    );
+    expect(problemsOf({ FORWARD_TO: 'rtmp://127.0.0.1:1935' })).toEqual([
+      expect.stringMatching(/^FORWARD_TO="rtmp:\/\/127.0.0.1:1935": must be tcp:\/\//),
+    ]);
+    expect(problemsOf({ FORWARD_TO: 'tcp://127.0.0.1:70000' }).join()).toContain('FORWARD_TO=');
+    expect(problemsOf({ FORWARD_BUFFER_BYTES: '1000' }).join()).toContain('FORWARD_BUFFER_BYTES must not be less than 1048576');
+  });
+
   it('retries re-opens at boot for RESUME_RETRY_S, at least a minute', () => {
     expect(loadSettings({}).resumeRetryS).toBe(300);
     expect(loadSettings({ RESUME_RETRY_S: '90' }).resumeRetryS).toBe(90);

@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { existsSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
+import { FORWARD_TARGET_RULE, parseForwardTarget } from '@app/leasing';
 import { authTokenProblems } from './auth-tokens';
 import { EnvironmentVariables } from './environment';
 import { parsePortRange } from './port-range';
@@ -49,6 +50,9 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   if (vars.WEBHOOK_URL && !vars.WEBHOOK_SECRET) {
     problems.push('WEBHOOK_SECRET=null: required when WEBHOOK_URL is set (bodies are HMAC-SHA256 signed)');
   }
+  const forwardTo = vars.FORWARD_TO === undefined ? null : parseForwardTarget(vars.FORWARD_TO);
+  if (vars.FORWARD_TO !== undefined && forwardTo === null)
+    problems.push(`FORWARD_TO=${JSON.stringify(vars.FORWARD_TO)}: must be ${FORWARD_TARGET_RULE}`);
   if (problems.length > 0 || typeof range === 'string') throw new ConfigError(problems);
 
   const url = vars.DATABASE_URL;
@@ -66,6 +70,8 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
       livePullsPerLease: vars.LIVE_PULLS_PER_LEASE,
       recordMaxBytes: vars.RECORD_MAX_BYTES,
       recordRetentionDays: vars.RECORD_RETENTION_DAYS,
+      forwardTo: forwardTo?.url ?? null,
+      forwardBufferBytes: vars.FORWARD_BUFFER_BYTES,
     },
     leaseDefaults: { ttlS: vars.LEASE_TTL_S, connectTimeoutS: vars.CONNECT_TIMEOUT_S, idleTimeoutS: vars.IDLE_TIMEOUT_S },
     reconcile: { intervalS: vars.RECONCILE_INTERVAL_S, cron: vars.RECONCILE_CRON?.trim() ?? null, minAgeS: vars.RECONCILE_MIN_AGE_S },

@@ -14,6 +14,10 @@ export interface Settings {
     livePullsPerLease: number;
     recordMaxBytes: number;
     recordRetentionDays: number;
+    /** FORWARD_TO, normalised: every lease's default forward target, or null */
+    forwardTo: string | null;
+    /** FORWARD_BUFFER_BYTES: each forwarding lease's buffer */
+    forwardBufferBytes: number;
   };
   leaseDefaults: { ttlS: number; connectTimeoutS: number; idleTimeoutS: number };
   reconcile: { intervalS: number; cron: string | null; minAgeS: number };

@@ -1,4 +1,4 @@
-import { TRANSPORTS, type Lease, type LeaseDetail, type LeaseEvent, type Transport } from '@app/leasing';
+import { leaseMediaStream, TRANSPORTS, type Lease, type LeaseDetail, type LeaseEvent, type Transport } from '@app/leasing';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -29,6 +29,20 @@ export class LeaseResponse {
   @ApiProperty({ nullable: true, type: String }) client: string | null;
   @ApiProperty() record: boolean;
   @ApiProperty({ nullable: true, type: String }) recordPath: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'tcp://HOST:PORT or udp://HOST:PORT the stream is forwarded to' })
+  forward: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'SSRC written into forwarded packets (null: the lease ssrc, else the device one)',
+  })
+  forwardSsrc: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'rtp/<8 hex digits of the forwarded SSRC>, the name ZLMediaKit gives the stream; null until known',
+  })
+  mediaStream: string | null;
   @ApiProperty() ttlSeconds: number;
   @ApiProperty() connectTimeoutSeconds: number;
   @ApiProperty() idleTimeoutSeconds: number;
@@ -85,6 +99,9 @@ export function toLeaseResponse(l: Lease): LeaseResponse {
     client: l.client,
     record: l.record,
     recordPath: l.recordPath,
+    forward: l.forward,
+    forwardSsrc: l.forwardSsrc,
+    mediaStream: leaseMediaStream(l),
     ttlSeconds: l.ttlS,
     connectTimeoutSeconds: l.connectTimeoutS,
     idleTimeoutSeconds: l.idleTimeoutS,

@@ -16,14 +16,28 @@ interface StreamTotals {
   bytes: number;
   lost: number;
   dropped: number;
+  forwardPackets: number;
+  forwardBytes: number;
+  forwardDropped: number;
+  forwardReconnects: number;
 }
 
-const STREAM_KEYS: Array<[keyof StreamTotals, string]> = [
-  ['packets', 'packets'],
-  ['bytes', 'bytes'],
-  ['lost', 'lost'],
-  ['dropped', 'droppedForeignSsrc'],
+type Stats = Record<string, unknown>;
+const forwardOf = (s: Stats): Stats => (s.forward !== null && typeof s.forward === 'object' ? (s.forward as Stats) : {});
+
+/** Where each total is read in a lease's stats (live, or final once it ended). */
+const STREAM_KEYS: Array<[keyof StreamTotals, (s: Stats) => unknown]> = [
+  ['packets', (s) => s.packets],
+  ['bytes', (s) => s.bytes],
+  ['lost', (s) => s.lost],
+  ['dropped', (s) => s.droppedForeignSsrc],
+  ['forwardPackets', (s) => forwardOf(s).packets],
+  ['forwardBytes', (s) => forwardOf(s).bytes],
+  ['forwardDropped', (s) => forwardOf(s).dropped],
+  ['forwardReconnects', (s) => forwardOf(s).reconnects],
 ];
+
+const FORWARD_STATES = ['idle', 'connecting', 'up', 'down'] as const;
 
 /**
  * The service's Prometheus registry. Names start with `portledger_`, counters end in `_total`,
@@ -34,7 +48,16 @@ const STREAM_KEYS: Array<[keyof StreamTotals, string]> = [
 @Injectable()
 export class PortledgerMetrics implements LedgerTelemetrySink, OnModuleInit {
   readonly registry = new Registry();
-  private readonly closed: StreamTotals = { packets: 0, bytes: 0, lost: 0, dropped: 0 };
+  private readonly closed: StreamTotals = {
+    packets: 0,
+    bytes: 0,
+    lost: 0,
+    dropped: 0,
+    forwardPackets: 0,
+    forwardBytes: 0,
+    forwardDropped: 0,
+    forwardReconnects: 0,
+  };
 
   private readonly allocations = new Counter({
     name: 'portledger_allocations_total',
@@ -113,6 +136,15 @@ export class PortledgerMetrics implements LedgerTelemetrySink, OnModuleInit {
       'RTP packets dropped because their SSRC was not the expected one',
       'dropped',
     );
+    this.streamCounter('portledger_forward_packets_total', 'RTP packets forwarded to media servers', 'forwardPackets');
+    this.streamCounter('portledger_forward_bytes_total', 'Bytes of forwarded RTP packets (without the RFC 4571 prefix)', 'forwardBytes');
+    this.streamCounter('portledger_forward_packets_dropped_total', 'RTP packets a lease forward buffer had no room for', 'forwardDropped');
+    this.streamCounter(
+      'portledger_forward_reconnects_total',
+      'Forward connections opened again after a failure or drop',
+      'forwardReconnects',
+    );
+    this.forwardStates();
     this.gaugeFrom('portledger_webhook_events_pending', 'Webhook events not delivered yet', () => this.deliveries.countPending());
   }
 
@@ -131,7 +163,7 @@ export class PortledgerMetrics implements LedgerTelemetrySink, OnModuleInit {
 
   ended(state: string, reason: string, finalStats: Record<string, unknown> | null): void {
     this.releases.inc({ state, reason });
-    if (finalStats) for (const [key, field] of STREAM_KEYS) this.closed[key] += numberOr0(finalStats[field]);
+    if (finalStats) for (const [key, read] of STREAM_KEYS) this.closed[key] += numberOr0(read(finalStats));
   }
 
   reconciled(report: ReconcileReportRecord): void {
@@ -151,6 +183,25 @@ export class PortledgerMetrics implements LedgerTelemetrySink, OnModuleInit {
     this.webhookGivenUp.inc({ type });
   }
 
+  /** Forwarding leases open here, by the state of their forward connection (read at scrape time). */
+  private forwardStates(): void {
+    const media = this.media;
+    new Gauge({
+      name: 'portledger_forward_connections',
+      help: 'Forwarding leases open here, by forward state (idle, connecting, up, down)',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        const counts = new Map<string, number>(FORWARD_STATES.map((st) => [st, 0]));
+        for (const stats of media.liveStats()) {
+          const st = forwardOf(stats).state;
+          if (typeof st === 'string') counts.set(st, (counts.get(st) ?? 0) + 1);
+        }
+        for (const [state, n] of counts) this.set({ state }, n);
+      },
+    });
+  }
+
   private gaugeFrom(name: string, help: string, read: () => number | Promise<number>): Gauge {
     return new Gauge({
       name,
@@ -168,11 +219,11 @@ export class PortledgerMetrics implements LedgerTelemetrySink, OnModuleInit {
    * its close and its terminal write never makes the counter look reset.
    */
   private streamCounter(name: string, help: string, key: keyof StreamTotals): void {
-    const field = STREAM_KEYS.find(([k]) => k === key)![1];
+    const pick = STREAM_KEYS.find(([k]) => k === key)![1];
     let reported = 0;
     const read = () => {
       let total = this.closed[key];
-      for (const stats of this.media.liveStats()) total += numberOr0(stats[field as keyof object]);
+      for (const stats of this.media.liveStats()) total += numberOr0(pick(stats));
       return total;
     };
     new Counter({

@@ -5,7 +5,7 @@ import { toReconcileReportResponse } from '../reconcile/reconcile-report.respons
 
 /**
  * The body POSTed for an outbox event: `{ id, type, at, nodeId, lease }` (the contract's lease;
- * `lease.ended` adds the final `stats`) or `{ …, report }`. Rendered from what the outbox
+ * `lease.ended` adds the final `stats`; `forward.*` add `forward`) or `{ …, report }`. Rendered from what the outbox
  * stored when the event happened, so every retry sends the same bytes (and signature).
  */
 export function renderWebhookBody(e: WebhookEvent): string {
@@ -13,7 +13,9 @@ export function renderWebhookBody(e: WebhookEvent): string {
   if ('lease' in e.payload) {
     const l = e.payload.lease;
     const lease = e.type === 'lease.ended' ? { ...toLeaseResponse(l), stats: l.finalStats } : toLeaseResponse(l);
-    return JSON.stringify({ ...head, lease });
+    // forward.down / forward.up also carry what changed ({ to, error, reconnects, mediaStream }).
+    const forward = e.payload.forward;
+    return JSON.stringify(forward ? { ...head, lease, forward } : { ...head, lease });
   }
   return JSON.stringify({ ...head, report: toReconcileReportResponse(e.payload.report as ReconcileReport) });
 }

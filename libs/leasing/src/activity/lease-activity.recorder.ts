@@ -30,6 +30,11 @@ export class LeaseActivityRecorder implements GatewayEventSink, OnModuleInit {
   leaseEvent(leaseId: string, type: GatewayLeaseEvent, detail: Record<string, unknown>): void {
     // The time the gateway reported it, not the time the queued write runs.
     const at = this.clock.now();
+    if (type === 'forward-down' || type === 'forward-up') {
+      // An event and a webhook (forward.down / forward.up), through the transition writer.
+      this.write(leaseId, type, () => this.writer.apply(leaseId, { kind: type, detail }, at));
+      return;
+    }
     this.write(leaseId, type, () => this.writer.note(leaseId, type, at, detail));
   }
 

@@ -14,5 +14,7 @@ export function toBinding(lease: Lease): LeaseBinding {
     connectTimeoutS: lease.connectTimeoutS,
     idleTimeoutS: lease.idleTimeoutS,
     recordPath: lease.recordPath,
+    forward: lease.forward,
+    forwardSsrc: lease.forwardSsrc === null ? null : Number(lease.forwardSsrc),
   };
 }

@@ -1,4 +1,4 @@
-import { normalizeAddress } from '@app/gateway';
+import { FORWARD_TARGET_RULE, normalizeAddress, parseForwardTarget } from '@app/gateway';
 import { TRANSPORTS, type Transport } from '@app/ledger';
 import { canonicalSsrc } from '@app/rtp';
 import { isIP } from 'node:net';
@@ -17,10 +17,22 @@ export function leaseStreamId(streamId: string): string {
 const SSRC_RULE = 'a decimal string or number in 0..4294967295';
 
 /** The 10-digit form ("0200000001") of an SSRC given as a number or a decimal string. */
-export function leaseSsrc(ssrc: string | number): string {
-  const ok = typeof ssrc === 'number' ? Number.isInteger(ssrc) && ssrc >= 0 : /^\d{1,10}$/.test(ssrc);
-  if (!ok || Number(ssrc) > 0xffffffff) throw new InvalidLeaseInputError('ssrc', SSRC_RULE);
+export function leaseSsrc(ssrc: string | number, field: 'ssrc' | 'forwardSsrc' = 'ssrc'): string {
+  const ok = typeof ssrc === 'number' ? Number.isInteger(ssrc) && ssrc >= 0 : typeof ssrc === 'string' && /^\d{1,10}$/.test(ssrc);
+  if (!ok || Number(ssrc) > 0xffffffff) throw new InvalidLeaseInputError(field, SSRC_RULE);
   return canonicalSsrc(ssrc);
+}
+
+/**
+ * Where a lease forwards its stream: the request's `forward` (null opts out), else the node's
+ * default (FORWARD_TO, null when unset), in one spelling (see parseForwardTarget).
+ */
+export function leaseForward(forward: string | null | undefined, fallback: string | null): string | null {
+  const asked = forward === undefined ? fallback : forward;
+  if (asked === null) return null;
+  const target = typeof asked === 'string' ? parseForwardTarget(asked) : null;
+  if (target === null) throw new InvalidLeaseInputError('forward', `${FORWARD_TARGET_RULE}, or null`);
+  return target.url;
 }
 
 /** One spelling per address (see normalizeAddress), so it compares with a socket's remoteAddress. */

@@ -5,7 +5,7 @@ export class InvalidLeaseInputError extends DomainError {
   readonly code = 'bad_request';
   readonly kind = 'invalid';
   constructor(
-    readonly field: 'streamId' | 'ssrc' | 'peerAddress' | 'transport' | 'peerPort' | 'address' | 'port',
+    readonly field: 'streamId' | 'ssrc' | 'peerAddress' | 'transport' | 'peerPort' | 'address' | 'port' | 'forward' | 'forwardSsrc',
     readonly rule: string,
   ) {
     super(`${field} must be ${rule}`);

@@ -1,4 +1,4 @@
-import { MediaGateway, type GatewayListenerView, type LeaseStreamStats } from '@app/gateway';
+import { MediaGateway, type GatewayForwardView, type GatewayListenerView, type LeaseStreamStats } from '@app/gateway';
 import {
   isActiveState,
   LeaseEventRepository,
@@ -94,6 +94,11 @@ export class LeaseQueries {
   /** The gateway's listener pairs right now (the reconciler's second view). */
   listeners(): GatewayListenerView[] {
     return this.gateway.listeners();
+  }
+
+  /** Every forward connection the gateway holds, with or without an open session of its lease. */
+  forwards(): GatewayForwardView[] {
+    return this.gateway.forwards();
   }
 
   /** This node's quarantined pairs. */

@@ -1,4 +1,4 @@
-import { LeaseEventRepository, LeaseRepository, LedgerDatabase, type Lease, type Tx } from '@app/ledger';
+import { isActiveState, LeaseEventRepository, LeaseRepository, LedgerDatabase, type Lease, type Tx } from '@app/ledger';
 import { Injectable } from '@nestjs/common';
 import { WebhookOutbox } from '../webhooks/webhook-outbox';
 import { eventOf, LEASE_TRANSITIONS, transitioned, type LeaseTransition } from './lease-transitions';
@@ -29,7 +29,8 @@ export class LeaseTransitionWriter {
       if (!before) return true;
       const event = eventOf(before, t);
       if (event) await this.events.append(tx, id, event.type, at, event.detail);
-      if (rule.webhook) await this.outbox.lease(tx, rule.webhook, transitioned(before, t, at));
+      const forward = t.kind === 'forward-down' || t.kind === 'forward-up' ? t.detail : undefined;
+      if (rule.webhook) await this.outbox.lease(tx, rule.webhook, transitioned(before, t, at), forward);
       return true;
     });
   }
@@ -56,6 +57,10 @@ export class LeaseTransitionWriter {
         return this.leases.setSsrc(tx, id, t.ssrc, at);
       case 'peer-set':
         return this.leases.setPeer(tx, id, t.peerAddress, t.peerPort, at);
+      case 'forward-down':
+      case 'forward-up':
+        // No row change: written only while the lease is active (its sockets are still ours).
+        return before !== null && isActiveState(before.state);
       case 'ended':
         return this.leases.markEnded(tx, id, t.cause, at, t.finalStats);
     }

@@ -21,6 +21,8 @@ const BEFORE: Lease = {
   client: 'sip-gw',
   record: false,
   recordPath: null,
+  forward: null,
+  forwardSsrc: null,
   ttlS: 60,
   connectTimeoutS: 30,
   idleTimeoutS: 30,
@@ -89,6 +91,18 @@ const SPEC: Record<
     row: { state: 'listening', peerAddress: '192.0.2.10', peerPort: 15060, updatedAt: AT },
     event: { type: 'connect-requested', detail: { address: '192.0.2.10', port: 15060 } },
     webhook: null,
+  },
+  'forward-down': {
+    t: { kind: 'forward-down', detail: { to: 'tcp://127.0.0.1:10000', error: 'ECONNREFUSED', reconnects: 0 } },
+    row: {},
+    event: { type: 'forward-down', detail: { to: 'tcp://127.0.0.1:10000', error: 'ECONNREFUSED', reconnects: 0 } },
+    webhook: 'forward.down',
+  },
+  'forward-up': {
+    t: { kind: 'forward-up', detail: { to: 'tcp://127.0.0.1:10000', error: null, reconnects: 1 } },
+    row: {},
+    event: { type: 'forward-up', detail: { to: 'tcp://127.0.0.1:10000', error: null, reconnects: 1 } },
+    webhook: 'forward.up',
   },
   ended: {
     t: { kind: 'ended', cause: endCause('clientRelease'), finalStats: { packets: 7 } },

@@ -17,6 +17,8 @@ export type LeaseTransition =
   | { kind: 'ssrc-updated'; ssrc: string | null }
   /** tcp-active: the device's address and port to dial (the connect call) */
   | { kind: 'peer-set'; peerAddress: string; peerPort: number }
+  /** the lease's forward connection dropped or failed (forward-down), or came back (forward-up): events + webhooks, no state */
+  | { kind: 'forward-down' | 'forward-up'; detail: Record<string, unknown> }
   /** the terminal write of the release routine */
   | { kind: 'ended'; cause: EndCause; finalStats: Record<string, unknown> | null };
 
@@ -41,6 +43,8 @@ export const LEASE_TRANSITIONS = {
   renewed: { to: 'same', event: 'renewed', webhook: null },
   'ssrc-updated': { to: 'same', event: 'ssrc-updated', webhook: null },
   'peer-set': { to: 'same', event: 'connect-requested', webhook: null },
+  'forward-down': { to: 'same', event: 'forward-down', webhook: 'forward.down' },
+  'forward-up': { to: 'same', event: 'forward-up', webhook: 'forward.up' },
   ended: { to: 'terminal', event: 'terminal', webhook: 'lease.ended' },
 } as const satisfies Record<TransitionKind, TransitionRule>;
 
@@ -61,6 +65,9 @@ export function transitioned(lease: Lease, t: LeaseTransition, at: number): Leas
       return { ...lease, ssrc: t.ssrc, updatedAt: at };
     case 'peer-set':
       return { ...lease, peerAddress: t.peerAddress, peerPort: t.peerPort, updatedAt: at };
+    case 'forward-down':
+    case 'forward-up':
+      return lease;
     case 'ended':
       return { ...lease, state: t.cause.state, releaseReason: t.cause.reason, releasedAt: at, updatedAt: at, finalStats: t.finalStats };
   }
@@ -89,6 +96,9 @@ function eventDetail(before: Lease, t: LeaseTransition): Record<string, unknown>
       return { address: t.peerAddress, port: t.peerPort };
     case 'ended':
       return { reason: t.cause.reason, ...t.cause.detail };
+    case 'forward-down':
+    case 'forward-up':
+      return t.detail;
     case 'streaming':
     case 'idle':
       return {};

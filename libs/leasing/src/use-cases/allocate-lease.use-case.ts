@@ -6,7 +6,7 @@ import { Clock } from '../domain/clock';
 import { END_CAUSES, endCause } from '../domain/end-causes';
 import { IdGenerator } from '../domain/ids';
 import { toBinding } from '../domain/lease-binding.mapper';
-import { leasePeerAddress, leasePeerPort, leaseSsrc, leaseStreamId, leaseTransport } from '../domain/lease-input';
+import { leaseForward, leasePeerAddress, leasePeerPort, leaseSsrc, leaseStreamId, leaseTransport } from '../domain/lease-input';
 import { recordDirFor, recordPathFor } from '../domain/record-path';
 import { InvalidLeaseInputError, LedgerUnavailableError, ListenFailedError, PortRangeExhaustedError, StreamConflictError } from '../errors';
 import { DomainError } from '../errors/domain.error';
@@ -22,11 +22,13 @@ import { ListenTrouble } from './listen-trouble';
 import { ReleaseLeaseUseCase } from './release-lease.use-case';
 
 /** An allocation request in the ledger's form (lease-input.ts). */
-type NormalRequest = Omit<AllocateRequest, 'ssrc' | 'transport'> & {
+type NormalRequest = Omit<AllocateRequest, 'ssrc' | 'transport' | 'forward' | 'forwardSsrc'> & {
   ssrc?: string;
   transport: Transport;
   /** the transport as the request named it (undefined: not named, so any matches an existing lease) */
   namedTransport?: Transport;
+  forward: string | null;
+  forwardSsrc?: string;
 };
 
 /**
@@ -58,7 +60,7 @@ export class AllocateLeaseUseCase {
 
   async allocate(request: AllocateRequest): Promise<AllocateResult> {
     try {
-      const result = await this.allocateOnce(normalised(request));
+      const result = await this.allocateOnce(normalised(request, this.options.forwardTo ?? null));
       if (result.created && result.lease.state === 'listening') this.telemetry.allocated();
       return result;
     } catch (err) {
@@ -193,6 +195,8 @@ export class AllocateLeaseUseCase {
       client: req.client ?? null,
       record: req.record ?? false,
       recordPath: req.record ? recordPathFor(this.options.recordDir, req.streamId, id, now) : null,
+      forward: req.forward,
+      forwardSsrc: req.forwardSsrc ?? null,
       ttlS,
       connectTimeoutS: req.connectTimeoutSeconds ?? d.connectTimeoutS,
       idleTimeoutS: req.idleTimeoutSeconds ?? d.idleTimeoutS,
@@ -237,12 +241,14 @@ export class AllocateLeaseUseCase {
     cmp('connectTimeoutSeconds', req.connectTimeoutSeconds, lease.connectTimeoutS);
     cmp('idleTimeoutSeconds', req.idleTimeoutSeconds, lease.idleTimeoutS);
     cmp('rtpPort', req.rtpPort, lease.rtpPort);
+    cmp('forward', req.forward, lease.forward);
+    cmp('forwardSsrc', req.forwardSsrc, lease.forwardSsrc);
     if (diffs.length) throw new StreamConflictError(lease.streamId, lease.id, diffs);
     return { lease, created: false };
   }
 }
 
-function normalised(req: AllocateRequest): NormalRequest {
+function normalised(req: AllocateRequest, forwardTo: string | null): NormalRequest {
   const transport = leaseTransport(req.transport);
   // Only a tcp-active lease dials; a port to dial means nothing to the others.
   if (req.peerPort !== undefined && transport !== 'tcp-active')
@@ -252,6 +258,8 @@ function normalised(req: AllocateRequest): NormalRequest {
     transport,
     namedTransport: req.transport === undefined ? undefined : transport,
     peerPort: req.peerPort === undefined ? undefined : leasePeerPort(req.peerPort),
+    forward: leaseForward(req.forward, forwardTo),
+    forwardSsrc: req.forwardSsrc === undefined ? undefined : leaseSsrc(req.forwardSsrc, 'forwardSsrc'),
     streamId: leaseStreamId(req.streamId),
     ssrc: req.ssrc === undefined ? undefined : leaseSsrc(req.ssrc),
     peerAddress: req.peerAddress === undefined ? undefined : leasePeerAddress(req.peerAddress),

@@ -16,6 +16,10 @@ export interface AllocateRequest {
   idleTimeoutSeconds?: number;
   client?: string;
   record?: boolean;
+  /** `tcp://HOST:PORT` | `udp://HOST:PORT`; null: no forward even when FORWARD_TO is set; absent: FORWARD_TO */
+  forward?: string | null;
+  /** the SSRC written into forwarded packets, as `ssrc` */
+  forwardSsrc?: string | number;
   /** a specific pair (the ZLMediaKit-compatible API's `port`); otherwise the LRU pair */
   rtpPort?: number;
 }

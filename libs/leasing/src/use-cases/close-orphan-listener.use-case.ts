@@ -16,6 +16,16 @@ export class CloseOrphanListenerUseCase {
     private readonly gateway: MediaGateway,
   ) {}
 
+  /**
+   * Forward connections no open session of their lease owns (`orphan-forward`): closed whatever
+   * the lease's state, since the lease's own session, if any, keeps its own forward. Returns how many.
+   */
+  async closeForwards(leaseId: string): Promise<number> {
+    const closed = await this.gateway.closeForwards(leaseId);
+    if (closed > 0) this.logger.warn(`lease ${leaseId}: ${closed} orphan forward connection(s) closed`);
+    return closed;
+  }
+
   async close(leaseId: string, port: number | null): Promise<OrphanCloseResult> {
     const lease = await this.leases.findById(leaseId);
     if (lease && isActiveState(lease.state) && lease.nodeId === this.options.nodeId) return { outcome: 'lease-active' };

@@ -30,9 +30,9 @@ export class WebhookOutbox {
   }
 
   /** A lease event, with the lease as it now is (LeaseTransitionWriter decides which transition sends which). */
-  async lease(tx: Tx, type: LeaseWebhookType, lease: Lease): Promise<void> {
+  async lease(tx: Tx, type: LeaseWebhookType, lease: Lease, forward?: Record<string, unknown>): Promise<void> {
     if (!this.enabled) return;
-    await this.put(tx, type, lease.id, { lease });
+    await this.put(tx, type, lease.id, forward ? { lease, forward } : { lease });
   }
 
   /** `reconcile.findings`: only for a pass that did (or reports) something; pending findings wait for their next pass. */

@@ -46,6 +46,12 @@ export class LeaseEntity {
   @Column({ name: 'record_path', type: 'text', nullable: true })
   recordPath: string | null;
 
+  @Column({ type: 'varchar', length: 300, nullable: true })
+  forward: string | null;
+
+  @Column({ name: 'forward_ssrc', type: 'varchar', length: 10, nullable: true })
+  forwardSsrc: string | null;
+
   @Column({ name: 'ttl_s', type: 'integer' })
   ttlS: number;
 

@@ -31,6 +31,10 @@ export interface Lease {
   client: string | null;
   record: boolean;
   recordPath: string | null;
+  /** where the stream is forwarded (`tcp://HOST:PORT` | `udp://HOST:PORT`), null: not forwarded */
+  forward: string | null;
+  /** the SSRC written into forwarded packets, 10-digit form; null: the lease's ssrc, else the device's */
+  forwardSsrc: string | null;
   ttlS: number;
   connectTimeoutS: number;
   idleTimeoutS: number;

@@ -3,7 +3,8 @@ import type { Lease, LeaseState, Transport } from '../records/lease';
 /** Column list for raw reads of `leases`, in one place. */
 export const LEASE_COLUMNS =
   'id, node_id, stream_id, host, rtp_port, rtcp_port, transport, state, ssrc, peer_address, peer_port, client, record, record_path, ' +
-  'ttl_s, connect_timeout_s, idle_timeout_s, created_at, updated_at, expires_at, released_at, release_reason, final_stats';
+  'ttl_s, connect_timeout_s, idle_timeout_s, created_at, updated_at, expires_at, released_at, release_reason, final_stats, ' +
+  'forward, forward_ssrc';
 
 export interface LeaseRow {
   id: string;
@@ -29,6 +30,8 @@ export interface LeaseRow {
   released_at: number | string | null;
   release_reason: string | null;
   final_stats: string | null;
+  forward: string | null;
+  forward_ssrc: string | null;
 }
 
 const ms = (v: number | string | null): number | null => (v === null ? null : Number(v));
@@ -50,6 +53,8 @@ export function leaseFromRow(r: LeaseRow): Lease {
     client: r.client,
     record: Boolean(r.record),
     recordPath: r.record_path,
+    forward: r.forward ?? null,
+    forwardSsrc: r.forward_ssrc ?? null,
     ttlS: Number(r.ttl_s),
     connectTimeoutS: Number(r.connect_timeout_s),
     idleTimeoutS: Number(r.idle_timeout_s),
@@ -88,5 +93,7 @@ export function leaseToParams(l: Lease): unknown[] {
     l.releasedAt,
     l.releaseReason,
     l.finalStats === null ? null : JSON.stringify(l.finalStats),
+    l.forward,
+    l.forwardSsrc,
   ];
 }

@@ -1,7 +1,14 @@
 import type { Lease } from '../records/lease';
 import type { ReconcileReportRecord } from '../repositories/reconcile-report.repository';
 
-export const WEBHOOK_EVENT_TYPES = ['lease.listening', 'lease.streaming', 'lease.ended', 'reconcile.findings'] as const;
+export const WEBHOOK_EVENT_TYPES = [
+  'lease.listening',
+  'lease.streaming',
+  'lease.ended',
+  'forward.down',
+  'forward.up',
+  'reconcile.findings',
+] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 export type LeaseWebhookType = Exclude<WebhookEventType, 'reconcile.findings'>;
 
@@ -9,7 +16,7 @@ export const WEBHOOK_STATUSES = ['pending', 'delivered', 'failed'] as const;
 export type WebhookStatus = (typeof WEBHOOK_STATUSES)[number];
 
 /** What the outbox keeps of an event: the subject as it was when it happened. */
-export type WebhookPayload = { lease: Lease } | { report: ReconcileReportRecord };
+export type WebhookPayload = { lease: Lease; forward?: Record<string, unknown> } | { report: ReconcileReportRecord };
 
 /** One outbox row as the rest of the service sees it. */
 export interface WebhookEvent {

@@ -105,6 +105,24 @@ describe('comparing the ledger, the gateway and the OS', () => {
     );
     expect(found.map((o) => [o.kind, o.leaseId, o.fromOs])).toEqual([['orphan-listener', 'gone', false]]);
   });
+
+  it('counts a forward connection its lease session owns as the lease socket, and calls any other an orphan', () => {
+    const forward = { leaseId: 'L1', to: 'tcp://127.0.0.1:10000', state: 'up' as const, localPort: 41000 };
+    const found = compareViews(
+      views({
+        os: null,
+        leases: [lease('L1', 24000)],
+        forwards: [
+          { ...forward, owned: true },
+          { ...forward, localPort: 41002, owned: false },
+        ],
+      }),
+    );
+    expect(found.map((o) => [o.kind, o.leaseId, o.port, o.detail])).toEqual([
+      ['ghost-lease', 'L1', 24000, expect.anything()],
+      ['orphan-forward', 'L1', 41002, { to: 'tcp://127.0.0.1:10000', state: 'up', leaseActive: true }],
+    ]);
+  });
 });
 
 describe('comparing per transport: what a UDP or TCP-ACTIVE lease must hold in the OS', () => {

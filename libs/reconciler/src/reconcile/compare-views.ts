@@ -1,4 +1,4 @@
-import type { GatewayListenerView } from '@app/gateway';
+import type { GatewayForwardView, GatewayListenerView } from '@app/gateway';
 import type { Lease, QuarantineEntry } from '@app/leasing';
 import type { TcpSocket } from '../os/tcp-socket';
 import type { UdpSocket } from '../os/udp-socket';
@@ -16,6 +16,8 @@ export interface PassViews {
   leases: LeaseView[];
   quarantine: QuarantineEntry[];
   gateway: GatewayListenerView[];
+  /** every forward connection the gateway holds (its lease's sockets too); absent: none */
+  forwards?: GatewayForwardView[];
   /**
    * Sockets of the range (TCP and UDP) that stand in the way of our bind host, and which of
    * them are ours; null when the OS could not be read or its view is not trusted.
@@ -90,6 +92,19 @@ export function compareViews(v: PassViews): Observation[] {
       port: g.rtpPort,
       leaseId: g.leaseId,
       detail: { holder: 'gateway', listening: g.listening, connected: g.connected },
+    });
+  }
+
+  // A forward socket belongs to its lease's open session; one that no session owns is closed.
+  for (const f of v.forwards ?? []) {
+    if (f.owned) continue;
+    out.push({
+      kind: 'orphan-forward',
+      key: `orphan-forward:${f.leaseId}:${f.localPort ?? f.state}`,
+      fromOs: false,
+      port: f.localPort,
+      leaseId: f.leaseId,
+      detail: { to: f.to, state: f.state, leaseActive: active.has(f.leaseId) },
     });
   }
 

@@ -58,6 +58,11 @@ const OBSERVED = {
     views({ own: (s) => s.localPort === 24000, leases: [lease('L1', 24000)], gateway: [listener('L1', 24000)] }),
   ),
   /** the quarantined pair 24004 holds nothing any more */
+  /** the gateway holds a forward connection of lease 'L2' that no open session of it owns */
+  orphanForward: observed(
+    'orphan-forward',
+    views({ os: null, forwards: [{ leaseId: 'L2', to: 'tcp://127.0.0.1:10000', state: 'up', localPort: 41000, owned: false }] }),
+  ),
   quarantineCleared: observed(
     'quarantine-cleared',
     views({ quarantine: [quarantined(24004)], os: { sockets: SOCKETS.filter((s) => s.localPort !== 24004), udp: [], isOwn: () => false } }),
@@ -115,6 +120,7 @@ describe('deciding what to do about an observation', () => {
       ],
       ['stuck', { do: 'disconnect', leaseId: 'L1', why: 'reconciler: CLOSE_WAIT to 127.0.0.1:34244' }],
       ['quarantineCleared', { do: 'clear-quarantine', rtpPort: 24004 }],
+      ['orphanForward', { do: 'close-forward', leaseId: 'L2' }],
     ] as const)('%s: acts with %o', (name, repair) => {
       const o = OBSERVED[name];
       expect(decide(o, context(o))).toEqual({ verdict: 'act', repair });
@@ -172,8 +178,16 @@ describe('deciding what to do about an observation', () => {
       ]);
     });
 
-    it.each(ALL.filter(([, o]) => o.kind !== 'ghost-lease' && o.kind !== 'overdue-lease'))('%s: deferred', (_, o) => {
-      expect(decide(o, context(o, { deferred: true }))).toEqual({ verdict: 'defer' });
+    it.each(ALL.filter(([, o]) => o.kind !== 'ghost-lease' && o.kind !== 'overdue-lease' && o.kind !== 'orphan-forward'))(
+      '%s: deferred',
+      (_, o) => {
+        expect(decide(o, context(o, { deferred: true }))).toEqual({ verdict: 'defer' });
+      },
+    );
+
+    it('still closes an orphan forward connection: the gateway, not the OS, shows it', () => {
+      const o = OBSERVED.orphanForward;
+      expect(decide(o, context(o, { deferred: true }))).toEqual({ verdict: 'act', repair: { do: 'close-forward', leaseId: 'L2' } });
     });
 
     it('still counts sightings: an unconfirmed observation is pending, not deferred', () => {

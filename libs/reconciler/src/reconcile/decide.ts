@@ -7,6 +7,7 @@ export type Repair =
   | { do: 'expire'; leaseId: string }
   | { do: 'reopen'; leaseId: string; osSaysMissing: boolean; endOnBindFailure: boolean }
   | { do: 'close-orphan'; leaseId: string; port: number }
+  | { do: 'close-forward'; leaseId: string }
   | { do: 'report'; why: string }
   | { do: 'quarantine-foreign'; socket: TcpSocket | UdpSocket; rtpPort: number }
   | { do: 'clear-quarantine'; rtpPort: number }
@@ -41,7 +42,8 @@ export function decide(o: Observation, c: DecisionContext): Decision {
     return { verdict: 'pending', detail: { seenPasses: c.seen.passes, firstSeenAt: new Date(c.seen.firstSeen).toISOString() } };
   }
   if (c.closing) return { verdict: 'skip', why: 'shutting down' };
-  if (c.deferred && o.kind !== 'ghost-lease' && o.kind !== 'overdue-lease') return { verdict: 'defer' };
+  // An orphan forward is seen in the gateway's own registry, not the OS: no reason to wait either.
+  if (c.deferred && o.kind !== 'ghost-lease' && o.kind !== 'overdue-lease' && o.kind !== 'orphan-forward') return { verdict: 'defer' };
   return { verdict: 'act', repair: repairOf(o, c.deferred) };
 }
 
@@ -60,6 +62,8 @@ function repairOf(o: Observation, deferred: boolean): Repair {
       return { do: 'quarantine-foreign', socket: o.socket, rtpPort: o.rtpPort };
     case 'quarantine-cleared':
       return { do: 'clear-quarantine', rtpPort: o.port };
+    case 'orphan-forward':
+      return { do: 'close-forward', leaseId: o.leaseId };
     case 'stuck-connection':
       return { do: 'disconnect', leaseId: o.leaseId, why: `reconciler: ${o.detail.state} to ${o.detail.peer}` };
   }

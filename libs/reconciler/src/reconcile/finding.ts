@@ -10,6 +10,7 @@ export const FINDING_KINDS = [
   'foreign-occupant',
   'quarantine-cleared',
   'stuck-connection',
+  'orphan-forward',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
@@ -30,6 +31,7 @@ export interface RepairActions {
   'foreign-occupant': 'quarantined';
   'quarantine-cleared': 'cleared';
   'stuck-connection': 'destroyed';
+  'orphan-forward': 'closed';
 }
 
 export type FindingAction = RepairActions[FindingKind] | GuardAction;
@@ -96,4 +98,11 @@ export type Observation = Sighting &
         socket: TcpSocket | UdpSocket;
       }
     | { kind: 'quarantine-cleared'; port: number; leaseId: null; detail: Detail<{ reason: string; since: string; owner: unknown }> }
+    | {
+        /** a forward connection of the gateway's that no open session of its lease owns; `port`: its local port */
+        kind: 'orphan-forward';
+        port: number | null;
+        leaseId: string;
+        detail: Detail<{ to: string; state: string; leaseActive: boolean }>;
+      }
   );

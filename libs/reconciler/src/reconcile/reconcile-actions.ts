@@ -42,6 +42,10 @@ export class ReconcileActions {
         if (closed.outcome === 'lease-active') return { action: 'skipped', detail: { why: 'the lease is active now' } };
         return { action: 'closed', detail: { leaseState: closed.leaseState } };
       }
+      case 'close-forward':
+        return (await this.orphans.closeForwards(r.leaseId)) > 0
+          ? { action: 'closed' }
+          : { action: 'skipped', detail: { why: 'the forward connection had gone' } };
       case 'report':
         return { action: 'reported', detail: { why: r.why } };
       case 'quarantine-foreign':

@@ -90,6 +90,7 @@ export class Reconciler implements OnModuleDestroy {
       leases,
       quarantine,
       gateway,
+      forwards: this.queries.forwards(),
       os: os.view,
     });
 

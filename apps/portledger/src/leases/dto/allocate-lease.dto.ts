@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsIP, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { STREAM_ID, STREAM_ID_RULE, TRANSPORTS, type Transport } from '@app/leasing';
+import { IsForwardTarget } from './forward.validator';
 import { IsSsrc, SsrcToString } from './ssrc.validator';
 
 export { STREAM_ID } from '@app/leasing';
@@ -78,4 +79,20 @@ export class AllocateLeaseDto {
   @IsOptional()
   @IsBoolean()
   record?: boolean;
+
+  @ApiPropertyOptional({
+    example: 'tcp://127.0.0.1:10000',
+    nullable: true,
+    type: String,
+    description: 'forward the stream there (RFC 4571 over TCP, or datagrams over UDP); null: not even to FORWARD_TO',
+  })
+  @IsOptional()
+  @IsForwardTarget()
+  forward?: string | null;
+
+  @ApiPropertyOptional({ example: '0200000001', description: 'decimal, 0..4294967295: the SSRC written into forwarded packets' })
+  @IsOptional()
+  @SsrcToString()
+  @IsSsrc()
+  forwardSsrc?: string;
 }

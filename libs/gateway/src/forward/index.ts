@@ -1,0 +1,5 @@
+export * from './create-forwarder';
+export * from './forward-stats';
+export * from './forward-target';
+export * from './lease-forwarder';
+export * from './lease-forward';
