@@ -1,5 +1,6 @@
 import { InvalidLeaseInputError } from '@app/leasing';
 import { WebhookOutboxRepository } from '@app/ledger';
+import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readOk, rfc4571Packets, toInterleaved, toRfc4571 } from '../../fixtures/rtp/fixtures';
 import { rfc4571Frames, tcpReceiver, udpReceiver, type TcpReceiver, type UdpReceiver } from '../../support/forward-receivers';
@@ -214,6 +215,26 @@ describe('forwarding a lease stream to a media server (real ledger on SQLite, re
     expect(stats(lease).forward!.reconnects).toBeGreaterThan(16);
     await waitFor(async () => (await eventsOf(lease, 'forward-up')).length === 16, '16 forward-up events');
     expect((await eventsOf(lease, 'forward-down')).length).toBe(16);
+  });
+
+  it('forwards the datagrams of a UDP lease over TCP the same way: each packet framed RFC 4571, SSRC rewritten, in order', async () => {
+    const receiver = await tcp(12);
+    const lease = await allocate('udp-in', { transport: 'udp', forward: `tcp://127.0.0.1:${receiver.port}`, forwardSsrc: FORWARD_SSRC });
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    try {
+      // Paced: a receive buffer is not a queue for a whole capture at once.
+      for (let i = 0; i < PACKETS.length; i += 50) {
+        for (const p of PACKETS.slice(i, i + 50)) socket.send(p, lease.rtpPort, '127.0.0.1');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await waitFor(() => receiver.total() === CAPTURE.length, 'the whole capture at the receiver');
+    } finally {
+      socket.close();
+    }
+    expect(receiver.bytes().equals(toRfc4571(FORWARDED))).toBe(true);
+    expect(stats(lease)).toMatchObject({ transport: 'udp', packets: PACKETS.length, psBytes: EXTRACTED.length });
+    expect(stats(lease).forward).toMatchObject({ state: 'up', packets: PACKETS.length, bytes: RTP_BYTES, dropped: 0 });
   });
 
   it('refuses a bad forward or forwardSsrc, naming the field', async () => {
