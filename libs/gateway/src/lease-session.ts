@@ -216,7 +216,7 @@ export class LeaseSession {
       const now = this.now();
       const before = ingest.rtpPackets - ingest.rejectedPackets;
       const err = ingest.push(chunk, now);
-      this.fanout.flushIfFull();
+      this.fanout.flushIfFull(now);
       if (ingest.rtpPackets - ingest.rejectedPackets !== before) {
         this.lastActivity = now;
         this.lastPacketAt = now;
