@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 type Work<T> = (tx: EntityManager) => Promise<T>;
 
@@ -8,22 +8,20 @@ interface Queued {
   reject(err: unknown): void;
 }
 
-interface Outcome {
-  ok: boolean;
-  value: unknown;
-}
-
 /**
  * Group commit: the transactions that queue up while one commit is under way are written in
- * ONE database transaction, each inside a SAVEPOINT of its own, and answered only after that
- * single COMMIT. A commit is the costly part of a write (SQLite appends every page the
- * transaction touched to the WAL, ~90 µs; PostgreSQL flushes its WAL), and concurrent lease
- * writes touch the same pages, so a batch of N costs little more than one.
+ * ONE database transaction and answered only after that single COMMIT. A commit is the costly
+ * part of a write (SQLite appends every page the transaction touched to the WAL, ~90 µs;
+ * PostgreSQL flushes its WAL), and concurrent lease writes touch the same pages, so a batch of
+ * N costs little more than one.
  *
- * Error isolation: a unit of work that throws is rolled back to its savepoint and rejected
- * with its own error; the others in the batch commit as if alone. Nothing resolves before the
- * COMMIT succeeded; if the COMMIT itself fails, nothing of the batch was written and every
- * caller gets that error. A lone unit runs as a plain transaction (no savepoint).
+ * Error isolation: when a unit of work throws, the batch is rolled back (nothing of it was
+ * written) and every unit runs again in a transaction of its own, so the failing one gets its
+ * own error and the others commit as if alone. Failures are rare (a unique violation, the
+ * ledger gone), so this costs less than a savepoint around every unit (two more statements
+ * each, two more round trips on PostgreSQL). A unit therefore must touch nothing but the
+ * database through its `tx`. If the COMMIT itself fails, every caller of the batch gets that
+ * error (it is not retried: on PostgreSQL a lost connection may hide a commit that happened).
  *
  * Batches run one after another on one connection. That is what SQLite needs anyway (one
  * connection, one writer); on PostgreSQL it also means two batches never hold row locks
@@ -61,56 +59,51 @@ export class GroupCommit {
   private async lane(): Promise<void> {
     while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0, this.maxBatch);
-      await this.commitBatch(batch);
+      if (batch.length > 1 && (await this.together(batch))) continue;
+      for (const q of batch) await this.alone(q);
     }
   }
 
-  private async commitBatch(batch: Queued[]): Promise<void> {
-    let qr: QueryRunner | null = null;
-    let outcomes: Outcome[];
+  /** Every unit in one transaction. False when a unit threw: then nothing of the batch was written and nobody was answered. */
+  private async together(batch: Queued[]): Promise<boolean> {
+    const qr = this.dataSource.createQueryRunner();
+    const values: unknown[] = [];
     try {
-      qr = this.dataSource.createQueryRunner();
       await qr.startTransaction();
-      outcomes = batch.length === 1 ? [await this.alone(qr, batch[0])] : await this.each(qr, batch);
-      if (batch.length === 1 && !outcomes[0].ok) {
-        await qr.rollbackTransaction();
-      } else {
-        await qr.commitTransaction();
+      try {
+        for (const q of batch) values.push(await q.fn(qr.manager));
+      } catch {
+        await qr.rollbackTransaction().catch(() => undefined);
+        return false;
       }
+      await qr.commitTransaction();
     } catch (err) {
-      // BEGIN, a savepoint statement or the COMMIT failed: nothing of the batch is durable.
-      if (qr?.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+      // BEGIN or COMMIT failed: nothing of the batch is known to be durable.
+      if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
       for (const q of batch) q.reject(err);
+      return true;
+    } finally {
+      await qr.release().catch(() => undefined);
+    }
+    batch.forEach((q, i) => q.resolve(values[i]));
+    return true;
+  }
+
+  /** One unit in a transaction of its own, answered with its own outcome. */
+  private async alone(q: Queued): Promise<void> {
+    const qr = this.dataSource.createQueryRunner();
+    let value: unknown;
+    try {
+      await qr.startTransaction();
+      value = await q.fn(qr.manager);
+      await qr.commitTransaction();
+    } catch (err) {
+      if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+      q.reject(err);
       return;
     } finally {
-      await qr?.release().catch(() => undefined);
+      await qr.release().catch(() => undefined);
     }
-    batch.forEach((q, i) => (outcomes[i].ok ? q.resolve(outcomes[i].value) : q.reject(outcomes[i].value)));
-  }
-
-  private async alone(qr: QueryRunner, q: Queued): Promise<Outcome> {
-    try {
-      return { ok: true, value: await q.fn(qr.manager) };
-    } catch (err) {
-      return { ok: false, value: err };
-    }
-  }
-
-  private async each(qr: QueryRunner, batch: Queued[]): Promise<Outcome[]> {
-    const out: Outcome[] = [];
-    for (const q of batch) {
-      await qr.query('SAVEPOINT unit');
-      try {
-        const value = await q.fn(qr.manager);
-        await qr.query('RELEASE SAVEPOINT unit');
-        out.push({ ok: true, value });
-      } catch (err) {
-        // Undo this unit's writes only; the transaction stays usable (PostgreSQL too).
-        await qr.query('ROLLBACK TO SAVEPOINT unit');
-        await qr.query('RELEASE SAVEPOINT unit');
-        out.push({ ok: false, value: err });
-      }
-    }
-    return out;
+    q.resolve(value);
   }
 }

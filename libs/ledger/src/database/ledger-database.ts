@@ -9,8 +9,7 @@ export type Tx = EntityManager;
 
 /**
  * The one way to the database. `transaction(fn)` is the only write entry point: it queues
- * transactions and commits the ones that queued up together in one database transaction, a
- * savepoint each (GroupCommit): the commit is most of a write's cost. On SQLite the queue is
+ * transactions and commits the ones that queued up together in one database transaction,  (GroupCommit): the commit is most of a write's cost. On SQLite the queue is
  * also what keeps TypeORM transactions from overlapping on the single better-sqlite3
  * connection ("cannot start a transaction within a transaction"). On PostgreSQL the partial
  * unique indexes do the exclusion between nodes.
@@ -44,7 +43,9 @@ export class LedgerDatabase implements OnApplicationShutdown {
 
   /**
    * `fn`'s writes commit atomically, and the promise settles only after the COMMIT. `fn` must
-   * not await another `transaction()` (it would wait behind its own batch).
+   * not await another `transaction()` (it would wait behind its own batch), and must touch
+   * nothing but the database through `tx`: when another unit of its batch fails, it runs
+   * again in a transaction of its own (GroupCommit).
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.commits.run(fn);
