@@ -32,18 +32,27 @@ interface Indexes {
   ownListening: Set<number> | null;
 }
 
-function indexesOf(v: PassViews): Indexes {
-  const gatewayByPort = new Map<number, GatewayListenerView>();
-  for (const g of v.gateway) gatewayByPort.set(g.rtpPort, g).set(g.rtcpPort, g);
-  const leaseByPort = new Map<number, LeaseView>();
-  for (const l of v.leases) leaseByPort.set(l.rtpPort, l).set(l.rtcpPort, l);
-  return {
-    active: new Set(v.leases.map((l) => l.id)),
-    gatewayById: new Map(v.gateway.map((g) => [g.leaseId, g])),
-    gatewayByPort,
-    leaseByPort,
-    ownListening: v.os ? new Set(v.os.sockets.filter((s) => s.state === 'LISTEN' && v.os!.isOwn(s)).map((s) => s.localPort)) : null,
-  };
+/** The lookups the comparison reads, each built in a step of its own (they are the largest part). */
+function indexSteps(v: PassViews, ix: Partial<Indexes>): Array<() => void> {
+  return [
+    () => {
+      ix.active = new Set(v.leases.map((l) => l.id));
+      ix.gatewayById = new Map(v.gateway.map((g) => [g.leaseId, g]));
+    },
+    () => {
+      const byPort = new Map<number, GatewayListenerView>();
+      for (const g of v.gateway) byPort.set(g.rtpPort, g).set(g.rtcpPort, g);
+      ix.gatewayByPort = byPort;
+    },
+    () => {
+      const byPort = new Map<number, LeaseView>();
+      for (const l of v.leases) byPort.set(l.rtpPort, l).set(l.rtcpPort, l);
+      ix.leaseByPort = byPort;
+    },
+    () => {
+      ix.ownListening = v.os ? new Set(v.os.sockets.filter((s) => s.state === 'LISTEN' && v.os!.isOwn(s)).map((s) => s.localPort)) : null;
+    },
+  ];
 }
 
 /**
@@ -55,15 +64,23 @@ export function compareViews(v: PassViews): Observation[] {
 }
 
 /**
- * The same comparison as steps of bounded work (indexes, the ledger's leases, the gateway's
- * listeners, the OS's sockets), in order; run one after another they answer compareViews(v).
- * With 5,000 leases and 10,000 sockets the whole comparison blocked the event loop for
- * 10-20 ms; the reconciler gives the loop a turn between steps.
+ * The same comparison as steps of bounded work (four index builds, the ledger's leases, the
+ * gateway's listeners, the OS's sockets), in order; run one after another they answer
+ * compareViews(v). With 5,000 leases and 10,000 sockets the whole comparison blocked the event
+ * loop for 10-20 ms, the index builds most of it; the reconciler gives the loop a turn
+ * between steps.
  */
 export function comparisonSteps(v: PassViews): Array<() => Observation[]> {
-  let ix: Indexes | null = null;
-  const indexes = () => (ix ??= indexesOf(v));
-  return [() => (indexes(), []), () => compareLeases(v, indexes()), () => compareGateway(v, indexes()), () => compareOs(v, indexes())];
+  const partial: Partial<Indexes> = {};
+  // Read only after the index steps ran, in order (this function's contract).
+  const ix = partial as Indexes;
+  const nothing: Observation[] = [];
+  return [
+    ...indexSteps(v, partial).map((build) => () => (build(), nothing)),
+    () => compareLeases(v, ix),
+    () => compareGateway(v, ix),
+    () => compareOs(v, ix),
+  ];
 }
 
 function compareLeases(v: PassViews, ix: Indexes): Observation[] {
