@@ -367,7 +367,22 @@ describe('gateway bench', () => {
     return ms;
   }
 
+  /**
+   * Live pulls at a fixed size: 750 real-time streams with one `stream.ps` pull each, measured
+   * whether or not the service stays under one core (the stepped phase above stops at the first
+   * step that does not). GW_BENCH_PULL_750=0 skips it.
+   */
+  async function pulls750(): Promise<void> {
+    if (process.env.GW_BENCH_PULL_750 === '0') return;
+    const r = await realtime(750, true);
+    metrics.realtime_with_pull_eventloop_p99_ms_750 = r.el.p99;
+    metrics.realtime_with_pull_eventloop_max_ms_750 = r.el.max;
+    metrics.realtime_with_pull_cpu_pct_750 = r.cpuPct;
+    metrics.realtime_with_pull_delivered_ok_750 = r.ok ? 1 : 0;
+  }
+
   it('measures flat-out ingest, real-time capacity under one core, and the same with live pulls', async () => {
+    await pulls750();
     metrics.cpu_s_per_GB_flat_out_c50 = await flatOut(50, 10);
     metrics.cpu_s_per_GB_flat_out_c200 = await flatOut(200, 3);
 

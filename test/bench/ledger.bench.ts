@@ -7,13 +7,34 @@ import { startService } from '../support/service-process';
 import { createTestDatabase } from '../support/test-databases';
 import { jsonClient } from './support/http-client';
 import { HISTORY_LEASES, seedBenchHistory } from './support/history';
+import { processCpuMs } from './support/proc-cpu';
 import { percentile, writeBenchResult } from './support/report';
+import { startZlm, ZLM_SECRET } from './support/zlmediakit';
 
 // Ports for benchmarks: below the ephemeral range and above the test blocks (10000-29599).
 const HTTP_PORT = 29_990;
 const LISTEN_PROBE_PORT = 29_600;
 const RANGE = { start: 29_602, end: 29_979 }; // 189 pairs; at most 32 are leased at once
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+// The service's half of the range; ZLMediaKit (ZLM_BIN) takes its RTP-server pool from the other.
+const SERVICE_RANGE = { start: 29_602, end: 29_799 };
+const ZLM_PORTS = { http: 29_982, rtp: 29_981, portRange: '29800-29979' };
+const ZLM_BIN = process.env.ZLM_BIN;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (ZLM_BIN ? 3 : 1));
+const PORTLEDGER_ZLM_SECRET = 'bench-zlm-api-secret';
+
+type Client = ReturnType<typeof jsonClient>;
+
+interface Target {
+  name: 'http' | 'zlmapi' | 'zlm';
+  /** the server process whose CPU is counted */
+  pid: number;
+  cycle: (streamId: string) => Promise<number>;
+}
+
+interface Measured extends CycleStats {
+  cpuMsPerCycle: number;
+}
 
 interface CycleStats {
   cyclesPerS: number;
@@ -34,6 +55,45 @@ async function runCycles(workers: number, seconds: number, cycle: (i: string) =>
     }),
   );
   return { cyclesPerS: cycles / seconds, allocMs };
+}
+
+/** Runs the target's cycles and reads its server's CPU time before and after. */
+async function measured(t: Target, workers: number, seconds: number): Promise<Measured> {
+  const cpu0 = processCpuMs(t.pid);
+  const stats = await runCycles(workers, seconds, t.cycle);
+  const cpuMs = processCpuMs(t.pid) - cpu0;
+  return { ...stats, cpuMsPerCycle: cpuMs / (stats.cyclesPerS * seconds) };
+}
+
+/** POST /api/v1/leases then DELETE it; answers the POST's time. */
+function restCycle(client: Client) {
+  return async (streamId: string) => {
+    const t0 = performance.now();
+    const r = await client.post('/api/v1/leases', { streamId });
+    const ms = performance.now() - t0;
+    if (r.status !== 201) throw new Error(`allocate answered ${r.status}: ${JSON.stringify(r.body)}`);
+    const d = await client.del(`/api/v1/leases/${r.body.id}`);
+    if (d.status !== 200) throw new Error(`release answered ${d.status}: ${JSON.stringify(d.body)}`);
+    return ms;
+  };
+}
+
+/** openRtpServer then closeRtpServer, the way WVP calls them (portledger's API and ZLMediaKit's alike). */
+function zlmApiCycle(client: Client, secret: string) {
+  return async (streamId: string) => {
+    const t0 = performance.now();
+    const r = await client.get(`/index/api/openRtpServer?secret=${secret}&port=0&tcp_mode=1&stream_id=${streamId}`);
+    const ms = performance.now() - t0;
+    if (r.body?.code !== 0) throw new Error(`openRtpServer answered ${JSON.stringify(r.body)}`);
+    const d = await client.get(`/index/api/closeRtpServer?secret=${secret}&stream_id=${streamId}`);
+    if (d.body?.code !== 0) throw new Error(`closeRtpServer answered ${JSON.stringify(d.body)}`);
+    return ms;
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 function listenClose(port: number): Promise<void> {
@@ -87,35 +147,66 @@ test('ledger: allocate+release through HTTP and through the use case', async () 
   const listenMsPerCycle = 1000 / lc.cyclesPerS;
   const usecaseMsPerCycle = 1000 / uc1.cyclesPerS;
 
-  // 3) The real service over HTTP (keep-alive fetch, one connection pool per process).
+  // 3) The real service over HTTP (keep-alive, one connection pool per process): its REST API
+  // and its ZLMediaKit-compatible API, and with ZLM_BIN ZLMediaKit itself, interleaved round
+  // by round so that a busy machine hits all of them alike. Server CPU per cycle comes from
+  // /proc/<pid>/stat (steady on a shared machine; cycles/s and p99 are not).
   const db = await createTestDatabase('sqlite');
-  const seeder = await startLedger('sqlite', { range: RANGE, nodeId: 'e2e' }, db); // startService's NODE_ID
+  const seeder = await startLedger('sqlite', { range: SERVICE_RANGE, nodeId: 'e2e' }, db); // startService's NODE_ID
   await seedBenchHistory(seeder.app);
   await seeder.close();
-  const svc = await startService({ DATABASE_URL: db.url, MEDIA_PORT_RANGE: `${RANGE.start}-${RANGE.end}`, HTTP_PORT: String(HTTP_PORT) });
+  const svc = await startService({
+    DATABASE_URL: db.url,
+    MEDIA_PORT_RANGE: `${SERVICE_RANGE.start}-${SERVICE_RANGE.end}`,
+    HTTP_PORT: String(HTTP_PORT),
+    ZLM_API_SECRET: PORTLEDGER_ZLM_SECRET,
+  });
+  const zlm = ZLM_BIN ? await startZlm(ZLM_BIN, ZLM_PORTS) : null;
   const client = jsonClient(svc.baseUrl);
-  const http = async (streamId: string) => {
-    const t0 = performance.now();
-    const r = await client.post('/api/v1/leases', { streamId });
-    const ms = performance.now() - t0;
-    if (r.status !== 201) throw new Error(`allocate answered ${r.status}: ${JSON.stringify(r.body)}`);
-    await client.del(`/api/v1/leases/${r.body.id}`);
-    return ms;
-  };
-  await runCycles(4, 0.5, http);
-  const h1 = await runCycles(1, SECONDS, http);
-  const h32 = await runCycles(32, SECONDS, http);
-  client.close();
-  await svc.stop();
-  await db.drop();
+  const svcPid = svc.child.pid as number;
+  const targets: Target[] = [
+    { name: 'http', pid: svcPid, cycle: restCycle(client) },
+    { name: 'zlmapi', pid: svcPid, cycle: zlmApiCycle(client, PORTLEDGER_ZLM_SECRET) },
+  ];
+  const zlmClient = zlm ? jsonClient(zlm.baseUrl) : null;
+  if (zlm && zlmClient) targets.push({ name: 'zlm', pid: zlm.pid, cycle: zlmApiCycle(zlmClient, ZLM_SECRET) });
+  const samples = new Map<string, Measured[]>();
+  try {
+    for (const t of targets) await runCycles(4, 0.5, t.cycle); // warm-up
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const workers of [1, 16]) {
+        for (const t of targets) {
+          const key = `${t.name}_c${workers}`;
+          samples.set(key, [...(samples.get(key) ?? []), await measured(t, workers, SECONDS)]);
+        }
+      }
+    }
+    samples.set('http_c32', [await measured(targets[0], 32, SECONDS)]);
+  } finally {
+    client.close();
+    zlmClient?.close();
+    await zlm?.stop();
+    await svc.stop();
+    await db.drop();
+  }
+  metrics.rounds = ROUNDS;
+  for (const [key, runs] of samples) {
+    const [name, c] = key.split('_');
+    metrics[`${name}_cycles_per_s_${c}`] = median(runs.map((r) => r.cyclesPerS));
+    metrics[`${name}_cpu_ms_per_cycle_${c}`] = median(runs.map((r) => r.cpuMsPerCycle));
+    const allocMs = runs.flatMap((r) => r.allocMs);
+    metrics[`${name}_allocate_p50_ms_${c}`] = percentile(allocMs, 50);
+    metrics[`${name}_allocate_p99_ms_${c}`] = percentile(allocMs, 99);
+  }
+  if (zlm) {
+    for (const c of ['c1', 'c16']) {
+      metrics[`ratio_http_to_zlm_cpu_${c}`] = metrics[`http_cpu_ms_per_cycle_${c}`] / metrics[`zlm_cpu_ms_per_cycle_${c}`];
+      metrics[`ratio_http_to_zlm_cycles_${c}`] = metrics[`http_cycles_per_s_${c}`] / metrics[`zlm_cycles_per_s_${c}`];
+      metrics[`ratio_zlmapi_to_zlm_cpu_${c}`] = metrics[`zlmapi_cpu_ms_per_cycle_${c}`] / metrics[`zlm_cpu_ms_per_cycle_${c}`];
+    }
+  }
 
-  metrics.http_cycles_per_s_c1 = h1.cyclesPerS;
-  metrics.http_cycles_per_s_c32 = h32.cyclesPerS;
-  metrics.http_allocate_p50_ms_c1 = percentile(h1.allocMs, 50);
-  metrics.http_allocate_p50_ms_c32 = percentile(h32.allocMs, 50);
-  metrics.http_allocate_p99_ms_c32 = percentile(h32.allocMs, 99);
-
-  const httpMsPerCycle = 1000 / h1.cyclesPerS;
+  const httpMsPerCycle = 1000 / metrics.http_cycles_per_s_c1;
   metrics.share_http_pct_c1 = (100 * (httpMsPerCycle - usecaseMsPerCycle)) / httpMsPerCycle;
   metrics.share_listen_close_pct_c1 = (100 * listenMsPerCycle) / httpMsPerCycle;
   metrics.share_ledger_db_pct_c1 = (100 * (usecaseMsPerCycle - listenMsPerCycle)) / httpMsPerCycle;

@@ -73,14 +73,18 @@ async function singleNode(kind: 'sqlite' | 'postgres', metrics: Record<string, n
   const prefix = kind === 'postgres' ? 'pg' : 'sqlite';
   await runCycles([svc], 4, 0.5, `${prefix}-warm`);
   const c1 = await runCycles([svc], 1, SECONDS, `${prefix}-c1`);
+  const c16 = await runCycles([svc], 16, SECONDS, `${prefix}-c16`);
   const c32 = await runCycles([svc], 32, SECONDS, `${prefix}-c32`);
   await svc.stop();
   metrics[`${prefix}_cycles_per_s_c1`] = c1.cyclesPerS;
   metrics[`${prefix}_allocate_p50_ms_c1`] = percentile(c1.allocMs, 50);
+  metrics[`${prefix}_cycles_per_s_c16`] = c16.cyclesPerS;
+  metrics[`${prefix}_allocate_p50_ms_c16`] = percentile(c16.allocMs, 50);
+  metrics[`${prefix}_allocate_p99_ms_c16`] = percentile(c16.allocMs, 99);
   metrics[`${prefix}_cycles_per_s_c32`] = c32.cyclesPerS;
   metrics[`${prefix}_allocate_p50_ms_c32`] = percentile(c32.allocMs, 50);
   metrics[`${prefix}_allocate_p99_ms_c32`] = percentile(c32.allocMs, 99);
-  metrics[`${prefix}_errors`] = c1.errors + c32.errors;
+  metrics[`${prefix}_errors`] = c1.errors + c16.errors + c32.errors;
   if (!keepDb) await db.drop();
   return db;
 }

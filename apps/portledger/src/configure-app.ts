@@ -31,6 +31,8 @@ export function configureApp(app: INestApplication, settings: Settings): void {
   express.useBodyParser('urlencoded', { limit: '64kb', extended: false });
   if (settings.zlmApiSecret) installZlmBodyErrors(express, app.get(ZlmSecret));
   express.disable('x-powered-by');
+  // No ETag: every answer is about live state, and hashing each body cost a SHA-1 per response.
+  express.disable('etag');
   app.setGlobalPrefix('api/v1', { exclude: ['health', 'metrics', 'admin', 'admin/console.js', 'admin/console.css', 'index/api/{*path}'] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter());

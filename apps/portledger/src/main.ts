@@ -58,5 +58,6 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   process.stderr.write(`portledger: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`);
+  flushLogs();
   process.exit(1);
 });

@@ -118,4 +118,27 @@ describe('PsFanout (live pull fan-out)', () => {
     expect(c.bytes.length).toBe(4 + 3 * big.length);
     expect(Buffer.from(c.bytes).equals(Buffer.from([...PACK, ...big, ...big, ...big]))).toBe(true);
   });
+
+  it('reuses a slab only after every hand-over of it was written out, and never changes bytes still being written', () => {
+    const f = new PsFanout(1 << 30);
+    const held: Array<{ chunk: Buffer; copy: Buffer; written: () => void }> = [];
+    const slow: PsSubscriber = {
+      push: (chunk, written) => held.push({ chunk, copy: Buffer.from(chunk), written }),
+      backlog: () => 0,
+      end: () => undefined,
+    };
+    const fast: PsSubscriber = { push: (_chunk, written) => written(), backlog: () => 0, end: () => undefined };
+    f.add(slow);
+    f.add(fast);
+    const payload = (i: number) => Array.from({ length: 20_000 }, (_, j) => (i * 7 + j) & 0xff);
+    feed(f, [...PACK, 0]);
+    for (let i = 1; i <= 20; i++) feed(f, payload(i)); // ~6 slabs, all still held by `slow`
+    for (const h of held) expect(h.chunk.equals(h.copy)).toBe(true);
+    const usedWhileHeld = new Set(held.map((h) => h.chunk.buffer));
+
+    for (const h of held.splice(0)) h.written(); // `slow` caught up: the sealed slabs may be reused
+    for (let i = 21; i <= 40; i++) feed(f, payload(i));
+    for (const h of held) expect(h.chunk.equals(h.copy)).toBe(true);
+    expect(held.some((h) => usedWhileHeld.has(h.chunk.buffer))).toBe(true);
+  });
 });

@@ -8,8 +8,13 @@ export type LiveEndReason = 'lease-ended' | 'too-slow';
  * how much is still queued, and how to end it. The HTTP controller adapts a response to this.
  */
 export interface PsSubscriber {
-  /** Queues bytes for the client. The buffer is shared with other clients: do not modify it. */
-  push(chunk: Buffer): void;
+  /**
+   * Queues bytes for the client. The buffer is shared with other clients: do not modify it.
+   * Call `written` once the bytes are no longer needed (written out, or the write failed):
+   * only then may the fan-out reuse their memory. A subscriber that never calls it only costs
+   * that reuse.
+   */
+  push(chunk: Buffer, written: () => void): void;
   /** Bytes queued but not yet taken by the client (for an HTTP response: `writableLength`). */
   backlog(): number;
   /** The stream ended for this client. Called once. */
@@ -20,18 +25,68 @@ const WAITING = 0;
 const OPEN = 1;
 /** Slab size for the payload copies shared by all clients of a lease. */
 const SLAB_BYTES = 64 * 1024;
+/**
+ * Slabs whose every hand-over has been written out are kept for reuse (up to 16 MB): at 750
+ * pulls of 2 Mb/s streams a fresh slab per 64 KB was ~190 MB/s of buffers for the garbage
+ * collector, the largest share of the service's CPU after the writes themselves.
+ */
+const SPARE_SLABS_MAX = 256;
+const spareSlabs: Buffer[] = [];
+
+/** A slab and the hand-overs of it not yet written out. */
+interface Slab {
+  buf: Buffer;
+  pending: number;
+  /** no more bytes go into it (a newer slab took over, or the fan-out ended) */
+  sealed: boolean;
+}
+
+function newSlab(minBytes: number): Slab {
+  const buf = minBytes <= SLAB_BYTES ? (spareSlabs.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES)) : Buffer.allocUnsafeSlow(minBytes);
+  return { buf, pending: 0, sealed: false };
+}
+
+function seal(slab: Slab | null): void {
+  if (slab === null) return;
+  slab.sealed = true;
+  recycle(slab);
+}
+
+function recycle(slab: Slab): void {
+  if (slab.sealed && slab.pending === 0 && slab.buf.length === SLAB_BYTES && spareSlabs.length < SPARE_SLABS_MAX) {
+    spareSlabs.push(slab.buf);
+    slab.pending = -1; // never again
+  }
+}
+
+/** A hand-over of `slab`: its bytes stay untouched until `written` has run. */
+function handOver(slab: Slab): () => void {
+  slab.pending++;
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    slab.pending--;
+    recycle(slab);
+  };
+}
 /** A client that joined waits this long for a keyframe pack before taking any pack start. */
 const KEYFRAME_WAIT_MS = 10_000;
 /**
  * Bytes gathered before they are handed to the clients. Handing over each socket chunk (a
  * few KB) would cost every client a write system call per chunk; batches of 32 KB cut that
- * tenfold at 2 Mb/s. A shared timer hands over whatever is pending every 40 ms, so a client
- * never waits longer than that for bytes that arrived.
+ * tenfold at 2 Mb/s. A batch is also handed over once it is FLUSH_AFTER_MS old, by the
+ * lease's own next socket chunk: the hand-overs of many leases spread over time with their
+ * streams. A shared timer (every STALE_CHECK_MS) hands over only batches that have aged past
+ * that without a chunk arriving, so a client waits at most ~50 ms for bytes that arrived.
+ * (One timer flushing every lease at once did 750 writes in one callback at 750 pulls: a
+ * 20 ms block of the event loop every 40 ms.)
  */
 const BATCH_BYTES = 32 * 1024;
-const FLUSH_EVERY_MS = 40;
+const FLUSH_AFTER_MS = 40;
+const STALE_CHECK_MS = 10;
 
-/** Fan-outs with at least one client, flushed by one shared timer. */
+/** Fan-outs with at least one client, checked by one shared timer. */
 const live = new Set<PsFanout>();
 let liveTimer: NodeJS.Timeout | null = null;
 
@@ -40,8 +95,8 @@ function track(f: PsFanout, on: boolean): void {
   else live.delete(f);
   if (live.size > 0 && liveTimer === null) {
     liveTimer = setInterval(() => {
-      for (const x of live) x.flush();
-    }, FLUSH_EVERY_MS).unref();
+      for (const x of live) x.flushIfStale();
+    }, STALE_CHECK_MS).unref();
   } else if (live.size === 0 && liveTimer !== null) {
     clearInterval(liveTimer);
     liveTimer = null;
@@ -60,8 +115,8 @@ interface Client {
 
 /**
  * The live pull's fan-out: a PsSink on the lease's ingest that copies each payload once into
- * a shared slab and hands every client one view of the new bytes per batch (32 KB, or every
- * 40 ms). Nothing is copied while nobody is subscribed.
+ * a shared slab and hands every client one view of the new bytes per batch (32 KB, or once
+ * the batch is 40 ms old). Nothing is copied while nobody is subscribed.
  *
  * Start point: no GOP cache (it would cost a GOP, ~0.5 MB at 2 Mb/s, per session whether or
  * not anyone pulls). A client starts at the next pack that begins a keyframe, once this
@@ -73,11 +128,13 @@ interface Client {
  */
 export class PsFanout implements PsSink {
   private clients: Client[] = [];
-  private slab: Buffer | null = null;
+  private slab: Slab | null = null;
   private offset = 0;
   private batchStart = 0;
   private sawKeyframe = false;
   private waiting = 0;
+  /** now() when the first byte of the pending batch arrived */
+  private batchSince = 0;
 
   constructor(
     private readonly maxBacklog: number,
@@ -103,20 +160,28 @@ export class PsFanout implements PsSink {
     if (this.waiting > 0 && info.packStart) this.admit(info.keyframe);
     if (this.waiting === this.clients.length) return;
     const n = end - start;
-    if (this.slab === null || this.offset + n > this.slab.length) {
+    if (this.slab === null || this.offset + n > this.slab.buf.length) {
       this.flush();
-      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, n));
+      seal(this.slab);
+      this.slab = newSlab(n);
       this.offset = 0;
       this.batchStart = 0;
       for (const c of this.clients) if (c.state === OPEN) c.from = 0;
     }
-    buf.copy(this.slab, this.offset, start, end);
+    if (this.offset === this.batchStart) this.batchSince = this.now();
+    buf.copy(this.slab.buf, this.offset, start, end);
     this.offset += n;
   }
 
-  /** Called after each socket chunk: hands the batch over once it is big enough. */
-  flushIfFull(): void {
-    if (this.offset - this.batchStart >= BATCH_BYTES) this.flush();
+  /** Called after each socket chunk: hands the batch over once it is big enough or old enough. */
+  flushIfFull(now = this.now()): void {
+    const pending = this.offset - this.batchStart;
+    if (pending >= BATCH_BYTES || (pending > 0 && now - this.batchSince >= FLUSH_AFTER_MS)) this.flush();
+  }
+
+  /** The shared timer: hands over a batch that aged without a socket chunk to carry it. */
+  flushIfStale(): void {
+    if (this.offset !== this.batchStart && this.now() - this.batchSince >= FLUSH_AFTER_MS) this.flush();
   }
 
   /** Hands the bytes gathered since the last flush to every open client; drops slow ones. */
@@ -135,7 +200,7 @@ export class PsFanout implements PsSink {
         c.sub.end('too-slow');
         continue;
       }
-      c.sub.push(from === this.batchStart ? (whole ??= slab.subarray(from, to)) : slab.subarray(from, to));
+      c.sub.push(from === this.batchStart ? (whole ??= slab.buf.subarray(from, to)) : slab.buf.subarray(from, to), handOver(slab));
     }
     this.batchStart = to;
   }
@@ -159,6 +224,7 @@ export class PsFanout implements PsSink {
     const clients = this.clients;
     this.clients = [];
     this.waiting = 0;
+    seal(this.slab);
     this.slab = null;
     track(this, false);
     for (const c of clients) c.sub.end(reason);

@@ -31,7 +31,8 @@ export class LeaseStreamController {
   @ApiTooManyRequestsResponse({ type: ErrorBody, description: 'too_many_pulls: LIVE_PULLS_PER_LEASE reached' })
   async stream(@Param('id') id: string, @Res() res: Response): Promise<void> {
     const subscriber: PsSubscriber = {
-      push: (chunk) => void res.write(chunk),
+      // The callback runs once the bytes are written out or the write failed (also on a destroyed response).
+      push: (chunk, written) => void res.write(chunk, written),
       backlog: () => res.writableLength,
       end: (reason) => (reason === 'too-slow' ? res.destroy() : res.end()),
     };

@@ -2,29 +2,31 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import type { DataSource, EntityManager } from 'typeorm';
 import { LEDGER_DATABASE_CONFIG, type LedgerDatabaseConfig } from '../ledger.options';
 import { createLedgerDataSource } from './data-source.factory';
+import { GroupCommit } from './group-commit';
 import { SqliteCheckpointer } from './sqlite-checkpointer';
 
 export type Tx = EntityManager;
 
 /**
- * The one way to the database. `transaction(fn)` is the only write entry point: on SQLite it
- * queues transactions one at a time, because overlapping TypeORM transactions on the single
- * better-sqlite3 connection fail ("cannot start a transaction within a transaction") and can
- * leave a rejected caller's rows committed. On PostgreSQL it passes straight through; the
- * partial unique indexes do the exclusion there.
+ * The one way to the database. `transaction(fn)` is the only write entry point: it queues
+ * transactions and commits the ones that queued up together in one database transaction,  (GroupCommit): the commit is most of a write's cost. On SQLite the queue is
+ * also what keeps TypeORM transactions from overlapping on the single better-sqlite3
+ * connection ("cannot start a transaction within a transaction"). On PostgreSQL the partial
+ * unique indexes do the exclusion between nodes.
  */
 @Injectable()
 export class LedgerDatabase implements OnApplicationShutdown {
   private readonly logger = new Logger(LedgerDatabase.name);
   readonly dataSource: DataSource;
   readonly dialect: 'sqlite' | 'postgres';
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly commits: GroupCommit;
   private readonly checkpointer: SqliteCheckpointer | null;
 
   constructor(@Inject(LEDGER_DATABASE_CONFIG) config: LedgerDatabaseConfig) {
     this.dataSource = createLedgerDataSource(config);
     this.dialect = config.kind;
     this.checkpointer = config.kind === 'sqlite' ? new SqliteCheckpointer(config.path) : null;
+    this.commits = new GroupCommit(this.dataSource);
   }
 
   /** Connects and migrates. Called once at boot, before any listener or HTTP. */
@@ -39,11 +41,14 @@ export class LedgerDatabase implements OnApplicationShutdown {
     return this.dataSource.manager;
   }
 
+  /**
+   * `fn`'s writes commit atomically, and the promise settles only after the COMMIT. `fn` must
+   * not await another `transaction()` (it would wait behind its own batch), and must touch
+   * nothing but the database through `tx`: when another unit of its batch fails, it runs
+   * again in a transaction of its own (GroupCommit).
+   */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    if (this.dialect === 'postgres') return this.dataSource.transaction(fn);
-    const run = this.queue.then(() => this.dataSource.transaction(fn));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.commits.run(fn);
   }
 
   /**
@@ -80,7 +85,7 @@ export class LedgerDatabase implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    await this.commits.drained();
     await this.checkpointer?.stop();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }

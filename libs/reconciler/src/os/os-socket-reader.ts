@@ -27,7 +27,9 @@ export interface OsSocketTable {
   malformed: number;
 }
 
-const CHUNK = 64 * 1024;
+// One read() of /proc/net/tcp formats as many lines as fit: 64 KiB took 4-12 ms of kernel time
+// in one go with 10,000 sockets; 16 KiB keeps a single read well inside SLICE_MS-sized steps.
+const CHUNK = 16 * 1024;
 const SLICE_MS = 2;
 const SOCKET_LINK = /^socket:\[(\d+)\]$/;
 

@@ -12,7 +12,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { OsViewReader } from '../os/os-view';
 import { RECONCILER_OPTIONS, type ResolvedReconcilerOptions } from '../reconciler.options';
-import { compareViews } from './compare-views';
+import { comparisonSteps } from './compare-views';
 import { ConfirmationTracker } from './confirmation-tracker';
 import { decide } from './decide';
 import type { Observation, ReconcileFinding, ReconcileReport } from './finding';
@@ -79,10 +79,8 @@ export class Reconciler implements OnModuleDestroy {
     }
     const gateway = this.queries.listeners();
     const os = await this.osView.read(gateway);
-    // The comparison is synchronous: give the event loop its turn first.
-    await new Promise((resolve) => setImmediate(resolve));
     const now = this.clock.now();
-    const observations = compareViews({
+    const steps = comparisonSteps({
       now,
       minAgeMs: this.options.minAgeMs,
       deadPeerRetransmits: this.options.deadPeerRetransmits,
@@ -93,6 +91,12 @@ export class Reconciler implements OnModuleDestroy {
       forwards: this.queries.forwards(),
       os: os.view,
     });
+    // Each step is synchronous and bounded: the event loop gets its turn before each.
+    const observations: Observation[] = [];
+    for (const step of steps) {
+      await new Promise((resolve) => setImmediate(resolve));
+      for (const o of step()) observations.push(o);
+    }
 
     const deferred = os.problem !== null;
     this.tracker.begin();
