@@ -603,6 +603,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const server = await ActiveDeviceServer.listen(frame);
         try {
           const dialled = server.dialled(10_000);
+          // Should the connect call fail (the service away), nobody awaits the dial any more.
+          dialled.catch(() => undefined);
           await connectTo(l.id, server.port);
           return new DialledDevice(server, await dialled);
         } catch (err) {
