@@ -7,13 +7,25 @@ export type ProcNetTcpScan = ProcNetScan<TcpSocket>;
 export class ProcNetTcpScanner extends ProcNetScanner<TcpSocket> {
   protected decode(text: string, from: number, to: number): TcpSocket | null {
     if (!this.split(text, from, to, 9)) return null;
-    const ends = this.endpoints(text);
+    const local = this.endpoint(text, 0);
+    const remote = this.endpoint(text, 1);
     const st = parseInt(this.field(text, 2), 16);
     const retransmits = parseInt(this.field(text, 5), 16);
     const uid = Number(this.field(text, 6));
     const inode = Number(this.field(text, 8));
-    if (!ends || !(st > 0 && st < TCP_STATES.length) || !Number.isFinite(uid) || !Number.isFinite(inode)) return null;
-    return { ...ends, state: TCP_STATES[st], retransmits: Number.isNaN(retransmits) ? 0 : retransmits, uid, inode };
+    if (!local || !remote || !(st > 0 && st < TCP_STATES.length) || !Number.isFinite(uid) || !Number.isFinite(inode)) return null;
+    // One literal with every field (no spread): thousands of these per pass share one shape.
+    return {
+      family: this.family,
+      localAddress: local.address,
+      localPort: local.port,
+      remoteAddress: remote.address,
+      remotePort: remote.port,
+      state: TCP_STATES[st],
+      retransmits: Number.isNaN(retransmits) ? 0 : retransmits,
+      uid,
+      inode,
+    };
   }
 }
 

@@ -15,14 +15,25 @@ const UDP_UNCONNECTED = 0x07;
 export class ProcNetUdpScanner extends ProcNetScanner<UdpSocket> {
   protected decode(text: string, from: number, to: number): UdpSocket | null {
     if (!this.split(text, from, to, 12)) return null;
-    const ends = this.endpoints(text);
+    const local = this.endpoint(text, 0);
+    const remote = this.endpoint(text, 1);
     const st = parseInt(this.field(text, 2), 16);
     const uid = Number(this.field(text, 6));
     const inode = Number(this.field(text, 8));
     const drops = Number(this.field(text, 11));
-    if (!ends || (st !== UDP_CONNECTED && st !== UDP_UNCONNECTED)) return null;
+    if (!local || !remote || (st !== UDP_CONNECTED && st !== UDP_UNCONNECTED)) return null;
     if (!Number.isFinite(uid) || !Number.isFinite(inode) || !Number.isFinite(drops)) return null;
-    return { ...ends, connected: st === UDP_CONNECTED, uid, inode, drops };
+    return {
+      family: this.family,
+      localAddress: local.address,
+      localPort: local.port,
+      remoteAddress: remote.address,
+      remotePort: remote.port,
+      connected: st === UDP_CONNECTED,
+      uid,
+      inode,
+      drops,
+    };
   }
 }
 

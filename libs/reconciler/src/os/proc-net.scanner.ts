@@ -107,22 +107,8 @@ export abstract class ProcNetScanner<T> {
     return text.slice(this.fields[2 * i], this.fields[2 * i + 1]);
   }
 
-  /** The local and remote endpoints (fields 0 and 1) of the line last split, or null. */
-  protected endpoints(text: string): SocketEndpoints | null {
-    const local = this.endpoint(text, 0);
-    const remote = this.endpoint(text, 1);
-    if (!local || !remote) return null;
-    return {
-      family: this.family,
-      localAddress: local.address,
-      localPort: local.port,
-      remoteAddress: remote.address,
-      remotePort: remote.port,
-    };
-  }
-
   /** "0100007F:5DC0" → 127.0.0.1 and 24000; the few distinct addresses of a host are decoded once. */
-  private endpoint(text: string, i: number): { address: string; port: number } | null {
+  protected endpoint(text: string, i: number): { address: string; port: number } | null {
     const from = this.fields[2 * i];
     const to = this.fields[2 * i + 1];
     const colon = text.indexOf(':', from);
