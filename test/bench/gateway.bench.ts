@@ -21,6 +21,7 @@ import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { parseUdpDrops } from '../../libs/gateway/src/udp-drops';
 import { readOk } from '../fixtures/rtp/fixtures';
 import { api, startService, type ServiceProcess } from '../support/service-process';
 import { tempDir } from '../support/temp-dir';
@@ -51,23 +52,18 @@ function cpuSplit(pid: number): { user: number; system: number } {
   return { user: Number(f[11]) / CLK_TCK, system: Number(f[12]) / CLK_TCK };
 }
 
-/** Datagrams the kernel dropped on the UDP sockets of the range (the `drops` column of /proc/net/udp*). */
+/** Datagrams the kernel dropped on the UDP sockets of the range (the gateway's own reader of /proc/net/udp*). */
 function udpKernelDrops(from: number, to: number): number {
-  let drops = 0;
+  const table = new Map<number, number>();
   for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
-    let text = '';
     try {
-      text = readFileSync(file, 'utf8');
+      parseUdpDrops(readFileSync(file, 'utf8'), table);
     } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols.length < 13) continue;
-      const port = parseInt(cols[1].split(':')[1], 16);
-      if (port >= from && port <= to) drops += Number(cols[12]);
+      // udp6 is absent where IPv6 is off
     }
   }
+  let drops = 0;
+  for (const [port, n] of table) if (port >= from && port <= to) drops += n;
   return drops;
 }
 

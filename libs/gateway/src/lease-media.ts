@@ -155,7 +155,7 @@ export class LeaseMedia {
   /** After each push: the accepted-packet path (sign of life, first packet, `streaming`). */
   afterPush(feed: MediaFeed, acceptedBefore: number, now: number): void {
     this.forwarder?.flush(); // one forward write per socket read or datagram
-    this.fanout.flushIfFull();
+    this.fanout.flushIfFull(now);
     if (feed.accepted === acceptedBefore) return;
     this.lastActivity = now;
     this.lastPacketAt = now;

@@ -61,32 +61,28 @@ export class LeaseRepository {
   }
 
   /** Moves an active lease to another active state; false when it is no longer active. */
-  async markActiveState(tx: Tx, id: string, state: LeaseState, now: number): Promise<boolean> {
-    const r = await this.db.exec(tx, `UPDATE leases SET state = ?, updated_at = ? WHERE id = ? AND ${ACTIVE_SQL}`, [state, now, id]);
-    return r.affected > 0;
+  markActiveState(tx: Tx, id: string, state: LeaseState, now: number): Promise<boolean> {
+    return this.updateActive(tx, id, 'state = ?', [state], now);
   }
 
-  async extendExpiry(tx: Tx, id: string, expiresAt: number, ttlS: number, now: number): Promise<boolean> {
-    const r = await this.db.exec(tx, `UPDATE leases SET expires_at = ?, ttl_s = ?, updated_at = ? WHERE id = ? AND ${ACTIVE_SQL}`, [
-      expiresAt,
-      ttlS,
-      now,
-      id,
-    ]);
-    return r.affected > 0;
+  extendExpiry(tx: Tx, id: string, expiresAt: number, ttlS: number, now: number): Promise<boolean> {
+    return this.updateActive(tx, id, 'expires_at = ?, ttl_s = ?', [expiresAt, ttlS], now);
   }
 
   /** Changes the SSRC an active lease expects; false when it is no longer active. */
-  async setSsrc(tx: Tx, id: string, ssrc: string | null, now: number): Promise<boolean> {
-    const r = await this.db.exec(tx, `UPDATE leases SET ssrc = ?, updated_at = ? WHERE id = ? AND ${ACTIVE_SQL}`, [ssrc, now, id]);
-    return r.affected > 0;
+  setSsrc(tx: Tx, id: string, ssrc: string | null, now: number): Promise<boolean> {
+    return this.updateActive(tx, id, 'ssrc = ?', [ssrc], now);
   }
 
   /** tcp-active: where the service dials the device (the connect call); false when the lease is no longer active. */
-  async setPeer(tx: Tx, id: string, peerAddress: string, peerPort: number, now: number): Promise<boolean> {
-    const r = await this.db.exec(tx, `UPDATE leases SET peer_address = ?, peer_port = ?, updated_at = ? WHERE id = ? AND ${ACTIVE_SQL}`, [
-      peerAddress,
-      peerPort,
+  setPeer(tx: Tx, id: string, peerAddress: string, peerPort: number, now: number): Promise<boolean> {
+    return this.updateActive(tx, id, 'peer_address = ?, peer_port = ?', [peerAddress, peerPort], now);
+  }
+
+  /** `SET assignments, updated_at` on a lease that is still active; false when it is not. */
+  private async updateActive(tx: Tx, id: string, assignments: string, values: unknown[], now: number): Promise<boolean> {
+    const r = await this.db.exec(tx, `UPDATE leases SET ${assignments}, updated_at = ? WHERE id = ? AND ${ACTIVE_SQL}`, [
+      ...values,
       now,
       id,
     ]);

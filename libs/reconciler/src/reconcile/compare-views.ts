@@ -191,16 +191,7 @@ function compareOs(v: PassViews, ix: Indexes): Observation[] {
     }
     const where = `${s.localAddress}:${s.localPort}`;
     if (s.state === 'LISTEN') {
-      if (!gatewayByPort.has(s.localPort)) {
-        out.push({
-          kind: 'orphan-listener',
-          key: `orphan-os:${s.inode}`,
-          fromOs: true,
-          port: s.localPort,
-          leaseId: null,
-          detail: { holder: 'process', protocol: 'tcp', address: where, inode: s.inode },
-        });
-      }
+      if (!gatewayByPort.has(s.localPort)) out.push(heldOutsideGateway(s, 'tcp'));
     } else if (s.state === 'CLOSE_WAIT' || (s.state === 'ESTABLISHED' && s.retransmits >= v.deadPeerRetransmits)) {
       const leaseId = gatewayByPort.get(s.localPort)?.leaseId ?? leaseByPort.get(s.localPort)?.id ?? null;
       out.push({
@@ -222,17 +213,8 @@ function compareOs(v: PassViews, ix: Indexes): Observation[] {
     if (rtp === null) continue;
     occupied.add(rtp);
     if (!isOwn(s)) noteForeign(rtp, s);
-    else if (!gatewayUdp.has(s.localPort)) {
-      // Ours, but no lease of the gateway holds it: a UDP half left bound.
-      out.push({
-        kind: 'orphan-listener',
-        key: `orphan-os:${s.inode}`,
-        fromOs: true,
-        port: s.localPort,
-        leaseId: null,
-        detail: { holder: 'process', protocol: 'udp', address: `${s.localAddress}:${s.localPort}`, inode: s.inode },
-      });
-    }
+    // Ours, but no lease of the gateway holds it: a UDP half left bound.
+    else if (!gatewayUdp.has(s.localPort)) out.push(heldOutsideGateway(s, 'udp'));
   }
 
   const quarantined = new Map(v.quarantine.map((q) => [q.rtpPort, q]));
@@ -270,4 +252,16 @@ function compareOs(v: PassViews, ix: Indexes): Observation[] {
     });
   }
   return out;
+}
+
+/** A socket of this process that no lease of the gateway explains: an orphan only a restart can free. */
+function heldOutsideGateway(s: TcpSocket | UdpSocket, protocol: 'tcp' | 'udp'): Observation {
+  return {
+    kind: 'orphan-listener',
+    key: `orphan-os:${s.inode}`,
+    fromOs: true,
+    port: s.localPort,
+    leaseId: null,
+    detail: { holder: 'process', protocol, address: `${s.localAddress}:${s.localPort}`, inode: s.inode },
+  };
 }
