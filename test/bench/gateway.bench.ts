@@ -28,13 +28,15 @@ import { tempDir } from '../support/temp-dir';
 import { writeBenchResult } from './support/report';
 
 const SIM = join(__dirname, '..', '..', 'dist/apps/device-sim/src/main.js');
-const HTTP_PORT = 17999; // port blocks 10..19 belong to the gateway's tests and bench
-const RANGE = '14000-17989';
+// Above the kernel's ephemeral range (32768-60999) and every test's port block (6400-29999), so the
+// bench can run beside the test suite and no outgoing connection takes a port of the range.
+const HTTP_PORT = 64999;
+const RANGE = '61000-64989';
 const CLK_TCK = 100;
 const REALTIME_STEPS = (process.env.GW_BENCH_STEPS ?? '100,250,500,750,1000,1250,1500').split(',').map(Number);
 const PULL_STEPS = (process.env.GW_BENCH_PULL_STEPS ?? '100,250,500,750').split(',').map(Number);
 const FORWARD_STEPS = (process.env.GW_BENCH_FORWARD_STEPS ?? '100,250,500,750,1000,1250').split(',').map(Number);
-const FORWARD_SINK_PORT = 17995; // between RANGE and HTTP_PORT
+const FORWARD_SINK_PORT = 64995; // between RANGE and HTTP_PORT
 const UDP_STEPS = (process.env.GW_BENCH_UDP_STEPS ?? '100,250,500,750,1000,1250,1500').split(',').map(Number);
 const RECONNECTS = Number(process.env.GW_BENCH_RECONNECTS ?? 10);
 const WINDOW_S = Number(process.env.GW_BENCH_WINDOW_S ?? 8);
