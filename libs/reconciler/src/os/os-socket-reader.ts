@@ -1,12 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { readSync } from 'node:fs';
-import { open, readdir, readlink } from 'node:fs/promises';
-import { performance } from 'node:perf_hooks';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RECONCILER_OPTIONS, type ResolvedReconcilerOptions } from '../reconciler.options';
 import type { PortFilter, ProcNetScan, ProcNetScanner } from './proc-net.scanner';
 import { ProcNetTcpScanner } from './proc-net-tcp.parser';
 import { ProcNetUdpScanner } from './proc-net-udp.parser';
+import { ProcReadError, ProcReadThread } from './proc-read.thread';
 import type { TcpSocket } from './tcp-socket';
 import type { UdpSocket } from './udp-socket';
 
@@ -27,25 +26,26 @@ export interface OsSocketTable {
   malformed: number;
 }
 
-// One read() of /proc/net/tcp formats as many lines as fit: 64 KiB took 4-12 ms of kernel time
-// in one go with 10,000 sockets; 16 KiB keeps a single read well inside SLICE_MS-sized steps.
-const CHUNK = 16 * 1024;
-const SLICE_MS = 2;
 const SOCKET_LINK = /^socket:\[(\d+)\]$/;
 
 /**
- * Reads the kernel's TCP tables and this process's socket inodes without stalling the event
- * loop: the tables are read and parsed in slices of at most SLICE_MS with a turn of the event
- * loop between slices, so a host with tens of thousands of sockets never blocks it for long.
+ * Reads the kernel's TCP and UDP tables and this process's socket inodes without stalling the
+ * event loop: the tables are read in a helper thread (ProcReadThread) and parsed here a chunk
+ * per message, so a host with tens of thousands of sockets never blocks the loop for long.
  */
 @Injectable()
-export class OsSocketReader {
+export class OsSocketReader implements OnModuleDestroy {
+  private readonly thread = new ProcReadThread();
+
   constructor(@Inject(RECONCILER_OPTIONS) private readonly options: ResolvedReconcilerOptions) {}
+
+  onModuleDestroy(): Promise<void> {
+    return this.thread.close();
+  }
 
   async readTable(range: PortFilter): Promise<OsSocketTable> {
     const root = this.options.procRoot;
     const tcp4 = this.scan(join(root, 'net/tcp'), new ProcNetTcpScanner(4, range), false);
-    // A kernel without IPv6 has no tcp6 and udp6; that is an empty table, not a failure.
     const tcp6 = this.scan(join(root, 'net/tcp6'), new ProcNetTcpScanner(6, range), true);
     const udp4 = this.scan(join(root, 'net/udp'), new ProcNetUdpScanner(4, range), false);
     const udp6 = this.scan(join(root, 'net/udp6'), new ProcNetUdpScanner(6, range), true);
@@ -82,38 +82,17 @@ export class OsSocketReader {
   }
 
   private async scan<T>(path: string, scanner: ProcNetScanner<T>, missingIsEmpty: boolean): Promise<ProcNetScan<T>> {
-    let fh;
     try {
-      fh = await open(path, 'r');
+      // The kernel's work of formatting the table happens in the reader thread; the event loop
+      // parses one chunk per message (the tables are ASCII: a chunk never splits a character).
+      await this.thread.read(path, (text) => scanner.push(text));
     } catch (err) {
-      if (missingIsEmpty && (err as NodeJS.ErrnoException).code === 'ENOENT')
-        return { sockets: [], lines: 0, malformed: 0, sawHeader: true };
-      throw new OsReadError(`cannot open ${path}: ${(err as Error).message}`, err);
-    }
-    try {
-      // The kernel hands out a table 4 KiB per read(); one thread-pool round trip per 4 KiB
-      // doubled the pass time under load (see BENCHMARKS.md). So: short synchronous reads of
-      // the open file, at most SLICE_MS at a time, then a turn of the event loop.
-      const buf = Buffer.allocUnsafe(CHUNK);
-      for (let eof = false; !eof;) {
-        const until = performance.now() + SLICE_MS;
-        while (performance.now() < until) {
-          const n = readSync(fh.fd, buf, 0, CHUNK, null);
-          if (n === 0) {
-            eof = true;
-            break;
-          }
-          // The tables are ASCII, so a chunk boundary never splits a character.
-          scanner.push(buf.toString('latin1', 0, n));
-        }
-        if (!eof) await new Promise((resolve) => setImmediate(resolve));
-      }
-      return scanner.end();
-    } catch (err) {
+      const code = err instanceof ProcReadError ? err.code : null;
+      // A kernel without IPv6 has no tcp6 and udp6; that is an empty table, not a failure.
+      if (missingIsEmpty && code === 'ENOENT') return { sockets: [], lines: 0, malformed: 0, sawHeader: true };
       throw new OsReadError(`cannot read ${path}: ${(err as Error).message}`, err);
-    } finally {
-      await fh.close().catch(() => undefined);
     }
+    return scanner.end();
   }
 }
 
