@@ -1,5 +1,6 @@
 # portledger: multi-stage build. better-sqlite3 has no reachable prebuilt binary and compiles
-# with node-gyp, so the build stage carries python3/make/g++; the runtime stage does not.
+# with node-gyp, and so does the UDP addon (libs/udp-batch), so the build stage carries
+# python3/make/g++; the runtime stage does not.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update \
@@ -23,6 +24,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# the UDP receive addon (compiled by `npm run build`; found by walking up from dist/libs/udp-batch)
+COPY --from=build /app/libs/udp-batch/native/build/Release/udp_batch.node ./libs/udp-batch/native/build/Release/udp_batch.node
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -12,6 +12,7 @@ export const shared = {
       '@app/gateway': resolve(root, 'libs/gateway/src'),
       '@app/reconciler': resolve(root, 'libs/reconciler/src'),
       '@app/rtp': resolve(root, 'libs/rtp/src'),
+      '@app/udp-batch': resolve(root, 'libs/udp-batch/src'),
       '@migrations': resolve(root, 'migrations'),
     },
   },

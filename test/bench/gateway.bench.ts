@@ -11,8 +11,12 @@
  *   (d) as (b) with every lease forwarding its stream over TCP (RFC 4571) to a local receiver
  *       (a separate process that reads and discards), compared with (b) at the same stream count
  *   (e) as (b) over UDP (one RTP packet per datagram), with the kernel's drop counters of the
- *       range's UDP sockets (/proc/net/udp `drops`)
+ *       range's UDP sockets (/proc/net/udp `drops`); with GW_BENCH_UDP_BASELINE_MAIN (another
+ *       build's dist/apps/portledger/src/main.js, e.g. the commit before a change), each step
+ *       runs on that build first, then on this one, so both are measured under the same load
  *   (f) TCP-ACTIVE: how long after a device drops the connection the service has dialled it again
+ *
+ * GW_BENCH_PHASES picks phases (flat, realtime, pull, forward, udp, tcp-active; all by default).
  */
 import { spawn } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
@@ -39,6 +43,11 @@ const FORWARD_STEPS = (process.env.GW_BENCH_FORWARD_STEPS ?? '100,250,500,750,10
 const FORWARD_SINK_PORT = 64995; // between RANGE and HTTP_PORT
 const UDP_STEPS = (process.env.GW_BENCH_UDP_STEPS ?? '100,250,500,750,1000,1250,1500').split(',').map(Number);
 const RECONNECTS = Number(process.env.GW_BENCH_RECONNECTS ?? 10);
+const PHASES = new Set((process.env.GW_BENCH_PHASES ?? 'flat,realtime,pull,forward,udp,tcp-active').split(','));
+/** Another build of the service, measured beside this one at each UDP step (see (e) above). */
+const UDP_BASELINE_MAIN = process.env.GW_BENCH_UDP_BASELINE_MAIN;
+/** Streams per simulator process in the UDP phase (the simulator sends with sendmmsg; more processes spread it over the cores). */
+const UDP_STREAMS_PER_SIM = Number(process.env.GW_BENCH_UDP_STREAMS_PER_SIM ?? 500);
 const WINDOW_S = Number(process.env.GW_BENCH_WINDOW_S ?? 8);
 const WARMUP_S = 4;
 
@@ -116,21 +125,43 @@ describe('gateway bench', () => {
   /** the service's RSS before any lease: the base for memory per session */
   let idleRss = 0;
 
-  beforeAll(async () => {
-    svc = await startService({
-      HTTP_PORT: String(HTTP_PORT),
-      MEDIA_PORT_RANGE: RANGE,
-      DATABASE_URL: `sqlite:${join(dir.path, 'ledger.sqlite')}`,
-      RECORD_DIR: join(dir.path, 'records'),
-      LOG_LEVEL: 'warn',
-      LOG_REQUESTS: 'false',
-      CONNECT_TIMEOUT_S: '600',
-      IDLE_TIMEOUT_S: '600',
-      PORTLEDGER_BENCH_EVENTLOOP_FILE: elFile,
-    });
+  /** The service's environment, with its ledger and recordings in `data`. */
+  const serviceEnv = (data: string) => ({
+    HTTP_PORT: String(HTTP_PORT),
+    MEDIA_PORT_RANGE: RANGE,
+    DATABASE_URL: `sqlite:${join(data, 'ledger.sqlite')}`,
+    RECORD_DIR: join(data, 'records'),
+    LOG_LEVEL: 'warn',
+    LOG_REQUESTS: 'false',
+    CONNECT_TIMEOUT_S: '600',
+    IDLE_TIMEOUT_S: '600',
+    PORTLEDGER_BENCH_EVENTLOOP_FILE: elFile,
+  });
+
+  /** Starts the service (this build, or `main`), and takes its RSS before any lease. */
+  async function start(data: string, main?: string): Promise<void> {
+    svc = await startService(serviceEnv(data), { main });
     client = api(svc.baseUrl);
     await sleep(1000);
     idleRss = rssKb(svc.child.pid!);
+  }
+
+  /** Runs `fn` against another build of the service (its own ledger), this one stopped meanwhile. */
+  async function onBuild<T>(main: string, fn: () => Promise<T>): Promise<T> {
+    await svc.stop();
+    const other = tempDir('portledger-bench-baseline-');
+    try {
+      await start(other.path, main);
+      return await fn();
+    } finally {
+      await svc.stop();
+      other.cleanup();
+      await start(dir.path);
+    }
+  }
+
+  beforeAll(async () => {
+    await start(dir.path);
   });
   afterAll(async () => {
     await svc?.stop();
@@ -178,7 +209,7 @@ describe('gateway bench', () => {
   }
 
   /** Sim processes for `ids`, split so no single simulator process has to carry more than `perSim` streams. */
-  function simsFor(ids: string[], args: string[], perSim: number) {
+  function simsFor(ids: string[], args: string[], perSim: number): ReturnType<typeof runSim>[] {
     const sims = [];
     for (let i = 0; i < ids.length; i += perSim)
       sims.push(runSim(['--api', svc.baseUrl, '--lease', ids.slice(i, i + perSim).join(','), ...args]));
@@ -242,8 +273,10 @@ describe('gateway bench', () => {
     pulls: boolean,
     forward = false,
     transport: 'tcp-passive' | 'udp' = 'tcp-passive',
+    build = '',
   ): Promise<{
     cpuPct: number;
+    simCpuPct: number;
     mbps: number;
     rss: number;
     rssPerKb: number;
@@ -286,14 +319,17 @@ describe('gateway bench', () => {
         String(duration),
         ...(udp ? ['--transport', 'udp'] : []),
       ],
-      500,
+      udp ? UDP_STREAMS_PER_SIM : 500,
     );
     await sleep(WARMUP_S * 1000);
     const t0 = Date.now();
     const cpu0 = cpuSeconds(pid());
+    const simCpu = () => sims.reduce((n, s) => n + cpuSeconds(s.pid), 0);
+    const simCpu0 = simCpu();
     eventLoopWindowStart();
     await sleep(WINDOW_S * 1000);
     const cpu = cpuSeconds(pid()) - cpu0;
+    const simCpuPct = ((simCpu() - simCpu0) / WINDOW_S) * 100;
     const t1 = Date.now();
     const rss = rssKb(pid());
     const el = await eventLoopWindowEnd();
@@ -308,12 +344,18 @@ describe('gateway bench', () => {
     await releaseAll(ids);
     const rssPerKb = (rss - idleRss) / streams;
     // The simulator is paced; it keeps up when it delivered at least 95 % of 2 Mb/s per stream.
-    const ok = errors === 0 && mbps >= 0.95 * 2 * streams;
+    // Over UDP the service keeps up when the kernel dropped at most 1 % of the datagrams (a
+    // service starved of CPU reads little, drops much, and would look cheap).
+    const packets = results.reduce((n, r) => n + (r.summary?.packets ?? 0), 0);
+    const dropPct = udp ? (drops / Math.max(1, packets)) * 100 : 0;
+    const ok = errors === 0 && mbps >= 0.95 * 2 * streams && dropPct <= 1;
     rows.push({
-      phase: `realtime${udp ? ' udp' : ''}${pulls ? '+pull' : ''}${forward ? '+forward' : ''} ${streams}`,
+      phase: `realtime${udp ? ' udp' : ''}${pulls ? '+pull' : ''}${forward ? '+forward' : ''}${build} ${streams}`,
       offeredMbps: 2 * streams,
       mbps,
       cpuPct,
+      cpuPctPerStream: cpuPct / streams,
+      simCpuPct,
       rssKb: rss,
       rssPerSessionKb: rssPerKb,
       elP99: el.p99,
@@ -321,9 +363,9 @@ describe('gateway bench', () => {
       errors,
       pulls: responses.length,
       ...(fwd ? { accepted: fwd.accepted, forwarded: fwd.forwarded, dropped: fwd.dropped, notUp: fwd.notUp } : {}),
-      ...(udp ? { kernelDrops: drops } : {}),
+      ...(udp ? { kernelDrops: drops, kernelDropPct: dropPct } : {}),
     });
-    return { cpuPct, mbps, rss, rssPerKb, el, ok, forward: fwd, drops };
+    return { cpuPct, simCpuPct, mbps, rss, rssPerKb, el, ok, forward: fwd, drops };
   }
 
   /**
@@ -379,49 +421,7 @@ describe('gateway bench', () => {
     metrics.realtime_with_pull_delivered_ok_750 = r.ok ? 1 : 0;
   }
 
-  it('measures flat-out ingest, real-time capacity under one core, and the same with live pulls', async () => {
-    await pulls750();
-    metrics.cpu_s_per_GB_flat_out_c50 = await flatOut(50, 10);
-    metrics.cpu_s_per_GB_flat_out_c200 = await flatOut(200, 3);
-
-    let best: Awaited<ReturnType<typeof realtime>> | null = null;
-    let first: Awaited<ReturnType<typeof realtime>> | null = null;
-    let bestN = 0;
-    /** the same run's CPU without forwarding, per stream count: the forward phase's baseline */
-    const baselineCpu = new Map<number, number>();
-    for (const n of REALTIME_STEPS) {
-      const r = await realtime(n, false);
-      baselineCpu.set(n, r.cpuPct);
-      if (r.cpuPct >= 100 || !r.ok) break;
-      first ??= r;
-      best = r;
-      bestN = n;
-    }
-    metrics.realtime_2mbps_streams_under_one_core = bestN;
-    if (best) {
-      metrics.realtime_cpu_pct_at_max = best.cpuPct;
-      metrics.realtime_cpu_pct_per_stream = best.cpuPct / bestN;
-      metrics.realtime_cpu_pct_per_mbps = best.cpuPct / (2 * bestN);
-      metrics.rss_kb_per_session = best.rssPerKb;
-      metrics.rss_kb_idle_service = idleRss;
-      if (first && bestN > REALTIME_STEPS[0]) metrics.rss_kb_per_session_marginal = (best.rss - first.rss) / (bestN - REALTIME_STEPS[0]);
-      metrics.eventloop_p99_ms_at_max = best.el.p99;
-      metrics.eventloop_max_ms_at_max = best.el.max;
-    }
-
-    let pullN = 0;
-    for (const n of PULL_STEPS) {
-      const r = await realtime(n, true);
-      if (r.cpuPct >= 100 || !r.ok) break;
-      pullN = n;
-      metrics.realtime_with_pull_cpu_pct_at_max = r.cpuPct;
-      metrics.realtime_with_pull_eventloop_p99_ms_at_max = r.el.p99;
-    }
-    metrics.realtime_with_pull_streams_under_one_core = pullN;
-
-    // (d) forwarding: the largest step that stays under one core with the simulator keeping up,
-    // every lease forwarding and nothing dropped. The forward path's share of the service CPU
-    // is the extra CPU over the same run's baseline at that stream count.
+  async function forwardPhase(baselineCpu: Map<number, number>): Promise<void> {
     const sink = await startForwardSink(FORWARD_SINK_PORT);
     try {
       // Flat out, throughput-bound and so less sensitive to a busy machine than the paced phase:
@@ -447,29 +447,109 @@ describe('gateway bench', () => {
     } finally {
       await sink.stop();
     }
+  }
 
-    // (e) UDP: the same paced load over datagrams, with the kernel's drop counters.
+  /**
+   * (e) UDP at each step; with a baseline build, that build first at the same step (each stops
+   * at its own first step over one core or where the simulator did not keep up).
+   */
+  async function udpPhase(): Promise<void> {
     let udpN = 0;
+    let baseN = 0;
+    let baseDone = UDP_BASELINE_MAIN === undefined;
+    let done = false;
     for (const n of UDP_STEPS) {
-      const r = await realtime(n, false, false, 'udp');
-      if (r.cpuPct >= 100 || !r.ok) break;
-      udpN = n;
-      metrics.udp_realtime_cpu_pct_at_max = r.cpuPct;
-      metrics.udp_kernel_drops_at_max = r.drops;
-      metrics.rss_kb_per_udp_session = r.rssPerKb;
-      metrics.udp_eventloop_p99_ms_at_max = r.el.p99;
+      if (!baseDone) {
+        const b = await onBuild(UDP_BASELINE_MAIN!, () => realtime(n, false, false, 'udp', ' (baseline build)'));
+        metrics[`udp_baseline_cpu_pct_per_stream_at_${n}`] = b.cpuPct / n;
+        if (b.cpuPct >= 100 || !b.ok) baseDone = true;
+        else baseN = n;
+      }
+      if (!done) {
+        const r = await realtime(n, false, false, 'udp');
+        metrics[`udp_cpu_pct_per_stream_at_${n}`] = r.cpuPct / n;
+        metrics[`udp_sim_cpu_pct_at_${n}`] = r.simCpuPct;
+        if (r.cpuPct >= 100 || !r.ok) {
+          done = true;
+        } else {
+          udpN = n;
+          metrics.udp_realtime_cpu_pct_at_max = r.cpuPct;
+          metrics.udp_kernel_drops_at_max = r.drops;
+          metrics.rss_kb_per_udp_session = r.rssPerKb;
+          metrics.udp_eventloop_p99_ms_at_max = r.el.p99;
+        }
+      }
+      if (done && baseDone) break;
     }
     metrics.udp_realtime_2mbps_streams_under_one_core = udpN;
+    if (UDP_BASELINE_MAIN !== undefined) metrics.udp_baseline_realtime_2mbps_streams_under_one_core = baseN;
+  }
+
+  it('measures flat-out ingest, real-time capacity under one core, and the same with live pulls', async () => {
+    if (PHASES.has('pull')) await pulls750();
+    if (PHASES.has('flat')) {
+      metrics.cpu_s_per_GB_flat_out_c50 = await flatOut(50, 10);
+      metrics.cpu_s_per_GB_flat_out_c200 = await flatOut(200, 3);
+    }
+
+    /** the same run's CPU without forwarding, per stream count: the forward phase's baseline */
+    const baselineCpu = new Map<number, number>();
+    if (PHASES.has('realtime')) {
+      let best: Awaited<ReturnType<typeof realtime>> | null = null;
+      let first: Awaited<ReturnType<typeof realtime>> | null = null;
+      let bestN = 0;
+      for (const n of REALTIME_STEPS) {
+        const r = await realtime(n, false);
+        baselineCpu.set(n, r.cpuPct);
+        if (r.cpuPct >= 100 || !r.ok) break;
+        first ??= r;
+        best = r;
+        bestN = n;
+      }
+      metrics.realtime_2mbps_streams_under_one_core = bestN;
+      if (best) {
+        metrics.realtime_cpu_pct_at_max = best.cpuPct;
+        metrics.realtime_cpu_pct_per_stream = best.cpuPct / bestN;
+        metrics.realtime_cpu_pct_per_mbps = best.cpuPct / (2 * bestN);
+        metrics.rss_kb_per_session = best.rssPerKb;
+        metrics.rss_kb_idle_service = idleRss;
+        if (first && bestN > REALTIME_STEPS[0]) metrics.rss_kb_per_session_marginal = (best.rss - first.rss) / (bestN - REALTIME_STEPS[0]);
+        metrics.eventloop_p99_ms_at_max = best.el.p99;
+        metrics.eventloop_max_ms_at_max = best.el.max;
+      }
+    }
+
+    if (PHASES.has('pull')) {
+      let pullN = 0;
+      for (const n of PULL_STEPS) {
+        const r = await realtime(n, true);
+        if (r.cpuPct >= 100 || !r.ok) break;
+        pullN = n;
+        metrics.realtime_with_pull_cpu_pct_at_max = r.cpuPct;
+        metrics.realtime_with_pull_eventloop_p99_ms_at_max = r.el.p99;
+      }
+      metrics.realtime_with_pull_streams_under_one_core = pullN;
+    }
+
+    // (d) forwarding: the largest step that stays under one core with the simulator keeping up,
+    // every lease forwarding and nothing dropped. The forward path's share of the service CPU
+    // is the extra CPU over the same run's baseline at that stream count.
+    if (PHASES.has('forward')) await forwardPhase(baselineCpu);
+
+    // (e) UDP: the same paced load over datagrams, with the kernel's drop counters.
+    if (PHASES.has('udp')) await udpPhase();
 
     // (f) TCP-ACTIVE: from a device's drop to the service's next dial.
-    const reconnects = (await tcpActiveReconnects(RECONNECTS)).sort((a, b) => a - b);
-    metrics.tcp_active_reconnect_ms = reconnects[Math.floor(reconnects.length / 2)];
-    metrics.tcp_active_reconnect_ms_max = reconnects[reconnects.length - 1];
-    rows.push({
-      phase: `tcp-active reconnect x${reconnects.length}`,
-      medianMs: metrics.tcp_active_reconnect_ms,
-      maxMs: metrics.tcp_active_reconnect_ms_max,
-    });
+    if (PHASES.has('tcp-active')) {
+      const reconnects = (await tcpActiveReconnects(RECONNECTS)).sort((a, b) => a - b);
+      metrics.tcp_active_reconnect_ms = reconnects[Math.floor(reconnects.length / 2)];
+      metrics.tcp_active_reconnect_ms_max = reconnects[reconnects.length - 1];
+      rows.push({
+        phase: `tcp-active reconnect x${reconnects.length}`,
+        medianMs: metrics.tcp_active_reconnect_ms,
+        maxMs: metrics.tcp_active_reconnect_ms_max,
+      });
+    }
 
     console.table(rows);
     writeBenchResult('gateway', metrics);

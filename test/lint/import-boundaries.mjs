@@ -3,7 +3,7 @@ import { relativeImportsStayHome } from './relative-imports-stay-home.mjs';
 // The layer graph of docs/ARCHITECTURE.md#layers, one entry per project: which libraries it may
 // import (always as `@app/<lib>`, through the library's index). Everything else of ours is refused
 // by name, so the message says which edge is not in the graph.
-const LIBS = ['leasing', 'ledger', 'gateway', 'reconciler', 'rtp'];
+const LIBS = ['leasing', 'ledger', 'gateway', 'reconciler', 'rtp', 'udp-batch'];
 const GRAPH = [
   {
     project: 'apps/*',
@@ -18,13 +18,21 @@ const GRAPH = [
     may: ['leasing', 'reconciler', 'rtp', 'gateway'],
     why: 'the composition root wires the modules',
   },
+  // The device simulator sends UDP in batches with the same addon the gateway receives with.
+  {
+    project: 'apps/device-sim',
+    may: ['leasing', 'reconciler', 'rtp', 'udp-batch'],
+    typesOnly: ['gateway'],
+    why: 'the device simulator is a client: it talks to the service over HTTP and sends media',
+  },
   // The admin console runs in the browser: it reaches the service over HTTP only.
   { project: 'apps/admin-console', may: [], noNest: true, why: 'the admin console is browser code; it talks to /api/v1' },
   { project: 'libs/leasing', may: ['ledger', 'gateway', 'rtp'], why: 'leasing sits below the entry points' },
   { project: 'libs/reconciler', may: ['leasing', 'gateway', 'rtp'], why: 'the reconciler acts only through leasing use cases' },
   { project: 'libs/ledger', may: [], migrations: true, why: 'ledger is persistence only' },
-  { project: 'libs/gateway', may: ['rtp'], why: 'the gateway owns sockets and never writes the ledger' },
+  { project: 'libs/gateway', may: ['rtp', 'udp-batch'], why: 'the gateway owns sockets and never writes the ledger' },
   { project: 'libs/rtp', may: [], noNest: true, why: 'rtp is pure protocol code' },
+  { project: 'libs/udp-batch', may: [], noNest: true, why: 'udp-batch is a native UDP socket, no protocol and no framework' },
 ];
 
 const restrictions = ({ project, may, typesOnly = [], migrations = false, noNest = false, why }) => [

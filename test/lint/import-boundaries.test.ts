@@ -32,6 +32,8 @@ describe('import boundaries', () => {
     ['libs/ledger/src/x.ts', "import { sqliteMigrations } from '@migrations/sqlite'; import { y } from '../y';"],
     ['libs/gateway/src/x.ts', "import { Deframer } from '@app/rtp'; import { Injectable } from '@nestjs/common';"],
     ['libs/rtp/src/x.spec.ts', "import { readOk } from '../../../test/fixtures/rtp/fixtures';"],
+    ['libs/gateway/src/x.ts', "import { BatchUdpSocket } from '@app/udp-batch';"],
+    ['apps/device-sim/src/x.ts', "import { BatchUdpSocket } from '@app/udp-batch'; import type { MediaTransport } from '@app/gateway';"],
   ])('%s may: %s', (file, code) => {
     expect(problems(file, code)).toEqual([]);
   });
@@ -56,6 +58,15 @@ describe('import boundaries', () => {
     ['libs/rtp/src/x.ts', "import { readOk } from '../../../test/fixtures/rtp/fixtures';", 'leaves libs/rtp/'],
     ['apps/admin-console/src/x.ts', "import type { Lease } from '@app/leasing';", 'apps/admin-console → leasing is not in the layer graph'],
     ['apps/admin-console/src/x.ts', "import { Injectable } from '@nestjs/common';", 'the admin console is browser code'],
+    ['apps/portledger/src/x.ts', "import { BatchUdpSocket } from '@app/udp-batch';", 'apps/* → udp-batch is not in the layer graph'],
+    ['apps/device-sim/src/x.ts', "import { MediaGateway } from '@app/gateway';", 'apps/device-sim → gateway is for types only'],
+    ['libs/leasing/src/x.ts', "import { BatchUdpSocket } from '@app/udp-batch';", 'libs/leasing → udp-batch is not in the layer graph'],
+    ['libs/udp-batch/src/x.ts', "import { isRtcp } from '@app/rtp';", 'libs/udp-batch → rtp is not in the layer graph'],
+    [
+      'libs/udp-batch/src/x.ts',
+      "import { Injectable } from '@nestjs/common';",
+      'udp-batch is a native UDP socket, no protocol and no framework: no Nest',
+    ],
   ])('%s may not: %s', (file, code, expected) => {
     const found = problems(file, code);
     expect(found).toHaveLength(1);

@@ -37,6 +37,7 @@ export class DeviceStream {
   error: string | null = null;
   private loop = 0;
   private next: number;
+  /** RTP packets handed to the link (frames; datagrams over UDP) */
   private sent = 0;
   private readonly limit: number;
   private startMs = 0;
@@ -56,6 +57,10 @@ export class DeviceStream {
 
   get connected(): boolean {
     return this.link.connected;
+  }
+
+  get packetsSent(): number {
+    return this.sent;
   }
 
   /** Resolves when the link is up (TCP-passive: connected or failed; TCP-active: listening). */

@@ -47,6 +47,8 @@ interface Summary {
   streams: number;
   connectedPeak: number;
   bytes: number;
+  /** RTP packets sent (over UDP: datagrams) */
+  packets: number;
   seconds: number;
   mbps: number;
   errors: number;
@@ -225,6 +227,7 @@ async function main(): Promise<number> {
     streams: sims.length,
     connectedPeak,
     bytes,
+    packets: sims.reduce((n, s) => n + s.packetsSent, 0),
     seconds: Math.round(seconds * 1000) / 1000,
     mbps: Math.round(((bytes * 8) / seconds / 1e6) * 100) / 100,
     errors: sims.filter((s) => s.error !== null).length,

@@ -59,10 +59,10 @@ export class MediaFeed {
     return err;
   }
 
-  /** One datagram = one RTP packet (UDP): no deframing, no copy. */
-  pushPacket(buf: Buffer, start: number, end: number, now: number): void {
+  /** One datagram = one RTP packet (UDP): no deframing, no copy. `reused`: `buf` is a receive slab, overwritten after the call. */
+  pushPacket(buf: Buffer, start: number, end: number, now: number, reused = false): void {
     const before = this.accepted;
-    this.ingest.pushPacket(buf, start, end, now);
+    this.ingest.pushPacket(buf, start, end, now, reused);
     this.media.afterPush(this, before, now);
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { udpBatchAddon } from '@app/udp-batch';
 import { EndedLeases } from './ended-leases';
 import { EventLoopProbe } from './event-loop.probe';
 import type { ForwardState, LeaseForwarder } from './forward';
@@ -70,6 +71,10 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
   constructor(@Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions) {}
 
   onModuleInit(): void {
+    // UDP leases receive through the udp-batch addon, and there is no other UDP receive path:
+    // without it the service refuses to start (UdpBatchUnavailableError says how to build it)
+    // rather than fail the first UDP lease.
+    udpBatchAddon();
     this.probe?.start();
   }
 

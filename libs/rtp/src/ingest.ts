@@ -38,8 +38,9 @@ export interface RtpIngestOptions extends DeframerOptions, RtpStatsOptions {
  * reorders by itself): bytes `buf[start..end)`, header included. Called before the probe and
  * sinks, which read only the payload, so the hook may rewrite header bytes in place (the
  * parsed header is already taken). `reused` is true when `buf` is the deframer's frame buffer
- * (a packet that straddled two chunks): it is overwritten by the next such packet, so a hook
- * that keeps the bytes must copy them; otherwise `buf` is the chunk the caller pushed.
+ * (a packet that straddled two chunks) or a buffer pushPacket was told is reused (a UDP
+ * receive slab): it is overwritten later, so a hook that keeps the bytes must copy them;
+ * otherwise `buf` is the chunk the caller pushed.
  */
 export type RtpPacketHook = (buf: Buffer, start: number, end: number, reused: boolean) => void;
 
@@ -94,6 +95,8 @@ export class RtpIngest {
   private primary: RtpStreamStats | null = null;
   private lastRejected = -1;
   private nowMs = 0;
+  /** the packet being handled came through pushPacket in a buffer that is reused after it */
+  private packetReused = false;
   private readonly maxSsrcs: number;
   private readonly onPacket: RtpPacketHook | null;
   // Declared with all four parameters on purpose: a callback called with more arguments than
@@ -135,11 +138,15 @@ export class RtpIngest {
 
   /**
    * Feeds one RTP (or RTCP) packet that needs no deframing: a UDP datagram is exactly one
-   * packet (RFC 3550 section 11). The same path as a deframed frame, without copy.
+   * packet (RFC 3550 section 11). The same path as a deframed frame, without copy. `reused`:
+   * `buf` is overwritten after this call (a receive slab shared by batches), so the packet
+   * hook is told to copy what it keeps, as for the deframer's frame buffer.
    */
-  pushPacket(buf: Buffer, start: number, end: number, nowMs: number): void {
+  pushPacket(buf: Buffer, start: number, end: number, nowMs: number, reused = false): void {
     this.nowMs = nowMs;
+    this.packetReused = reused;
     this.handle(buf, start, end);
+    this.packetReused = false;
   }
 
   /** Call when the peer closed: reports `truncated` if it stopped in the middle of a frame. */
@@ -197,7 +204,7 @@ export class RtpIngest {
     const verdict = stats.update(h.sequence, h.timestamp, h.marker, end - start, h.payloadLength, this.nowMs);
     if (stats !== this.primary) return;
     const hook = this.onPacket;
-    if (hook !== null) hook(buf, start, end, this.deframer.owns(buf));
+    if (hook !== null) hook(buf, start, end, this.packetReused || this.deframer.owns(buf));
     if (verdict === LATE || verdict === IGNORED) return;
     this.deliver(buf, h, verdict === GAP);
   }

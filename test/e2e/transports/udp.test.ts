@@ -5,7 +5,7 @@ import { readOk, rfc4571Packets } from '../../fixtures/rtp/fixtures';
 import { portBlock } from '../../support/port-blocks';
 import { boundUdpPorts, listeningPorts } from '../../support/proc-net';
 import { pull } from '../../support/pull';
-import { api, startService, type ServiceProcess } from '../../support/service-process';
+import { api, runUntilExit, startService, type ServiceProcess } from '../../support/service-process';
 import { tempDir } from '../../support/temp-dir';
 import { udpDevice, type UdpDevice } from '../../support/udp-device';
 import { waitFor } from '../../support/wait-for';
@@ -127,5 +127,29 @@ describe('UDP leases through the built service (SQLite)', () => {
     await waitFor(async () => (await detail(l.id)).stats.packets === 20, 'streams after the restart');
     await client.del(`/api/v1/leases/${l.id}`);
     expect(boundUdpPorts(from, to)).toEqual([]);
+  });
+});
+
+describe('the built service without its udp-batch addon', () => {
+  const block = portBlock(50);
+  const dir = tempDir('portledger-udp-noaddon-');
+
+  afterAll(() => dir.cleanup());
+
+  it('refuses to start, saying how to build the addon, and listens on nothing', async () => {
+    const missing = join(dir.path, 'no-such', 'udp_batch.node');
+    const { code, output } = await runUntilExit({
+      HTTP_PORT: String(block.http(1)),
+      MEDIA_PORT_RANGE: block.range(2, 200),
+      DATABASE_URL: `sqlite:${join(dir.path, 'ledger.sqlite')}`,
+      RECORD_DIR: join(dir.path, 'records'),
+      PORTLEDGER_UDP_BATCH_ADDON: missing,
+    });
+    expect(code).toBe(1);
+    expect(output).toContain(
+      `portledger: failed to start: UdpBatchUnavailableError: the udp-batch addon (recvmmsg receive for UDP leases) cannot be loaded from ${missing}`,
+    );
+    expect(output).toContain('npm run build:native');
+    expect(listeningPorts(block.http(1), block.http(1))).toEqual([]);
   });
 });

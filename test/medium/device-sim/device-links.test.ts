@@ -132,6 +132,28 @@ describe('device simulator links', () => {
     await waitFor(() => got.length === PACKETS.length, 'every datagram');
   });
 
+  it('the CLI counts the datagrams it sent in its summary, two streams over UDP each from its own port', async () => {
+    const port = block.start + 8;
+    const got = await udpReceiver(port);
+    const r = await runSim([
+      '--transport',
+      'udp',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--streams',
+      '2',
+      '--flat',
+      '--json',
+      '--quiet',
+    ]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ streams: 2, errors: 0, packets: 2 * PACKETS.length });
+    await waitFor(() => got.length === 2 * PACKETS.length, 'every datagram of both streams');
+    expect(new Set(got.map((g) => g.from)).size).toBe(2);
+  });
+
   it('the CLI refuses an unknown transport, naming the choices', async () => {
     const r = await runSim(['--transport', 'sctp', '--host', '127.0.0.1', '--port', '1']);
     expect(r.code).toBe(2);

@@ -1,5 +1,6 @@
 import { InvalidLeaseInputError } from '@app/leasing';
 import { WebhookOutboxRepository } from '@app/ledger';
+import { BatchUdpSocket } from '@app/udp-batch';
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readOk, rfc4571Packets, toInterleaved, toRfc4571 } from '../../fixtures/rtp/fixtures';
@@ -235,6 +236,33 @@ describe('forwarding a lease stream to a media server (real ledger on SQLite, re
     expect(receiver.bytes().equals(toRfc4571(FORWARDED))).toBe(true);
     expect(stats(lease)).toMatchObject({ transport: 'udp', packets: PACKETS.length, psBytes: EXTRACTED.length });
     expect(stats(lease).forward).toMatchObject({ state: 'up', packets: PACKETS.length, bytes: RTP_BYTES, dropped: 0 });
+  });
+
+  it('forwards a burst of UDP datagrams over UDP byte for byte: packets that wait while the forward opens are copies, not views of the receive slab', async () => {
+    const receiver = await udpReceiver(receiverPort(13));
+    receivers.push(receiver);
+    // A name, so opening the forward takes a lookup (the thread pool), not just a tick.
+    const lease = await allocate('udp-to-udp', {
+      transport: 'udp',
+      forward: `udp://localhost:${receiver.port}`,
+      forwardSsrc: FORWARD_SSRC,
+    });
+    const device = new BatchUdpSocket('udp4', null);
+    await device.bind('127.0.0.1', 0);
+    device.connect('127.0.0.1', lease.rtpPort);
+    try {
+      // 300 datagrams queued at once (sendmmsg returns once they are in the kernel): the service
+      // reads them as 64-datagram batches, four in one turn of the loop, while the forward
+      // (opened at the first packet) is still looking its host up: every packet waits, and each
+      // batch overwrites the slab the one before came in.
+      const burst = toRfc4571(PACKETS.slice(0, 300));
+      expect(device.sendFramed(burst, 2)).toBe(burst.length);
+      await waitFor(() => receiver.datagrams.length === 300, 'every datagram at the receiver');
+    } finally {
+      await device.close();
+    }
+    expect(receiver.datagrams.every((g, i) => g.equals(FORWARDED[i]))).toBe(true);
+    expect(stats(lease).forward).toMatchObject({ state: 'up', packets: 300, dropped: 0 });
   });
 
   it('refuses a bad forward or forwardSsrc, naming the field', async () => {

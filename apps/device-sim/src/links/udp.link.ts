@@ -1,24 +1,38 @@
-import { createSocket, type Socket } from 'node:dgram';
+import { BatchUdpSocket } from '@app/udp-batch';
+import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { DeviceLink, LinkEvents } from './device-link';
 
 /**
- * Datagrams in flight (sent, callback not yet run) before `send` asks the caller to wait. UDP
- * has no flow control: flat out, this is what keeps a burst within a receive buffer.
+ * Bytes sent before `send` asks the caller to wait for the next turn of the event loop (flat
+ * out). UDP has no flow control: this is what keeps a burst within a receive buffer, and lets
+ * a receiver in the same process read between bursts. (Paced streams ignore the answer.)
  */
-const MAX_IN_FLIGHT_BYTES = 256 * 1024;
+const MAX_BYTES_PER_TURN = 256 * 1024;
+/** How soon a send the kernel had no room for (EAGAIN) is tried again. */
+const RETRY_MS = 1;
 
 /**
  * UDP: each RTP packet is one datagram to the lease's RTP port, sent from one local port for
  * the whole stream (the media host latches onto that source). The frame headers of the
- * capture are stripped; the packets are sent from the capture's bytes without copying.
+ * capture are stripped by the native sender, which walks the frames and hands them to the
+ * kernel with sendmmsg, 64 datagrams per system call, straight from the capture's bytes: no
+ * Buffer, request or callback per datagram, so one simulator process can drive thousands of
+ * real-time streams. ICMP port-unreachable answers make some sends fail (ECONNREFUSED): those
+ * datagrams are skipped, and the device keeps sending, as a real one does.
  */
 export class UdpLink implements DeviceLink {
   readonly transport = 'udp' as const;
   connected = false;
+  /** bytes of frames accepted by `send` that the kernel has not taken yet */
   backlog = 0;
-  private socket: Socket | null = null;
+  private socket: BatchUdpSocket | null = null;
   private events: LinkEvents | null = null;
+  /** frames the kernel had no room for: sent again from `at` */
+  private readonly pending: { frames: Buffer; header: number; at: number }[] = [];
+  private retry: NodeJS.Timeout | null = null;
+  private sentThisTurn = 0;
+  private turnEnds: NodeJS.Immediate | null = null;
   private waiting = false;
   private finished = false;
 
@@ -28,58 +42,83 @@ export class UdpLink implements DeviceLink {
     private readonly localPort = 0,
   ) {}
 
-  start(events: LinkEvents): Promise<void> {
+  async start(events: LinkEvents): Promise<void> {
     this.events = events;
-    return new Promise((resolve, reject) => {
-      const socket = createSocket(isIP(this.host) === 6 ? 'udp6' : 'udp4');
-      this.socket = socket;
-      socket.once('error', reject);
-      socket.bind(this.localPort, () => {
-        socket.off('error', reject);
-        // ICMP port-unreachable answers surface as errors on some sends: a device keeps sending.
-        socket.on('error', () => undefined);
-        this.connected = true;
-        events.ready();
-        resolve();
-      });
-    });
+    const type = isIP(this.host) === 6 ? 'udp6' : 'udp4';
+    const address = isIP(this.host) ? this.host : (await lookup(this.host, { family: type === 'udp6' ? 6 : 4 })).address;
+    const socket = new BatchUdpSocket(type, null);
+    try {
+      await socket.bind(type === 'udp6' ? '::' : '0.0.0.0', this.localPort);
+      socket.connect(address, this.port);
+    } catch (err) {
+      await socket.close();
+      throw err;
+    }
+    this.socket = socket;
+    this.connected = true;
+    events.ready();
   }
 
   send(frames: Buffer, header: number): boolean {
-    const socket = this.socket;
-    if (!socket || this.finished) return true;
-    for (let at = 0; at + header <= frames.length;) {
-      const len = frames.readUInt16BE(at + header - 2);
-      const packet = frames.subarray(at + header, at + header + len);
-      at += header + len;
-      this.backlog += len;
-      socket.send(packet, this.port, this.host, () => this.sent(len));
-    }
-    if (this.backlog <= MAX_IN_FLIGHT_BYTES) return true;
+    if (!this.socket || this.finished) return true;
+    this.pending.push({ frames, header, at: 0 });
+    this.backlog += frames.length;
+    this.flush();
+    this.sentThisTurn += frames.length;
+    if (this.pending.length === 0 && this.sentThisTurn <= MAX_BYTES_PER_TURN) return true;
     this.waiting = true;
+    this.turnEnds ??= setImmediate(() => this.nextTurn());
     return false;
   }
 
-  private sent(len: number): void {
-    this.backlog -= len;
-    if (this.waiting && this.backlog <= MAX_IN_FLIGHT_BYTES / 2) {
-      this.waiting = false;
-      this.events?.drain();
+  /** Hands the kernel what is pending; what it has no room for is retried shortly. */
+  private flush(): void {
+    const socket = this.socket;
+    if (!socket) return;
+    while (this.pending.length > 0) {
+      const p = this.pending[0];
+      const at = socket.sendFramed(p.frames, p.header, p.at);
+      this.backlog -= at - p.at;
+      p.at = at;
+      if (at < p.frames.length) {
+        this.retry ??= setTimeout(() => {
+          this.retry = null;
+          this.flush();
+          this.drained();
+        }, RETRY_MS);
+        return;
+      }
+      this.pending.shift();
     }
-    if (this.finished && this.backlog === 0) this.close();
+    if (this.finished) this.close();
+  }
+
+  private nextTurn(): void {
+    this.turnEnds = null;
+    this.sentThisTurn = 0;
+    this.drained();
+  }
+
+  private drained(): void {
+    if (!this.waiting || this.pending.length > 0) return;
+    this.waiting = false;
+    this.events?.drain();
   }
 
   finish(): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.backlog === 0) this.close();
+    if (this.pending.length === 0) this.close();
   }
 
   private close(): void {
-    if (!this.socket) return;
     const socket = this.socket;
+    if (!socket) return;
     this.socket = null;
-    socket.close(() => {
+    if (this.retry) clearTimeout(this.retry);
+    if (this.turnEnds) clearImmediate(this.turnEnds);
+    this.retry = this.turnEnds = null;
+    void socket.close().then(() => {
       this.connected = false;
       this.events?.closed(true, null);
     });
