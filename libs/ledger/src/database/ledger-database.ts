@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { LEDGER_DATABASE_CONFIG, type LedgerDatabaseConfig } from '../ledger.options';
 import { createLedgerDataSource, postgresPoolOptions } from './data-source.factory';
@@ -101,11 +100,13 @@ export class LedgerDatabase implements OnApplicationShutdown {
     return this.connection;
   }
 
-  /** The driver connection TypeORM opened, for statements below TypeORM. */
+  /** SQLite: the connection TypeORM opened (one connection, one writer). PostgreSQL: connections of its own. */
   private rawConnection(): LedgerConnection {
-    const driver = this.dataSource.driver as unknown as { databaseConnection?: Database.Database; master?: Pool };
-    if (this.config.kind === 'sqlite') return new SqliteConnection(driver.databaseConnection as Database.Database);
-    return new PostgresConnection(driver.master as Pool, postgresPoolOptions(this.config), (err) =>
+    if (this.config.kind === 'sqlite') {
+      const driver = this.dataSource.driver as unknown as { databaseConnection: Database.Database };
+      return new SqliteConnection(driver.databaseConnection);
+    }
+    return new PostgresConnection(postgresPoolOptions(this.config), (err) =>
       this.logger.warn(`ledger write connection lost while idle: ${err.message}`),
     );
   }

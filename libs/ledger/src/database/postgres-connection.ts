@@ -1,7 +1,7 @@
-import type { Socket } from 'node:net';
 import { Pool, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
 import { RolledBackAtCommitError, started, type ExecResult, type LedgerConnection, type Tx } from './ledger-connection';
 import { isLedgerConnectionError } from './ledger-errors';
+import { PipelinedReads, socketOf } from './pipelined-reads';
 
 /** Distinct statement texts given a server-side name; the rest (dynamic filters, IN lists) run unnamed. */
 const MAX_NAMED = 400;
@@ -16,11 +16,12 @@ interface Prepared {
 }
 
 /**
- * node-postgres below TypeORM. Reads go through the pool TypeORM opened (`reads`); the write
- * transactions of the group commit run one at a time on a connection of their own in pipeline
- * mode (`writes`, one connection), so a batch's BEGIN and its units' statements leave in one
- * network write and the server answers them in order, instead of one round trip each: on a
- * loopback connection each write costs the sender ~0.1 ms of kernel time, more than the statement.
+ * node-postgres below TypeORM, on connections of its own in pipeline mode: statements sent
+ * together leave in one network write and the server answers them in order, instead of one
+ * round trip each (on loopback each write costs the sender ~0.1 ms of kernel time, more than
+ * the statement). The write transactions of the group commit run one at a time on one
+ * connection (`writes`): a batch's BEGIN and its units' statements leave together. Reads
+ * outside a transaction share two more (PipelinedReads).
  *
  * Every statement is a named prepared statement per connection (parsed and planned once, then
  * only bound and executed), which also spares the shared server's CPU.
@@ -28,14 +29,12 @@ interface Prepared {
 export class PostgresConnection implements LedgerConnection {
   readonly pipelined = true;
   private readonly writes: Pool;
+  private readonly reads: PipelinedReads;
   private readonly prepared = new Map<string, Prepared>();
 
-  constructor(
-    private readonly reads: Pool,
-    writeOptions: PoolConfig,
-    onIdleError: (err: Error) => void,
-  ) {
-    this.writes = new Pool({ ...writeOptions, max: 1, pipeline: true });
+  constructor(options: PoolConfig, onIdleError: (err: Error) => void) {
+    this.reads = new PipelinedReads(options);
+    this.writes = new Pool({ ...options, max: 1, pipeline: true });
     // An idle write connection that dies is replaced at the next batch; without a listener the error would crash the process.
     this.writes.on('error', onIdleError);
   }
@@ -65,7 +64,7 @@ export class PostgresConnection implements LedgerConnection {
   }
 
   async close(): Promise<void> {
-    await this.writes.end();
+    await Promise.all([this.writes.end(), this.reads.close()]);
   }
 
   private async inTransaction<T>(client: PoolClient, work: (tx: Tx) => Promise<T>): Promise<T> {
@@ -110,10 +109,4 @@ export class PostgresConnection implements LedgerConnection {
 function numbered(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
-}
-
-/** node-postgres keeps its socket at client.connection.stream (not in its typings). */
-function socketOf(client: PoolClient): Socket | null {
-  const stream = (client as unknown as { connection?: { stream?: Socket } }).connection?.stream;
-  return stream && typeof stream.cork === 'function' ? stream : null;
 }
