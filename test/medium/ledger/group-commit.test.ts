@@ -16,6 +16,23 @@ import { cuttableLedger, type LedgerCut } from '../../support/ledger-cut';
 import { portBlock } from '../../support/port-blocks';
 import { createTestDatabase, DB_KINDS, type TestDatabase } from '../../support/test-databases';
 
+/** A row of a plain table (no lease): what a unit of work writes in these tests. */
+function quarantine(db: LedgerDatabase, tx: Tx, node: string, port: number) {
+  return db.exec(tx, 'INSERT INTO quarantined_pairs (node_id, rtp_port, rtcp_port, port, reason, since) VALUES (?, ?, ?, ?, ?, ?)', [
+    node,
+    port,
+    port + 1,
+    port,
+    'spec',
+    1,
+  ]);
+}
+
+async function quarantinedPorts(db: LedgerDatabase, node: string): Promise<number[]> {
+  const sql = 'SELECT rtp_port FROM quarantined_pairs WHERE node_id = ? ORDER BY rtp_port';
+  return (await db.exec<{ rtp_port: number }>(null, sql, [node])).rows.map((r) => Number(r.rtp_port));
+}
+
 /**
  * Transactions that arrive together are committed in one database transaction (group commit);
  * each caller must still see exactly its own outcome. No sockets: rows only.
@@ -25,19 +42,8 @@ describe.each(DB_KINDS)('group commit on %s', (kind) => {
   let db: LedgerDatabase;
   const node = `gc-${kind}`;
 
-  const insert = (tx: Tx, port: number) =>
-    db.exec(tx, 'INSERT INTO quarantined_pairs (node_id, rtp_port, rtcp_port, port, reason, since) VALUES (?, ?, ?, ?, ?, ?)', [
-      node,
-      port,
-      port + 1,
-      port,
-      'spec',
-      1,
-    ]);
-  const ports = async () =>
-    (
-      await db.exec<{ rtp_port: number }>(null, 'SELECT rtp_port FROM quarantined_pairs WHERE node_id = ? ORDER BY rtp_port', [node])
-    ).rows.map((r) => Number(r.rtp_port));
+  const insert = (tx: Tx, port: number) => quarantine(db, tx, node, port);
+  const ports = () => quarantinedPorts(db, node);
 
   beforeAll(async () => {
     tdb = await createTestDatabase(kind);
@@ -240,15 +246,7 @@ describe.each(DB_KINDS)('group commit while the database is away on %s', (kind) 
   });
 
   it('every unit of the batch gets the error at once and none runs again alone; writes and reads work again once it is back', async () => {
-    const insert = (tx: Tx, port: number) =>
-      db.exec(tx, 'INSERT INTO quarantined_pairs (node_id, rtp_port, rtcp_port, port, reason, since) VALUES (?, ?, ?, ?, ?, ?)', [
-        node,
-        port,
-        port + 1,
-        port,
-        'spec',
-        1,
-      ]);
+    const insert = (tx: Tx, port: number) => quarantine(db, tx, node, port);
     await db.transaction((tx) => insert(tx, 900));
     await link.cut();
 
@@ -270,11 +268,6 @@ describe.each(DB_KINDS)('group commit while the database is away on %s', (kind) 
 
     await link.restore();
     await db.transaction((tx) => insert(tx, 908));
-    const { rows } = await db.exec<{ rtp_port: number }>(
-      null,
-      'SELECT rtp_port FROM quarantined_pairs WHERE node_id = ? ORDER BY rtp_port',
-      [node],
-    );
-    expect(rows.map((r) => Number(r.rtp_port))).toEqual([900, 908]);
+    expect(await quarantinedPorts(db, node)).toEqual([900, 908]);
   }, 30_000);
 });
