@@ -9,8 +9,11 @@ import { LEASE_COLUMNS, leaseFromRow, leaseToParams, type LeaseRow } from './lea
  * use exactly this predicate, and a query can use them only when it carries the same text with
  * literals: with the states as bound parameters, SQLite (and PostgreSQL) cannot prove that the
  * query implies the index's predicate and read every lease row of the node instead.
+ * Equalities, not an IN list: SQLite builds an ephemeral B-tree for an IN list of three on every
+ * write that evaluates a partial index (SQLite migration 1764000000010). PostgreSQL's indexes
+ * keep `state IN (...)`, which its planner proves from this text.
  */
-export const ACTIVE_SQL = `state IN ('reserved', 'listening', 'streaming')`;
+export const ACTIVE_SQL = `(state = 'reserved' OR state = 'listening' OR state = 'streaming')`;
 const SELECT_LEASE = `SELECT ${LEASE_COLUMNS} FROM leases`;
 export const INSERT_LEASE = `INSERT INTO leases (${LEASE_COLUMNS}) VALUES (${LEASE_COLUMNS.split(',')
   .map(() => '?')
