@@ -5,6 +5,7 @@ import { HistoryIndexesSqlite1764000000003 } from './1764000000003-history-index
 import { TcpActivePeerPortSqlite1764000000004 } from './1764000000004-tcp-active-peer-port';
 import { LeaseForwardSqlite1764000000005 } from './1764000000005-lease-forward';
 import { NodeLocksSqlite1764000000009 } from './1764000000009-node-locks';
+import { ActivePredicateWithoutInListSqlite1764000000010 } from './1764000000010-active-predicate-without-in-list';
 
 /** Ordered; listed explicitly (no globs). */
 export const SQLITE_MIGRATIONS = [
@@ -15,4 +16,5 @@ export const SQLITE_MIGRATIONS = [
   TcpActivePeerPortSqlite1764000000004,
   LeaseForwardSqlite1764000000005,
   NodeLocksSqlite1764000000009,
+  ActivePredicateWithoutInListSqlite1764000000010,
 ];

@@ -6,6 +6,7 @@ export * from './records/lease';
 export * from './records/node-holder';
 export * from './records/quarantine';
 export * from './repositories/history-cursor';
+export * from './repositories/lease-change.repository';
 export * from './repositories/lease-event.repository';
 export * from './repositories/lease.repository';
 export * from './repositories/node-lock.repository';

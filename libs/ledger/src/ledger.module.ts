@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LedgerDatabase } from './database/ledger-database';
 import { LEDGER_DATABASE_CONFIG, type LedgerDatabaseConfig } from './ledger.options';
+import { LeaseChangeRepository } from './repositories/lease-change.repository';
 import { LeaseEventRepository } from './repositories/lease-event.repository';
 import { LeaseRepository } from './repositories/lease.repository';
 import { NodeLockRepository } from './repositories/node-lock.repository';
@@ -12,6 +13,7 @@ const PERSISTENCE = [
   LedgerDatabase,
   LeaseRepository,
   LeaseEventRepository,
+  LeaseChangeRepository,
   QuarantineRepository,
   NodeLockRepository,
   ReconcileReportRepository,
@@ -19,7 +21,8 @@ const PERSISTENCE = [
 ];
 
 /**
- * Persistence only: the database and one repository per table. Not global: LeasingModule
+ * Persistence only: the database, one repository per table, and LeaseChangeRepository, which
+ * writes a lease change with its event and webhook row. Not global: LeasingModule
  * imports it, so nothing past libs/leasing can inject a repository or the database.
  */
 @Module({})

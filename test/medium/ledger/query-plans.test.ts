@@ -24,11 +24,16 @@ interface Statement {
   params: unknown[];
 }
 
-/** Every statement on a ledger table that `fn` makes the service issue, as sent to the driver. */
+/**
+ * Every statement on a ledger table that `fn` makes the service issue: those of the repositories'
+ * raw statements (LedgerDatabase's tracer, `?` placeholders) and those TypeORM builds for the cold reads.
+ */
 async function issuedBy(db: LedgerDatabase, fn: () => Promise<unknown>): Promise<Statement[]> {
   const ds = db.dataSource as unknown as { logger: object };
   const original = ds.logger;
   const seen: Statement[] = [];
+  const pg = db.dialect === 'postgres';
+  db.traceStatements((sql, params) => void seen.push({ sql: pg ? numbered(sql) : sql, params: [...params] }));
   ds.logger = new Proxy(original, {
     get: (target, key) =>
       key === 'logQuery' ? (sql: string, params?: unknown[]) => void seen.push({ sql, params: params ?? [] }) : Reflect.get(target, key),
@@ -37,8 +42,15 @@ async function issuedBy(db: LedgerDatabase, fn: () => Promise<unknown>): Promise
     await fn();
   } finally {
     ds.logger = original;
+    db.traceStatements(null);
   }
   return seen.filter((s) => TABLES.test(s.sql) && /^\s*(WITH|SELECT|UPDATE|DELETE|INSERT)\b/i.test(s.sql));
+}
+
+/** `?` → `$n`, as the PostgreSQL connection sends it. */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
 }
 
 async function planOf(db: LedgerDatabase, s: Statement): Promise<string[]> {

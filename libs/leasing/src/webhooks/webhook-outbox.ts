@@ -4,6 +4,7 @@ import {
   type LeaseWebhookType,
   type ReconcileReportRecord,
   type Tx,
+  type WebhookEvent,
   type WebhookPayload,
 } from '@app/ledger';
 import { Inject, Injectable } from '@nestjs/common';
@@ -12,8 +13,8 @@ import { IdGenerator } from '../domain/ids';
 import { LEASING_OPTIONS, type LeasingOptions } from '../leasing.options';
 
 /**
- * Writes webhook events into the outbox, always inside the caller's transaction, so an event
- * exists exactly when the state change that caused it committed. Does nothing unless
+ * Makes the webhook events of the outbox, always written inside the caller's transaction, so
+ * an event exists exactly when the state change that caused it committed. Does nothing unless
  * WEBHOOK_URL is set (LeasingOptions.webhooks). Delivery is the app's worker's job.
  */
 @Injectable()
@@ -29,21 +30,24 @@ export class WebhookOutbox {
     this.enabled = options.webhooks === true;
   }
 
-  /** A lease event, with the lease as it now is (LeaseTransitionWriter decides which transition sends which). */
-  async lease(tx: Tx, type: LeaseWebhookType, lease: Lease, forward?: Record<string, unknown>): Promise<void> {
-    if (!this.enabled) return;
-    await this.put(tx, type, lease.id, forward ? { lease, forward } : { lease });
+  /**
+   * A lease event, with the lease as it now is, for the caller to write with the change that
+   * caused it (LeaseTransitionWriter decides which transition sends which); null when webhooks are off.
+   */
+  forLease(type: LeaseWebhookType, lease: Lease, forward?: Record<string, unknown>): WebhookEvent | null {
+    if (!this.enabled) return null;
+    return this.event(type, lease.id, forward ? { lease, forward } : { lease });
   }
 
   /** `reconcile.findings`: only for a pass that did (or reports) something; pending findings wait for their next pass. */
   async reconcileReport(tx: Tx, report: ReconcileReportRecord): Promise<void> {
     if (!this.enabled || !report.findings.some((f) => f.action !== 'pending')) return;
-    await this.put(tx, 'reconcile.findings', report.id, { report });
+    await this.repo.insert(tx, this.event('reconcile.findings', report.id, { report }));
   }
 
-  private async put(tx: Tx, type: LeaseWebhookType | 'reconcile.findings', subjectId: string, payload: WebhookPayload): Promise<void> {
+  private event(type: LeaseWebhookType | 'reconcile.findings', subjectId: string, payload: WebhookPayload): WebhookEvent {
     const now = this.clock.now();
-    await this.repo.insert(tx, {
+    return {
       id: this.ids.next(),
       nodeId: this.options.nodeId,
       type,
@@ -55,6 +59,6 @@ export class WebhookOutbox {
       createdAt: now,
       nextAttemptAt: now,
       updatedAt: now,
-    });
+    };
   }
 }

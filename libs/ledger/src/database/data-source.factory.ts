@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { PoolConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import { POSTGRES_MIGRATIONS } from '@migrations/postgres';
 import { SQLITE_MIGRATIONS } from '@migrations/sqlite';
@@ -54,21 +55,28 @@ export function createLedgerDataSource(config: LedgerDatabaseConfig): DataSource
       },
     });
   }
-  const pg = postgresTarget(config.url);
+  const { schema } = postgresTarget(config.url);
+  const { connectionString, ...connection } = postgresPoolOptions(config);
   return new DataSource({
     type: 'postgres',
-    url: pg.url,
+    url: connectionString,
     entities: LEDGER_ENTITIES,
     migrations: POSTGRES_MIGRATIONS,
     migrationsTransactionMode: 'all',
     synchronize: false,
-    ...(pg.schema ? { schema: pg.schema } : {}),
-    extra: {
-      max: 10,
-      ...postgresTimeouts(config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS),
-      ...(pg.schema ? { options: `-c search_path=${pg.schema}` } : {}),
-    },
+    ...(schema ? { schema } : {}),
+    extra: { max: 10, ...connection },
   });
+}
+
+/** node-postgres options of every connection to the ledger (TypeORM's pool and the write connection alike). */
+export function postgresPoolOptions(config: Extract<LedgerDatabaseConfig, { kind: 'postgres' }>): PoolConfig {
+  const pg = postgresTarget(config.url);
+  return {
+    connectionString: pg.url,
+    ...postgresTimeouts(config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS),
+    ...(pg.schema ? { options: `-c search_path=${pg.schema}` } : {}),
+  };
 }
 
 /** A DATABASE_URL's server URL and the `?schema=` the ledger lives in (tests give each file its own). */

@@ -10,6 +10,13 @@ interface EventRow {
   detail: string | null;
 }
 
+/** What an appended event writes, in this order (eventParams). */
+export const EVENT_COLUMNS = 'lease_id, type, at, detail';
+
+export function eventParams(leaseId: string, type: string, at: number, detail: Record<string, unknown> | null): unknown[] {
+  return [leaseId, type, at, detail === null ? null : JSON.stringify(detail)];
+}
+
 // Both reads walk ix_lease_events_lease (lease_id, id) from one end: never more rows than asked.
 const EVENTS_AFTER = 'SELECT id, type, at, detail FROM lease_events WHERE lease_id = ? AND id > ? ORDER BY id LIMIT ?';
 const LAST_EVENTS = 'SELECT id, type, at, detail FROM lease_events WHERE lease_id = ? ORDER BY id DESC LIMIT ?';
@@ -32,12 +39,7 @@ export class LeaseEventRepository {
   constructor(private readonly db: LedgerDatabase) {}
 
   async append(tx: Tx, leaseId: string, type: string, at: number, detail: Record<string, unknown> | null = null): Promise<void> {
-    await this.db.exec(tx, 'INSERT INTO lease_events (lease_id, type, at, detail) VALUES (?, ?, ?, ?)', [
-      leaseId,
-      type,
-      at,
-      detail === null ? null : JSON.stringify(detail),
-    ]);
+    await this.db.exec(tx, `INSERT INTO lease_events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?)`, eventParams(leaseId, type, at, detail));
   }
 
   /** Deletes every event of these leases (history retention); returns how many went. */

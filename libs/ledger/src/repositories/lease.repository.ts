@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LedgerDatabase, type Tx } from '../database/ledger-database';
-import { isActiveState, type Lease, type LeaseEnd, type LeaseState } from '../records/lease';
+import { isActiveState, type ActiveState, type Lease, type LeaseEnd, type LeaseState } from '../records/lease';
 import { decodeCursor, encodeCursor } from './history-cursor';
 import { LEASE_COLUMNS, leaseFromRow, leaseToParams, type LeaseRow } from './lease-row';
 
@@ -9,12 +9,57 @@ import { LEASE_COLUMNS, leaseFromRow, leaseToParams, type LeaseRow } from './lea
  * use exactly this predicate, and a query can use them only when it carries the same text with
  * literals: with the states as bound parameters, SQLite (and PostgreSQL) cannot prove that the
  * query implies the index's predicate and read every lease row of the node instead.
+ * Equalities, not an IN list: SQLite builds an ephemeral B-tree for an IN list of three on every
+ * write that evaluates a partial index (SQLite migration 1764000000010). PostgreSQL's indexes
+ * keep `state IN (...)`, which its planner proves from this text.
  */
-export const ACTIVE_SQL = `state IN ('reserved', 'listening', 'streaming')`;
+export const ACTIVE_SQL = `(state = 'reserved' OR state = 'listening' OR state = 'streaming')`;
 const SELECT_LEASE = `SELECT ${LEASE_COLUMNS} FROM leases`;
-const INSERT_LEASE = `INSERT INTO leases (${LEASE_COLUMNS}) VALUES (${LEASE_COLUMNS.split(',')
+export const INSERT_LEASE = `INSERT INTO leases (${LEASE_COLUMNS}) VALUES (${LEASE_COLUMNS.split(',')
   .map(() => '?')
   .join(', ')})`;
+
+/** A change to a lease that is still active (the ended ones are history and never change). */
+export type LeaseRowUpdate =
+  | { kind: 'state'; state: ActiveState }
+  | { kind: 'expiry'; expiresAt: number; ttlS: number }
+  | { kind: 'ssrc'; ssrc: string | null }
+  /** tcp-active: where the service dials the device (the connect call) */
+  | { kind: 'peer'; peerAddress: string; peerPort: number }
+  /** the terminal state, written once */
+  | { kind: 'end'; end: LeaseEnd; finalStats: Record<string, unknown> | null };
+
+const ASSIGNMENTS: Record<LeaseRowUpdate['kind'], string> = {
+  state: 'state = ?',
+  expiry: 'expires_at = ?, ttl_s = ?',
+  ssrc: 'ssrc = ?',
+  peer: 'peer_address = ?, peer_port = ?',
+  end: 'state = ?, release_reason = ?, released_at = ?, final_stats = ?',
+};
+/** One fixed text per kind of change, so each is prepared once. */
+const UPDATE_ACTIVE = Object.fromEntries(
+  Object.entries(ASSIGNMENTS).map(([kind, set]) => [kind, `UPDATE leases SET ${set}, updated_at = ? WHERE id = ? AND ${ACTIVE_SQL}`]),
+) as Record<LeaseRowUpdate['kind'], string>;
+
+/** The guarded UPDATE of one change: it touches the row only while the lease is active. */
+export function leaseUpdate(id: string, change: LeaseRowUpdate, at: number): { sql: string; params: unknown[] } {
+  return { sql: UPDATE_ACTIVE[change.kind], params: [...assigned(change, at), at, id] };
+}
+
+function assigned(change: LeaseRowUpdate, at: number): unknown[] {
+  switch (change.kind) {
+    case 'state':
+      return [change.state];
+    case 'expiry':
+      return [change.expiresAt, change.ttlS];
+    case 'ssrc':
+      return [change.ssrc];
+    case 'peer':
+      return [change.peerAddress, change.peerPort];
+    case 'end':
+      return [change.end.state, change.end.reason, at, change.finalStats === null ? null : JSON.stringify(change.finalStats)];
+  }
+}
 
 /**
  * Each RTP port this node has used (a skip scan: one index seek per distinct port, on
@@ -60,43 +105,10 @@ export class LeaseRepository {
     await this.db.exec(tx, INSERT_LEASE, leaseToParams(lease));
   }
 
-  /** Moves an active lease to another active state; false when it is no longer active. */
-  markActiveState(tx: Tx, id: string, state: LeaseState, now: number): Promise<boolean> {
-    return this.updateActive(tx, id, 'state = ?', [state], now);
-  }
-
-  extendExpiry(tx: Tx, id: string, expiresAt: number, ttlS: number, now: number): Promise<boolean> {
-    return this.updateActive(tx, id, 'expires_at = ?, ttl_s = ?', [expiresAt, ttlS], now);
-  }
-
-  /** Changes the SSRC an active lease expects; false when it is no longer active. */
-  setSsrc(tx: Tx, id: string, ssrc: string | null, now: number): Promise<boolean> {
-    return this.updateActive(tx, id, 'ssrc = ?', [ssrc], now);
-  }
-
-  /** tcp-active: where the service dials the device (the connect call); false when the lease is no longer active. */
-  setPeer(tx: Tx, id: string, peerAddress: string, peerPort: number, now: number): Promise<boolean> {
-    return this.updateActive(tx, id, 'peer_address = ?, peer_port = ?', [peerAddress, peerPort], now);
-  }
-
-  /** `SET assignments, updated_at` on a lease that is still active; false when it is not. */
-  private async updateActive(tx: Tx, id: string, assignments: string, values: unknown[], now: number): Promise<boolean> {
-    const r = await this.db.exec(tx, `UPDATE leases SET ${assignments}, updated_at = ? WHERE id = ? AND ${ACTIVE_SQL}`, [
-      ...values,
-      now,
-      id,
-    ]);
-    return r.affected > 0;
-  }
-
-  /** Writes the terminal state once; false when another path already ended the lease. */
-  async markEnded(tx: Tx, id: string, end: LeaseEnd, now: number, finalStats: Record<string, unknown> | null): Promise<boolean> {
-    const r = await this.db.exec(
-      tx,
-      `UPDATE leases SET state = ?, release_reason = ?, released_at = ?, updated_at = ?, final_stats = ? WHERE id = ? AND ${ACTIVE_SQL}`,
-      [end.state, end.reason, now, now, finalStats === null ? null : JSON.stringify(finalStats), id],
-    );
-    return r.affected > 0;
+  /** Changes a lease that is still active; false when it is not (then nothing changed). */
+  async update(tx: Tx, id: string, change: LeaseRowUpdate, at: number): Promise<boolean> {
+    const u = leaseUpdate(id, change, at);
+    return (await this.db.exec(tx, u.sql, u.params)).affected > 0;
   }
 
   async findById(id: string, tx: Tx | null = null): Promise<Lease | null> {

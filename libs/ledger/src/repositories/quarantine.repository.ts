@@ -9,25 +9,19 @@ export class QuarantineRepository {
 
   /** Adds or refreshes the entry for a pair; `since` is kept when it was already quarantined. */
   async put(tx: Tx, q: QuarantineEntry): Promise<void> {
-    const existing = await tx.findOne(QuarantinedPairEntity, { where: { nodeId: q.nodeId, rtpPort: q.rtpPort } });
-    const row = {
-      nodeId: q.nodeId,
-      rtpPort: q.rtpPort,
-      rtcpPort: q.rtcpPort,
-      port: q.port,
-      reason: q.reason,
-      ownerPid: q.owner.pid,
-      ownerCommand: q.owner.command,
-      ownerUid: q.owner.uid,
-      since: existing?.since ?? q.since,
-    };
-    if (existing) await tx.update(QuarantinedPairEntity, { nodeId: q.nodeId, rtpPort: q.rtpPort }, row);
-    else await tx.insert(QuarantinedPairEntity, row);
+    await this.db.exec(
+      tx,
+      `INSERT INTO quarantined_pairs (node_id, rtp_port, rtcp_port, port, reason, owner_pid, owner_command, owner_uid, since)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (node_id, rtp_port) DO UPDATE SET rtcp_port = excluded.rtcp_port, port = excluded.port, reason = excluded.reason,
+         owner_pid = excluded.owner_pid, owner_command = excluded.owner_command, owner_uid = excluded.owner_uid`,
+      [q.nodeId, q.rtpPort, q.rtcpPort, q.port, q.reason, q.owner.pid, q.owner.command, q.owner.uid, q.since],
+    );
   }
 
   async remove(tx: Tx, nodeId: string, rtpPort: number): Promise<boolean> {
-    const r = await tx.delete(QuarantinedPairEntity, { nodeId, rtpPort });
-    return (r.affected ?? 0) > 0;
+    const r = await this.db.exec(tx, 'DELETE FROM quarantined_pairs WHERE node_id = ? AND rtp_port = ?', [nodeId, rtpPort]);
+    return r.affected > 0;
   }
 
   async forNode(nodeId: string): Promise<QuarantineEntry[]> {

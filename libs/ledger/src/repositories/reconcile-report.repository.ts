@@ -48,7 +48,12 @@ export class ReconcileReportRepository {
   constructor(private readonly db: LedgerDatabase) {}
 
   async insert(tx: Tx, r: ReconcileReportRecord): Promise<void> {
-    await tx.insert(ReconcileReportEntity, { ...r, findingCount: r.findings.length, findings: r.findings as never });
+    await this.db.exec(
+      tx,
+      `INSERT INTO reconcile_reports (id, node_id, started_at, duration_ms, checked_ports, finding_count, deferred, os_read_error, findings)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [r.id, r.nodeId, r.startedAt, r.durationMs, r.checkedPorts, r.findings.length, r.deferred, r.osReadError, JSON.stringify(r.findings)],
+    );
   }
 
   async findById(id: string): Promise<ReconcileReportRecord | null> {
@@ -88,23 +93,15 @@ export class ReconcileReportRepository {
 
   /** Deletes this node's reports older than `olderThan` and all but the newest `keep`; returns how many went. */
   async prune(tx: Tx, nodeId: string, olderThan: number, keep: number): Promise<number> {
-    const byAge = await tx
-      .createQueryBuilder()
-      .delete()
-      .from(ReconcileReportEntity)
-      .where('node_id = :nodeId AND started_at < :olderThan', { nodeId, olderThan })
-      .execute();
+    const byAge = await this.db.exec(tx, 'DELETE FROM reconcile_reports WHERE node_id = ? AND started_at < ?', [nodeId, olderThan]);
     // The (keep+1)-th newest and everything older; NULL (fewer rows) deletes nothing.
-    const byCount = await tx
-      .createQueryBuilder()
-      .delete()
-      .from(ReconcileReportEntity)
-      .where(
-        'node_id = :nodeId AND started_at <= (SELECT k.started_at FROM reconcile_reports k WHERE k.node_id = :nodeId ORDER BY k.started_at DESC LIMIT 1 OFFSET :keep)',
-        { nodeId, keep },
-      )
-      .execute();
-    return (byAge.affected ?? 0) + (byCount.affected ?? 0);
+    const byCount = await this.db.exec(
+      tx,
+      `DELETE FROM reconcile_reports WHERE node_id = ? AND started_at <= (
+         SELECT k.started_at FROM reconcile_reports k WHERE k.node_id = ? ORDER BY k.started_at DESC LIMIT 1 OFFSET ?)`,
+      [nodeId, nodeId, keep],
+    );
+    return byAge.affected + byCount.affected;
   }
 }
 

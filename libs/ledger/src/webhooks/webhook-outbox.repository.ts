@@ -4,7 +4,25 @@ import { decodeCursor, encodeCursor } from '../repositories/history-cursor';
 import type { Page } from '../repositories/lease.repository';
 import type { WebhookAttemptResult, WebhookEvent, WebhookStatus } from './webhook-event';
 
-const COLUMNS = 'id, node_id, type, subject_id, payload, status, attempts, last_error, created_at, next_attempt_at, updated_at';
+/** Every column of an outbox row, in the order of outboxParams. */
+export const OUTBOX_COLUMNS =
+  'id, node_id, type, subject_id, payload, status, attempts, last_error, created_at, next_attempt_at, updated_at';
+
+export function outboxParams(e: WebhookEvent): unknown[] {
+  return [
+    e.id,
+    e.nodeId,
+    e.type,
+    e.subjectId,
+    JSON.stringify(e.payload),
+    e.status,
+    e.attempts,
+    e.lastError,
+    e.createdAt,
+    e.nextAttemptAt,
+    e.updatedAt,
+  ];
+}
 
 interface Row {
   id: string;
@@ -33,26 +51,14 @@ export class WebhookOutboxRepository {
   constructor(private readonly db: LedgerDatabase) {}
 
   async insert(tx: Tx, e: WebhookEvent): Promise<void> {
-    await this.db.exec(tx, `INSERT INTO webhook_outbox (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
-      e.id,
-      e.nodeId,
-      e.type,
-      e.subjectId,
-      JSON.stringify(e.payload),
-      e.status,
-      e.attempts,
-      e.lastError,
-      e.createdAt,
-      e.nextAttemptAt,
-      e.updatedAt,
-    ]);
+    await this.db.exec(tx, `INSERT INTO webhook_outbox (${OUTBOX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, outboxParams(e));
   }
 
   /** This node's pending events whose next attempt is due, oldest first. */
   async due(nodeId: string, now: number, limit: number): Promise<WebhookEvent[]> {
     const { rows } = await this.db.exec<Row>(
       null,
-      `SELECT ${COLUMNS} FROM webhook_outbox WHERE status = 'pending' AND node_id = ? AND next_attempt_at <= ?
+      `SELECT ${OUTBOX_COLUMNS} FROM webhook_outbox WHERE status = 'pending' AND node_id = ? AND next_attempt_at <= ?
        ORDER BY next_attempt_at, created_at, id LIMIT ?`,
       [nodeId, now, limit],
     );
@@ -96,7 +102,7 @@ export class WebhookOutboxRepository {
     }
     const { rows } = await this.db.exec<Row>(
       null,
-      `SELECT ${COLUMNS} FROM webhook_outbox WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
+      `SELECT ${OUTBOX_COLUMNS} FROM webhook_outbox WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
       [...params, f.limit + 1],
     );
     const items = rows.slice(0, f.limit).map(fromRow);
