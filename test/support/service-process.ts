@@ -25,9 +25,12 @@ export interface ServiceProcess {
  * Spawns the built service (dist/) as a real child process with the given environment
  * (merged over safe test defaults) and resolves once its HTTP API answers.
  */
-export async function startService(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<ServiceProcess> {
+export async function startService(
+  env: Record<string, string>,
+  opts: { timeoutMs?: number; /** before the script, e.g. `--cpu-prof` (which NODE_OPTIONS refuses) */ nodeArgs?: string[] } = {},
+): Promise<ServiceProcess> {
   const fullEnv = serviceEnv(env);
-  const child = spawn(process.execPath, [MAIN], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), MAIN], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));
   let out = '';
