@@ -6,6 +6,7 @@ import type { Express, NextFunction, Request, Response } from 'express';
 import type { Readiness } from '../health';
 import { routeAdmits, routePolicy } from './bearer-auth.guard';
 import { UNAUTHORIZED_BODY, type BearerTokens } from './bearer-tokens';
+import { sendJson } from './send-json';
 
 /**
  * The request parts a controller method takes, through the global validation pipe with the
@@ -67,7 +68,7 @@ function joinPath(...parts: string[]): string {
  * same spellings), the status code, and the auth policy of the matched route (issue 12). It
  * then does what Nest's pipeline does for that route, without the pipeline: the token check of
  * BearerAuthGuard, the validation pipe, the controller method (its one use case and response
- * mapping), the status and the JSON body. What it does not answer goes on to Nest: before the
+ * mapping), the status and the JSON body (as res.json() would write it). What it does not answer goes on to Nest: before the
  * boot is done the route's ReadinessGuard answers `503 starting`, and every error (401, 400,
  * domain errors) goes to the global exception filter through Express's error path, so the
  * bodies and codes come from the one table. Nest's route stays the documented one.
@@ -98,7 +99,7 @@ export function installDirectRoutes(
       if (!routeAdmits(tokens, policy, req.headers.authorization)) throw new UnauthorizedException(UNAUTHORIZED_BODY);
       if (!readiness.ready) return next();
       res.status(status);
-      res.json(await route.call(controller, req, res, args));
+      sendJson(req, res, await route.call(controller, req, res, args));
     });
   }
 }
