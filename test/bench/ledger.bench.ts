@@ -22,6 +22,8 @@ const ZLM_PORTS = { http: 29_982, rtp: 29_981, portRange: '29800-29979' };
 const ZLM_BIN = process.env.ZLM_BIN;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (ZLM_BIN ? 3 : 1));
 const PORTLEDGER_ZLM_SECRET = 'bench-zlm-api-secret';
+/** A directory: the service runs with `--cpu-prof` and writes its V8 CPU profile there when it stops. */
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 
 type Client = ReturnType<typeof jsonClient>;
 
@@ -155,12 +157,15 @@ test('ledger: allocate+release through HTTP and through the use case', async () 
   const seeder = await startLedger('sqlite', { range: SERVICE_RANGE, nodeId: 'e2e' }, db); // startService's NODE_ID
   await seedBenchHistory(seeder.app);
   await seeder.close();
-  const svc = await startService({
-    DATABASE_URL: db.url,
-    MEDIA_PORT_RANGE: `${SERVICE_RANGE.start}-${SERVICE_RANGE.end}`,
-    HTTP_PORT: String(HTTP_PORT),
-    ZLM_API_SECRET: PORTLEDGER_ZLM_SECRET,
-  });
+  const svc = await startService(
+    {
+      DATABASE_URL: db.url,
+      MEDIA_PORT_RANGE: `${SERVICE_RANGE.start}-${SERVICE_RANGE.end}`,
+      HTTP_PORT: String(HTTP_PORT),
+      ZLM_API_SECRET: PORTLEDGER_ZLM_SECRET,
+    },
+    { nodeArgs: CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [] },
+  );
   const zlm = ZLM_BIN ? await startZlm(ZLM_BIN, ZLM_PORTS) : null;
   const client = jsonClient(svc.baseUrl);
   const svcPid = svc.child.pid as number;

@@ -1,8 +1,9 @@
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 
 export interface RawResponse {
   status: number;
   text: string;
+  headers?: IncomingHttpHeaders;
 }
 
 /**
@@ -28,7 +29,7 @@ export function rawRequest(
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${path}`)));

@@ -25,10 +25,18 @@ export interface ServiceProcess {
  * Spawns the built service (dist/, or `opts.main`) as a real child process with the given environment
  * (merged over safe test defaults) and resolves once its HTTP API answers.
  */
-export async function startService(env: Record<string, string>, opts: { timeoutMs?: number; main?: string } = {}): Promise<ServiceProcess> {
+export async function startService(
+  env: Record<string, string>,
+  opts: {
+    timeoutMs?: number;
+    /** another build of the service (a benchmark comparing builds); this tree's dist/ by default */
+    main?: string;
+    /** before the script, e.g. `--cpu-prof` (which NODE_OPTIONS refuses) */
+    nodeArgs?: string[];
+  } = {},
+): Promise<ServiceProcess> {
   const fullEnv = serviceEnv(env);
-  // `main`: another build of the service (a benchmark comparing builds); this tree's dist/ by default
-  const child = spawn(process.execPath, [opts.main ?? MAIN], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.main ?? MAIN], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));
   let out = '';
