@@ -6,8 +6,11 @@ export interface TestDevice {
   socket: Socket;
   /** resolves when the service closed (or we closed) the connection */
   closed: Promise<void>;
-  /** writes `bytes` in seeded random pieces of 1..maxChunk bytes, yielding between some of them */
-  push(bytes: Buffer, opts?: { seed?: number; maxChunk?: number }): Promise<void>;
+  /**
+   * writes `bytes` in seeded random pieces of 1..maxChunk bytes, yielding between some of them
+   * (`pauseMs`: sleeping that long instead, for a device that sends at a pace rather than flat out)
+   */
+  push(bytes: Buffer, opts?: { seed?: number; maxChunk?: number; pauseMs?: number }): Promise<void>;
   end(): Promise<void>;
   isClosed(): boolean;
 }
@@ -28,7 +31,7 @@ export function connectDevice(port: number, host = '127.0.0.1', localAddress?: s
           const pieces = chunks(bytes, opts.seed ?? 1, opts.maxChunk ?? 4096);
           for (let i = 0; i < pieces.length && !isClosed; i++) {
             if (!socket.write(pieces[i])) await new Promise((r) => socket.once('drain', r));
-            if (i % 7 === 0) await new Promise((r) => setImmediate(r));
+            if (i % 7 === 0) await new Promise((r) => (opts.pauseMs ? setTimeout(r, opts.pauseMs) : setImmediate(r)));
           }
         },
         async end() {

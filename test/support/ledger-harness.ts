@@ -33,13 +33,20 @@ export interface LedgerHarness {
   destroy(): Promise<void>;
 }
 
+/** Leasing options for a harness, with the gateway's forward bounds (FORWARD_BUFFER_BYTES, FORWARD_BUFFER_TOTAL_BYTES). */
+export type LedgerOverrides = Partial<LeasingOptions> & {
+  range: LeasingOptions['range'];
+  forwardBufferBytes?: number;
+  forwardBufferTotalBytes?: number;
+};
+
 /**
  * The "medium" tier: the real ledger and gateway on a real database (SQLite file or a
  * PostgreSQL schema of its own) and real sockets on 127.0.0.1, without HTTP.
  */
 export async function startLedger(
   kind: DbKind,
-  overrides: Partial<LeasingOptions> & { range: LeasingOptions['range']; forwardBufferBytes?: number },
+  overrides: LedgerOverrides,
   existing?: TestDatabase,
   extras: LeasingModuleExtras = {},
   /** a stand-in for the gateway (ScriptedGateway); the real one otherwise */
@@ -47,7 +54,7 @@ export async function startLedger(
 ): Promise<LedgerHarness> {
   const db = existing ?? (await createTestDatabase(kind));
   const records = tempDir('portledger-rec-');
-  const { forwardBufferBytes, ...leasing } = overrides;
+  const { forwardBufferBytes, forwardBufferTotalBytes, ...leasing } = overrides;
   const options: LeasingOptions = {
     database: db.config,
     nodeId: 'test-node',
@@ -58,7 +65,10 @@ export async function startLedger(
     ...leasing,
   };
   const builder = Test.createTestingModule({
-    imports: [GatewayModule.forRoot({ bindHost: options.bindHost, forwardBufferBytes }), LeasingModule.forRoot(options, extras)],
+    imports: [
+      GatewayModule.forRoot({ bindHost: options.bindHost, forwardBufferBytes, forwardBufferTotalBytes }),
+      LeasingModule.forRoot(options, extras),
+    ],
   });
   if (gateway) builder.overrideProvider(MediaGateway).useValue(gateway);
   const moduleRef = await builder.compile();

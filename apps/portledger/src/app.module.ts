@@ -45,6 +45,7 @@ export class AppModule {
           recordMaxBytes: settings.media.recordMaxBytes,
           recordRetentionDays: settings.media.recordRetentionDays,
           forwardBufferBytes: settings.media.forwardBufferBytes,
+          forwardBufferTotalBytes: settings.media.forwardBufferTotalBytes,
         }),
         LeasingModule.forRoot({
           database: settings.database,

@@ -13,6 +13,8 @@ export interface GatewayOptions {
   recordRetentionDays?: number;
   /** FORWARD_BUFFER_BYTES: each forwarding lease's buffer (default 4 MiB, at least 1 MiB) */
   forwardBufferBytes?: number;
+  /** FORWARD_BUFFER_TOTAL_BYTES: what every lease's forward may hold together (default 256 MiB; see ForwardBudget) */
+  forwardBufferTotalBytes?: number;
 }
 
 export const GATEWAY_OPTIONS = Symbol('GATEWAY_OPTIONS');

@@ -1,6 +1,6 @@
 import { canonicalSsrc, RtcpCounters, RtpIngest, type DeframeError } from '@app/rtp';
 import { ConnectionReports } from './connection-reports';
-import { forwarderForLease, type LeaseForwarder } from './forward';
+import { forwarderForLease, type ForwardLimits, type LeaseForwarder } from './forward';
 import type { GatewayEventSink, GatewayLeaseEvent, GatewayTimeout } from './gateway-events';
 import type { LeaseBinding } from './lease-binding';
 import { PsFanout } from './ps-fanout';
@@ -12,8 +12,8 @@ export interface MediaOptions {
   liveMaxBacklogBytes: number;
   /** RECORD_DIR and RECORD_MAX_BYTES for the recorder */
   recording?: Pick<RecorderOptions, 'root' | 'maxBytes'>;
-  /** FORWARD_BUFFER_BYTES for the lease's forwarder */
-  forwardBufferBytes?: number;
+  /** FORWARD_BUFFER_BYTES and the process's forward budget, for the lease's forwarder */
+  forward?: ForwardLimits;
   events: () => GatewayEventSink;
   now?: () => number;
   /** the idle timeout struck: the session drops the device connection (if any), then reports it */
@@ -113,7 +113,7 @@ export class LeaseMedia {
   ) {
     this.now = options.now ?? Date.now;
     this.fanout = new PsFanout(options.liveMaxBacklogBytes, this.now);
-    this.forwarder = forwarderForLease(binding, options.forwardBufferBytes, options.events);
+    this.forwarder = forwarderForLease(binding, options.forward, options.events, this.now);
   }
 
   /** The sockets are open: start the recording. */
@@ -154,7 +154,7 @@ export class LeaseMedia {
 
   /** After each push: the accepted-packet path (sign of life, first packet, `streaming`). */
   afterPush(feed: MediaFeed, acceptedBefore: number, now: number): void {
-    this.forwarder?.flush(); // one forward write per socket read or datagram
+    this.forwarder?.flush(now); // the read's packets join the lease's next forward write
     this.fanout.flushIfFull(now);
     if (feed.accepted === acceptedBefore) return;
     this.lastActivity = now;

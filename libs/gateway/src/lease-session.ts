@@ -1,4 +1,4 @@
-import type { LeaseForwarder } from './forward';
+import type { ForwardLimits, LeaseForwarder } from './forward';
 import type { GatewayEventSink } from './gateway-events';
 import type { LeaseBinding } from './lease-binding';
 import { LeaseMedia } from './lease-media';
@@ -18,8 +18,8 @@ export interface SessionOptions {
   noMediaTimeoutMs: number;
   /** RECORD_DIR and RECORD_MAX_BYTES for the recorder */
   recording?: Pick<RecorderOptions, 'root' | 'maxBytes'>;
-  /** FORWARD_BUFFER_BYTES for the lease's forwarder */
-  forwardBufferBytes?: number;
+  /** FORWARD_BUFFER_BYTES and the process's forward budget, for the lease's forwarder */
+  forward?: ForwardLimits;
   events: () => GatewayEventSink;
   now?: () => number;
   /** tcp-active: spacing of dial attempts (default DIAL_SPACING_MS, 1 s) */
@@ -47,7 +47,7 @@ export class LeaseSession {
     this.media = new LeaseMedia(binding, {
       liveMaxBacklogBytes: options.liveMaxBacklogBytes,
       recording: options.recording,
-      forwardBufferBytes: options.forwardBufferBytes,
+      forward: options.forward,
       events: options.events,
       now: options.now,
       onIdle: () => this.idle(),

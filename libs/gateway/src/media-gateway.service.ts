@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { udpBatchAddon } from '@app/udp-batch';
 import { EndedLeases } from './ended-leases';
 import { EventLoopProbe } from './event-loop.probe';
-import type { ForwardState, LeaseForwarder } from './forward';
+import { ForwardBudget, type ForwardState, type LeaseForwarder } from './forward';
 import { DEFAULT_LIVE_MAX_BACKLOG_BYTES, DEFAULT_NO_MEDIA_TIMEOUT_MS, GATEWAY_OPTIONS, type GatewayOptions } from './gateway.options';
 import { NO_EVENTS, type GatewayEventSink } from './gateway-events';
 import type { LeaseBinding, MediaTransport } from './lease-binding';
@@ -67,8 +67,12 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
   private recvBufferLogged = false;
   private readonly events = () => this.sink;
   private readonly probe = EventLoopProbe.fromEnv();
+  /** FORWARD_BUFFER_TOTAL_BYTES: the bytes every lease's forward holds, together, and their bound */
+  private readonly forwardBudget: ForwardBudget;
 
-  constructor(@Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions) {}
+  constructor(@Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions) {
+    this.forwardBudget = new ForwardBudget(options.forwardBufferTotalBytes);
+  }
 
   onModuleInit(): void {
     // UDP leases receive through the udp-batch addon, and there is no other UDP receive path:
@@ -102,7 +106,7 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
         liveMaxBacklogBytes: this.options.liveMaxBacklogBytes ?? DEFAULT_LIVE_MAX_BACKLOG_BYTES,
         noMediaTimeoutMs: this.options.noMediaTimeoutMs ?? DEFAULT_NO_MEDIA_TIMEOUT_MS,
         recording: { root: this.options.recordDir, maxBytes: this.options.recordMaxBytes },
-        forwardBufferBytes: this.options.forwardBufferBytes,
+        forward: { bufferBytes: this.options.forwardBufferBytes, budget: this.forwardBudget },
         events: this.events,
       });
       this.leases.set(id, session);
@@ -151,6 +155,11 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
     if (this.leases.get(leaseId) === session) this.leases.delete(leaseId);
     this.forwarders.delete(session.forwarder!);
     return stats;
+  }
+
+  /** Bytes held for forwarding by every lease's forward, now (gathered, waiting, or not yet taken by the kernel). */
+  get forwardBufferedBytes(): number {
+    return this.forwardBudget.held;
   }
 
   /** Every forward connection held here (for the reconciler), with or without its session. */

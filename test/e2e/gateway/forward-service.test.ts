@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readOk } from '../../fixtures/rtp/fixtures';
+import { readOk, rfc4571Packets } from '../../fixtures/rtp/fixtures';
 import { connectDevice } from '../../support/device';
 import { tcpReceiver, type TcpReceiver } from '../../support/forward-receivers';
 import { portBlock } from '../../support/port-blocks';
@@ -10,7 +10,14 @@ import { tempDir } from '../../support/temp-dir';
 import { waitFor } from '../../support/wait-for';
 
 const CAPTURE = readOk('zlm-tcp-ps-rtp.bin');
+const PACKETS = rfc4571Packets(CAPTURE).length;
 const SECRET = 'zlm-secret';
+
+/** A gauge's or counter's value in a /metrics text, NaN when absent. */
+function metric(text: string, name: string): number {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
 
 describe('forwarding through the running service: REST, the ZLMediaKit-compatible API, FORWARD_TO, metrics, shutdown', () => {
   const block = portBlock(56);
@@ -90,5 +97,88 @@ describe('forwarding through the running service: REST, the ZLMediaKit-compatibl
     });
     expect(r.code).not.toBe(0);
     expect(r.output).toContain('FORWARD_TO="http://127.0.0.1:10000"');
+  });
+});
+
+describe('FORWARD_BUFFER_TOTAL_BYTES through the running service: drops past the total, the gauge, and its return to 0', () => {
+  const block = portBlock(56);
+  const dir = tempDir('portledger-forward-total-');
+  /** below one lease's own bound (the default 4 MiB), so every drop here is the total's */
+  const TOTAL = 2 * 1024 * 1024;
+  /** a stuck lease passes the total by at most its reserve or one write (~96 KiB; see ForwardBudget) */
+  const SLACK = 256 * 1024;
+  const receivers: TcpReceiver[] = [];
+  let svc: ServiceProcess;
+  let client: ReturnType<typeof api>;
+
+  beforeAll(async () => {
+    svc = await startService({
+      HTTP_PORT: String(block.http(2)),
+      MEDIA_PORT_RANGE: block.range(10, 150),
+      DATABASE_URL: `sqlite:${join(dir.path, 'total.sqlite')}`,
+      FORWARD_BUFFER_TOTAL_BYTES: String(TOTAL),
+      LOG_LEVEL: 'warn',
+    });
+    client = api(svc.baseUrl);
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await Promise.all(receivers.map((r) => r.stop()));
+    dir.cleanup();
+  });
+
+  const metrics = async () => (await client.get('/metrics')).body as string;
+  const forwardOf = async (id: string) => (await client.get(`/api/v1/leases/${id}`)).body.stats.forward;
+
+  it('counts drops per lease once stuck targets fill the total, keeps a healthy lease whole, and shows 0 after the release', async () => {
+    // Receivers at block offsets 310-312 (the first describe's is at 300).
+    const [stuck1, stuck2, healthy] = await Promise.all([
+      tcpReceiver(block.start + 310, { reading: false }),
+      tcpReceiver(block.start + 311, { reading: false }),
+      tcpReceiver(block.start + 312),
+    ]);
+    receivers.push(stuck1, stuck2, healthy);
+    const lease = async (name: string, r: TcpReceiver) => {
+      const res = await client.post('/api/v1/leases', { streamId: name, forward: `tcp://127.0.0.1:${r.port}` });
+      expect(res.status).toBe(201);
+      return res.body as { id: string; rtpPort: number };
+    };
+    const rounds = 8;
+    const stuck = await Promise.all(
+      [stuck1, stuck2].map(async (r, i) => {
+        const l = await lease(`total-stuck-${i}`, r);
+        const d = await connectDevice(l.rtpPort);
+        for (let k = 0; k < rounds; k++) await d.push(CAPTURE, { seed: 30 + 10 * i + k });
+        return { ...l, d };
+      }),
+    );
+    for (const l of stuck)
+      await waitFor(async () => (await client.get(`/api/v1/leases/${l.id}`)).body.stats.packets === rounds * PACKETS, 'all ingested');
+
+    const held = metric(await metrics(), 'portledger_forward_buffered_bytes');
+    expect(held).toBeGreaterThan(TOTAL - SLACK);
+    expect(held).toBeLessThanOrEqual(TOTAL + SLACK);
+    let dropped = 0;
+    for (const l of stuck) {
+      const f = await forwardOf(l.id);
+      expect(f.dropped).toBeGreaterThan(0);
+      expect(f.packets + f.dropped).toBe(rounds * PACKETS);
+      dropped += f.dropped;
+    }
+    expect(metric(await metrics(), 'portledger_forward_packets_dropped_total')).toBe(dropped);
+
+    // A device sending at a pace (~45 Mb/s) rather than flat out, to a receiver that reads: its
+    // connection opens within its reserve and the kernel takes every write, so the exhausted total
+    // never applies to it.
+    const fine = await lease('total-healthy', healthy);
+    const d = await connectDevice(fine.rtpPort);
+    await d.push(CAPTURE, { seed: 60, pauseMs: 5 });
+    await waitFor(() => healthy.total() === CAPTURE.length, 'the healthy lease forwarding everything');
+    expect(healthy.bytes().equals(CAPTURE)).toBe(true);
+    expect(await forwardOf(fine.id)).toMatchObject({ packets: PACKETS, dropped: 0 });
+
+    for (const l of [...stuck, fine]) expect((await client.del(`/api/v1/leases/${l.id}`)).status).toBe(200);
+    for (const x of [...stuck.map((l) => l.d), d]) x.socket.destroy();
+    expect(metric(await metrics(), 'portledger_forward_buffered_bytes')).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
-import type { Lease, LeasingOptions } from '@app/leasing';
+import type { Lease } from '@app/leasing';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { startLedger, type LedgerHarness } from '../../support/ledger-harness';
+import { startLedger, type LedgerHarness, type LedgerOverrides } from '../../support/ledger-harness';
 import type { DbKind } from '../../support/test-databases';
 import { connectDevice, type TestDevice } from '../../support/device';
 import { waitFor } from '../../support/wait-for';
@@ -9,10 +9,7 @@ import { waitFor } from '../../support/wait-for';
  * An in-process ledger and gateway for one describe block, with the helpers the media-session
  * specs read by: every device is destroyed and every active lease released after each test.
  */
-export function leaseSessions(
-  kind: DbKind,
-  options: Partial<LeasingOptions> & { range: LeasingOptions['range']; forwardBufferBytes?: number },
-) {
+export function leaseSessions(kind: DbKind, options: LedgerOverrides) {
   let h: LedgerHarness;
   const devices: TestDevice[] = [];
 

@@ -129,6 +129,16 @@ export class EnvironmentVariables {
   @Max(1024 * 1024 * 1024)
   FORWARD_BUFFER_BYTES = 4 * 1024 * 1024;
 
+  /**
+   * What every lease's forward may hold together; past it, a backlogged lease's packets are dropped
+   * and counted like a full lease buffer (see ForwardBudget: a lease whose target keeps up is not refused).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024 * 1024)
+  @Max(64 * 1024 * 1024 * 1024)
+  FORWARD_BUFFER_TOTAL_BYTES = 256 * 1024 * 1024;
+
   /** Live pulls (`stream.ps`) one lease serves at once; one more is 429 too_many_pulls. */
   @Type(() => Number)
   @IsInt()

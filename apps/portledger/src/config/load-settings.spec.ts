@@ -125,6 +125,16 @@ describe('configuration', () => {
     expect(problemsOf({ FORWARD_BUFFER_BYTES: '1000' }).join()).toContain('FORWARD_BUFFER_BYTES must not be less than 1048576');
   });
 
+  it('bounds what every forward holds together: FORWARD_BUFFER_TOTAL_BYTES, 256 MiB by default, 1 MiB .. 64 GiB', () => {
+    expect(loadSettings({}).media.forwardBufferTotalBytes).toBe(256 * 1024 * 1024);
+    expect(loadSettings({ FORWARD_BUFFER_TOTAL_BYTES: String(3 * 1024 * 1024) }).media.forwardBufferTotalBytes).toBe(3 * 1024 * 1024);
+    expect(problemsOf({ FORWARD_BUFFER_TOTAL_BYTES: '1000' }).join()).toContain('FORWARD_BUFFER_TOTAL_BYTES must not be less than 1048576');
+    expect(problemsOf({ FORWARD_BUFFER_TOTAL_BYTES: '2097152.5' }).join()).toContain('FORWARD_BUFFER_TOTAL_BYTES');
+    expect(problemsOf({ FORWARD_BUFFER_TOTAL_BYTES: String(65 * 1024 ** 3) }).join()).toContain(
+      'FORWARD_BUFFER_TOTAL_BYTES must not be greater than',
+    );
+  });
+
   it('retries re-opens at boot for RESUME_RETRY_S, at least a minute', () => {
     expect(loadSettings({}).resumeRetryS).toBe(300);
     expect(loadSettings({ RESUME_RETRY_S: '90' }).resumeRetryS).toBe(90);

@@ -72,6 +72,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
       recordRetentionDays: vars.RECORD_RETENTION_DAYS,
       forwardTo: forwardTo?.url ?? null,
       forwardBufferBytes: vars.FORWARD_BUFFER_BYTES,
+      forwardBufferTotalBytes: vars.FORWARD_BUFFER_TOTAL_BYTES,
     },
     leaseDefaults: { ttlS: vars.LEASE_TTL_S, connectTimeoutS: vars.CONNECT_TIMEOUT_S, idleTimeoutS: vars.IDLE_TIMEOUT_S },
     reconcile: { intervalS: vars.RECONCILE_INTERVAL_S, cron: vars.RECONCILE_CRON?.trim() ?? null, minAgeS: vars.RECONCILE_MIN_AGE_S },

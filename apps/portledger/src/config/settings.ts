@@ -18,6 +18,8 @@ export interface Settings {
     forwardTo: string | null;
     /** FORWARD_BUFFER_BYTES: each forwarding lease's buffer */
     forwardBufferBytes: number;
+    /** FORWARD_BUFFER_TOTAL_BYTES: what every lease's forward holds together, at most */
+    forwardBufferTotalBytes: number;
   };
   leaseDefaults: { ttlS: number; connectTimeoutS: number; idleTimeoutS: number };
   reconcile: { intervalS: number; cron: string | null; minAgeS: number };

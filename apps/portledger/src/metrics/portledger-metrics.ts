@@ -138,13 +138,22 @@ export class PortledgerMetrics implements LedgerTelemetrySink, OnModuleInit {
     );
     this.streamCounter('portledger_forward_packets_total', 'RTP packets forwarded to media servers', 'forwardPackets');
     this.streamCounter('portledger_forward_bytes_total', 'Bytes of forwarded RTP packets (without the RFC 4571 prefix)', 'forwardBytes');
-    this.streamCounter('portledger_forward_packets_dropped_total', 'RTP packets a lease forward buffer had no room for', 'forwardDropped');
+    this.streamCounter(
+      'portledger_forward_packets_dropped_total',
+      'RTP packets a lease forward buffer, or the forward total (FORWARD_BUFFER_TOTAL_BYTES), had no room for',
+      'forwardDropped',
+    );
     this.streamCounter(
       'portledger_forward_reconnects_total',
       'Forward connections opened again after a failure or drop',
       'forwardReconnects',
     );
     this.forwardStates();
+    this.gaugeFrom(
+      'portledger_forward_buffered_bytes',
+      'Bytes held for forwarding by every lease: gathered for the next write, waiting for a connection, or not yet taken by the kernel (FORWARD_BUFFER_TOTAL_BYTES bounds them)',
+      () => this.media.forwardBufferedBytes,
+    );
     this.gaugeFrom('portledger_webhook_events_pending', 'Webhook events not delivered yet', () => this.deliveries.countPending());
   }
 

@@ -1,4 +1,5 @@
 export * from './create-forwarder';
+export * from './forward-budget';
 export * from './forward-stats';
 export * from './forward-target';
 export * from './lease-forwarder';

@@ -1,8 +1,15 @@
 import type { GatewayEventSink } from '../gateway-events';
 import type { LeaseBinding } from '../lease-binding';
 import { createForwarder } from './create-forwarder';
+import { ForwardBudget } from './forward-budget';
 import { parseForwardTarget } from './forward-target';
 import { DEFAULT_FORWARD_BUFFER_BYTES, type LeaseForwarder } from './lease-forwarder';
+
+/** What bounds a lease's forward: its own buffer (FORWARD_BUFFER_BYTES) and the process's budget (FORWARD_BUFFER_TOTAL_BYTES). */
+export interface ForwardLimits {
+  bufferBytes?: number;
+  budget: ForwardBudget;
+}
 
 /** forward-down and forward-up events written per lease, each; a flapping target's further changes are only counted. */
 export const MAX_REPORTED_FORWARD_CHANGES = 16;
@@ -13,8 +20,9 @@ export const MAX_REPORTED_FORWARD_CHANGES = 16;
  */
 export function forwarderForLease(
   binding: LeaseBinding,
-  bufferBytes: number | undefined,
+  limits: ForwardLimits | undefined,
   events: () => GatewayEventSink,
+  now?: () => number,
 ): LeaseForwarder | null {
   const target = binding.forward ? parseForwardTarget(binding.forward) : null;
   if (target === null) return null;
@@ -22,7 +30,10 @@ export function forwarderForLease(
   const forwarder: LeaseForwarder = createForwarder({
     target,
     ssrc: binding.forwardSsrc ?? binding.ssrc ?? null,
-    bufferBytes: bufferBytes ?? DEFAULT_FORWARD_BUFFER_BYTES,
+    bufferBytes: limits?.bufferBytes ?? DEFAULT_FORWARD_BUFFER_BYTES,
+    // A forwarder made without the gateway's budget (no gateway around it) is bounded by its own buffer only.
+    budget: limits?.budget ?? new ForwardBudget(Infinity),
+    now,
     onChange: (change) => {
       if (++reported[change.state] > MAX_REPORTED_FORWARD_CHANGES) {
         forwarder.unreportedChanges++;

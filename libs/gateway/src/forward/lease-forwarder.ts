@@ -1,13 +1,17 @@
 import type { RtpPacketHook } from '@app/rtp';
+import { FORWARD_RESERVE_BYTES, type ForwardBudget } from './forward-budget';
 import type { ForwardChange, ForwardState, ForwardStats } from './forward-stats';
 import { mediaStreamName, type ForwardTarget } from './forward-target';
+import { FORWARD_TICKER, type TickedForwarder } from './forward-ticker';
 
 export interface ForwarderOptions {
   target: ForwardTarget;
   /** the SSRC written into every forwarded packet; null: the first forwarded packet's own */
   ssrc: number | null;
-  /** the lease's forward buffer: bytes queued (connecting, or not yet taken by the kernel) beyond this are dropped */
+  /** the lease's forward buffer: bytes held (gathered, waiting, or not yet taken by the kernel) beyond this are dropped */
   bufferBytes: number;
+  /** the process-wide bound shared by every lease's forward (FORWARD_BUFFER_TOTAL_BYTES) */
+  budget: ForwardBudget;
   /** the connection came up after being down, or went down; never called after close() */
   onChange?: (change: ForwardChange) => void;
   /** first retry delay; doubles up to maxRetryMs (default 250 ms, 5 s) */
@@ -15,6 +19,8 @@ export interface ForwarderOptions {
   maxRetryMs?: number;
   /** a connect that has not completed after this long fails (default 5 s) */
   connectTimeoutMs?: number;
+  /** the ingest's clock (the `now` given to flush()); default Date.now */
+  now?: () => number;
 }
 
 export const DEFAULT_FORWARD_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -22,20 +28,22 @@ export const MIN_FORWARD_BUFFER_BYTES = 1024 * 1024;
 
 /**
  * One lease's forward connection to a media server, fed with every RTP packet accepted into
- * the lease's stream (RtpIngest's packet hook) and `flush()`ed after each socket read, so a
- * read's packets go out in one write.
+ * the lease's stream (RtpIngest's packet hook) and `flush()`ed after each socket read.
  *
  * It never blocks the ingest: nothing here awaits the target. The connection is opened at the
  * first packet (media servers close connections that carry nothing); packets arriving while
- * it opens, or while it is down, wait in a bounded buffer (`bufferBytes`, together with what
- * the socket has not yet handed to the kernel), beyond which they are dropped and counted. A
- * failed or dropped connection is retried with backoff (at most `maxRetryMs` apart) while
- * packets keep coming; the first packet after a quiet retry period reconnects at once.
+ * it opens, or while it is down, wait. What the lease holds (`queued` here plus the socket's
+ * `backlog`) is bounded twice: by `bufferBytes` for the lease and by the shared `budget` for the
+ * process (see ForwardBudget for who the total refuses); beyond either, packets are dropped
+ * and counted in `dropped`. A failed or dropped connection is retried with backoff (at most
+ * `maxRetryMs` apart) while packets keep coming; the first packet after a quiet retry period
+ * reconnects at once.
  *
- * The socket belongs to the lease: close() destroys it (also while it connects) and resolves
- * once it is closed in the OS; after close() nothing is opened again.
+ * The socket belongs to the lease: close() destroys it (also while it connects), gives the
+ * lease's share of the budget back, and resolves once the socket is closed in the OS; after
+ * close() nothing is opened again.
  */
-export abstract class LeaseForwarder {
+export abstract class LeaseForwarder implements TickedForwarder {
   state: ForwardState = 'idle';
   packets = 0;
   bytes = 0;
@@ -47,6 +55,10 @@ export abstract class LeaseForwarder {
   ssrc: number | null;
   protected closed = false;
   protected readonly limit: number;
+  protected readonly budget: ForwardBudget;
+  protected readonly now: () => number;
+  /** bytes this lease has added to `budget.held` (what it held at its last account()) */
+  private charged = 0;
   private opens = 0;
   private retry: NodeJS.Timeout | null = null;
   private retryMs: number;
@@ -60,6 +72,8 @@ export abstract class LeaseForwarder {
   constructor(protected readonly options: ForwarderOptions) {
     this.ssrc = options.ssrc;
     this.limit = options.bufferBytes;
+    this.budget = options.budget;
+    this.now = options.now ?? Date.now;
     this.retryMs = options.firstRetryMs ?? 250;
     // Declared with all four parameters: see the note on onFrame in libs/rtp's ingest.ts.
     this.onPacket = (buf, start, end, reused) => this.packet(buf, start, end, reused);
@@ -72,8 +86,16 @@ export abstract class LeaseForwarder {
   /** The kind of socket (for the reconciler's view) and its local port, when one is open. */
   abstract get localPort(): number | null;
 
-  /** Writes what the last socket read delivered. */
-  abstract flush(): void;
+  /** After each socket read of the ingest (`now`: its clock): writes the gathered packets once they are due. */
+  abstract flush(now: number): void;
+
+  /** The shared timer (ForwardTicker): see TickedForwarder. */
+  abstract tick(): boolean;
+
+  /** Bytes gathered here, not yet handed to the socket: the next write, or everything while connecting or down. */
+  protected abstract get queued(): number;
+  /** Bytes handed to the open socket that the kernel has not taken yet (0 without a socket). */
+  protected abstract get backlog(): number;
 
   /** Takes one packet (see RtpPacketHook); must not keep `buf` when `reused`. */
   protected abstract send(buf: Buffer, start: number, end: number, reused: boolean): void;
@@ -95,12 +117,49 @@ export abstract class LeaseForwarder {
     };
   }
 
-  /** Closes the forward socket and awaits its close; no connection is opened afterwards. Idempotent. */
+  /** Bytes this lease holds for forwarding right now (its share of the budget). */
+  get held(): number {
+    return this.charged;
+  }
+
+  /**
+   * Closes the forward socket and awaits its close; no connection is opened afterwards, and the
+   * lease's share of the budget is given back at once (whatever the socket still held dies with
+   * it). Idempotent.
+   */
   async close(): Promise<void> {
     this.closed = true;
     if (this.retry !== null) clearTimeout(this.retry);
     this.retry = null;
-    await this.closeSocket();
+    FORWARD_TICKER.remove(this);
+    const closing = this.closeSocket();
+    this.budget.held -= this.charged;
+    this.charged = 0;
+    await closing;
+  }
+
+  /**
+   * Whether `size` more bytes (`packets` packets) fit: the lease's own bound, and, beyond its
+   * reserve, the shared budget when the lease is backlogged (not up, or its socket holds bytes
+   * the kernel did not take); see ForwardBudget. When they do not, the packets are counted as
+   * dropped.
+   */
+  protected admit(size: number, packets: number): boolean {
+    const backlog = this.backlog;
+    const after = this.queued + backlog + size;
+    if (after > this.limit || ((this.state !== 'up' || backlog > 0) && after > FORWARD_RESERVE_BYTES && !this.budget.hasRoom(size))) {
+      this.dropped += packets;
+      return false;
+    }
+    return true;
+  }
+
+  /** Brings the lease's share of the budget up to what it holds now; nothing once closed. */
+  protected account(): void {
+    if (this.closed) return;
+    const held = this.queued + this.backlog;
+    this.budget.held += held - this.charged;
+    this.charged = held;
   }
 
   private packet(buf: Buffer, start: number, end: number, reused: boolean): void {

@@ -1,7 +1,7 @@
 import { Socket } from 'node:net';
 import { LeaseForwarder, type ForwarderOptions } from './lease-forwarder';
+import { FORWARD_BATCH_BYTES, FORWARD_BATCH_MS, FORWARD_TICKER } from './forward-ticker';
 import { PacketSlab } from './packet-slab';
-import { FORWARD_WRITES, type BatchedWriter } from './write-batcher';
 
 /**
  * Forwards over one TCP connection, each packet framed per RFC 4571 (2-byte big-endian
@@ -16,14 +16,18 @@ import { FORWARD_WRITES, type BatchedWriter } from './write-batcher';
  * No copy where the device's own framing can be reused: a packet that arrived RFC 4571-framed
  * inside one socket read already has its length in the two bytes before it (so has an RFC 2326
  * interleaved one: `$`, channel, then the same 2-byte length), and consecutive such packets
- * form one contiguous range of the read's chunk, written as one Buffer view. Socket 'data'
+ * form one contiguous range of the read's chunk, kept as one Buffer view. Socket 'data'
  * chunks are fresh buffers per read (this service sets no `onread` buffer), so a view may be
- * queued for a later write. Anything else (a packet that straddled reads and lives in the
+ * kept for a later write. Anything else (a packet that straddled reads and lives in the
  * deframer's reused buffer, or one with no prefix, e.g. from a UDP ingest) is copied once,
- * with its prefix, into a PacketSlab. Writes go into the corked socket and leave together,
- * one writev per FORWARD_BATCH_MS (WriteBatcher), not one syscall per packet.
+ * with its prefix, into a PacketSlab.
+ *
+ * The views are gathered in `queue` and written together (one write, or one writev) once they
+ * are FORWARD_BATCH_BYTES or FORWARD_BATCH_MS old (see forward-ticker.ts): a few writes a
+ * second per lease instead of one per packet or read. While the connection opens or is down
+ * the queue simply keeps them, and they go out first once it is up.
  */
-export class TcpForwarder extends LeaseForwarder implements BatchedWriter {
+export class TcpForwarder extends LeaseForwarder {
   private socket: Socket | null = null;
   private socketClosed: Promise<void> | null = null;
   private readonly slab = new PacketSlab();
@@ -32,11 +36,12 @@ export class TcpForwarder extends LeaseForwarder implements BatchedWriter {
   private rangeStart = 0;
   private rangeEnd = 0;
   private rangePackets = 0;
-  /** waiting while the connection opens or is down */
-  private waiting: Buffer[] = [];
-  private waitingBytes = 0;
-  private waitingPackets = 0;
-  private corked = false;
+  /** views not yet handed to the socket, in order */
+  private readonly queue: Buffer[] = [];
+  private queuedBytes = 0;
+  private queuedPackets = 0;
+  /** now() when the first view of the queue was gathered */
+  private queuedSince = 0;
 
   constructor(options: ForwarderOptions) {
     super(options);
@@ -46,15 +51,27 @@ export class TcpForwarder extends LeaseForwarder implements BatchedWriter {
     return this.socket?.localPort ?? null;
   }
 
-  /** Ends the read's range; its bytes leave with the next batch (see WriteBatcher). */
-  flush(): void {
-    this.endRange();
+  protected get queued(): number {
+    return this.queuedBytes;
   }
 
-  sendGathered(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.socket?.uncork();
+  protected get backlog(): number {
+    return this.socket === null || this.state !== 'up' ? 0 : this.socket.writableLength;
+  }
+
+  flush(now: number): void {
+    this.endRange();
+    const n = this.queuedBytes;
+    if (n > 0 && (n >= FORWARD_BATCH_BYTES || now - this.queuedSince >= FORWARD_BATCH_MS) && this.state === 'up') this.writeQueue();
+  }
+
+  tick(): boolean {
+    if (this.closed) return false;
+    const up = this.state === 'up';
+    if (up && this.queuedBytes > 0 && this.now() - this.queuedSince >= FORWARD_BATCH_MS) this.writeQueue();
+    else this.account();
+    // Still to look after: a batch to write later, or bytes the kernel has not taken yet.
+    return up && (this.queuedBytes > 0 || this.backlog > 0);
   }
 
   protected send(buf: Buffer, start: number, end: number, reused: boolean): void {
@@ -73,7 +90,7 @@ export class TcpForwarder extends LeaseForwarder implements BatchedWriter {
   }
 
   protected hasWaiting(): boolean {
-    return this.waitingBytes > 0;
+    return this.queuedBytes > 0;
   }
 
   protected openSocket(): void {
@@ -89,28 +106,35 @@ export class TcpForwarder extends LeaseForwarder implements BatchedWriter {
       error ??= err.code ? `${err.code}: ${err.message}` : err.message;
     });
     socket.once('connect', () => {
+      if (this.socket !== socket) return;
       socket.setTimeout(0);
       socket.setKeepAlive(true, 10_000);
-      this.writeWaiting(socket);
       this.opened();
+      // What waited while the connection opened goes out first.
+      if (this.queuedBytes > 0) this.writeQueue();
     });
     socket.once('close', () => {
       if (this.socket !== socket) return;
       this.socket = null;
-      this.corked = false;
+      // Whatever the dead socket still held is gone (it was counted as forwarded); the queue waits for a retry.
       this.failed(error ?? 'connection closed by the target');
+      this.account();
     });
     socket.connect(port, host);
   }
 
-  protected async closeSocket(): Promise<void> {
-    this.waiting = [];
-    this.waitingBytes = 0;
-    this.socket?.destroy();
-    await this.socketClosed;
+  protected closeSocket(): Promise<void> {
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.queuedPackets = 0;
+    this.rangeBuf = null;
+    const socket = this.socket;
+    this.socket = null;
+    socket?.destroy();
+    return this.socketClosed ?? Promise.resolve();
   }
 
-  /** Extends the range when the bytes follow it in the same buffer, else writes it and starts a new one. */
+  /** Extends the range when the bytes follow it in the same buffer, else queues it and starts a new one. */
   private add(buf: Buffer, from: number, to: number): void {
     if (buf === this.rangeBuf && from === this.rangeEnd) {
       this.rangeEnd = to;
@@ -124,45 +148,41 @@ export class TcpForwarder extends LeaseForwarder implements BatchedWriter {
     this.rangePackets = 1;
   }
 
+  /** Queues the range gathered from one read, or drops it (counted) when the lease or the process has no room. */
   private endRange(): void {
     const buf = this.rangeBuf;
     if (buf === null) return;
     this.rangeBuf = null;
     const size = this.rangeEnd - this.rangeStart;
-    const packets = this.rangePackets;
-    const socket = this.socket;
-    const up = this.state === 'up' && socket !== null;
-    if ((up ? socket.writableLength : 0) + this.waitingBytes + size > this.limit) {
-      this.dropped += packets;
-      return;
+    if (!this.admit(size, this.rangePackets)) return;
+    if (this.queuedBytes === 0) {
+      this.queuedSince = this.now();
+      // The shared timer writes the batch should no read come to carry it.
+      if (this.state === 'up') FORWARD_TICKER.add(this);
     }
-    const view = buf.subarray(this.rangeStart, this.rangeEnd);
-    if (!up) {
-      this.waiting.push(view);
-      this.waitingBytes += size;
-      this.waitingPackets += packets;
-      return;
-    }
-    if (!this.corked) {
-      this.corked = true;
-      socket.cork();
-      FORWARD_WRITES.add(this);
-    }
-    socket.write(view);
-    this.packets += packets;
-    this.bytes += size - 2 * packets;
+    this.queue.push(buf.subarray(this.rangeStart, this.rangeEnd));
+    this.queuedBytes += size;
+    this.queuedPackets += this.rangePackets;
+    this.account();
   }
 
-  private writeWaiting(socket: Socket): void {
-    const waiting = this.waiting;
-    if (waiting.length === 0) return;
-    socket.cork();
-    for (const view of waiting) socket.write(view);
-    socket.uncork();
-    this.packets += this.waitingPackets;
-    this.bytes += this.waitingBytes - 2 * this.waitingPackets;
-    this.waiting = [];
-    this.waitingBytes = 0;
-    this.waitingPackets = 0;
+  /** Hands the queue to the socket in one write (one writev for several views). */
+  private writeQueue(): void {
+    const socket = this.socket!;
+    const queue = this.queue;
+    if (queue.length === 1) socket.write(queue[0]);
+    else {
+      socket.cork();
+      for (let i = 0; i < queue.length; i++) socket.write(queue[i]);
+      socket.uncork();
+    }
+    this.packets += this.queuedPackets;
+    this.bytes += this.queuedBytes - 2 * this.queuedPackets;
+    queue.length = 0;
+    this.queuedBytes = 0;
+    this.queuedPackets = 0;
+    this.account();
+    // A target that does not take everything: follow the backlog until the kernel has it.
+    if (socket.writableLength > 0) FORWARD_TICKER.add(this);
   }
 }

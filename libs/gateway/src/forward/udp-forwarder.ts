@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
+import { FORWARD_TICKER } from './forward-ticker';
 import { LeaseForwarder, type ForwarderOptions } from './lease-forwarder';
 import { PacketSlab } from './packet-slab';
 
@@ -7,7 +8,8 @@ import { PacketSlab } from './packet-slab';
  * Forwards over UDP, one datagram per RTP packet, from one connected socket per lease (so
  * the target sees one source and ICMP errors come back as errors). The packet is sent from
  * where it lies in the socket read's chunk; a packet in the deframer's reused frame buffer is
- * copied into a PacketSlab first, since a send completes later.
+ * copied into a PacketSlab first, since a send completes later. Nothing is batched: each
+ * datagram is one send.
  */
 export class UdpForwarder extends LeaseForwarder {
   private socket: Socket | null = null;
@@ -28,12 +30,27 @@ export class UdpForwarder extends LeaseForwarder {
     }
   }
 
+  protected get queued(): number {
+    return this.waitingBytes;
+  }
+
+  protected get backlog(): number {
+    return this.socket === null || this.state !== 'up' ? 0 : this.socket.getSendQueueSize();
+  }
+
   flush(): void {
     // Each datagram is sent as it comes; there is nothing to gather.
   }
 
+  tick(): boolean {
+    if (this.closed) return false;
+    this.account();
+    return this.backlog > 0;
+  }
+
   protected send(buf: Buffer, start: number, end: number, reused: boolean): void {
     const length = end - start;
+    if (!this.admit(length, 1)) return;
     if (reused) {
       const at = this.slab.reserve(length);
       buf.copy(this.slab.buf, at, start, end);
@@ -41,19 +58,20 @@ export class UdpForwarder extends LeaseForwarder {
       start = at;
     }
     const socket = this.socket;
-    const up = this.state === 'up' && socket !== null;
-    if ((up ? socket.getSendQueueSize() : 0) + this.waitingBytes + length > this.limit) {
-      this.dropped++;
-      return;
-    }
-    if (!up) {
+    if (socket === null || this.state !== 'up') {
       this.waiting.push(buf.subarray(start, start + length));
       this.waitingBytes += length;
+      this.account();
       return;
     }
     socket.send(buf, start, length);
     this.packets++;
     this.bytes += length;
+    // A send the kernel did not take at once waits in the socket: follow it until it has.
+    if (socket.getSendQueueSize() > 0) {
+      this.account();
+      FORWARD_TICKER.add(this);
+    }
   }
 
   protected hasWaiting(): boolean {
@@ -74,6 +92,7 @@ export class UdpForwarder extends LeaseForwarder {
         // closed already
       }
       this.failed(err.code ? `${err.code}: ${err.message}` : err.message);
+      this.account();
     });
     socket.connect(port, host, () => {
       if (this.socket !== socket) return;
@@ -83,10 +102,12 @@ export class UdpForwarder extends LeaseForwarder {
       this.waiting = [];
       this.waitingBytes = 0;
       this.opened();
+      this.account();
+      if (socket.getSendQueueSize() > 0) FORWARD_TICKER.add(this);
     });
   }
 
-  protected async closeSocket(): Promise<void> {
+  protected closeSocket(): Promise<void> {
     this.waiting = [];
     this.waitingBytes = 0;
     const socket = this.socket;
@@ -98,6 +119,6 @@ export class UdpForwarder extends LeaseForwarder {
         // already closed after an error; its 'close' has been emitted
       }
     }
-    await this.socketClosed;
+    return this.socketClosed ?? Promise.resolve();
   }
 }

@@ -22,6 +22,11 @@ export class MediaView {
     return n;
   }
 
+  /** bytes held for forwarding by every lease's forward, now (FORWARD_BUFFER_TOTAL_BYTES bounds them) */
+  get forwardBufferedBytes(): number {
+    return this.gateway.forwardBufferedBytes;
+  }
+
   isListening(leaseId: string): boolean {
     return this.gateway.isListening(leaseId);
   }
