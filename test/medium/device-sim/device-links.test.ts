@@ -13,6 +13,10 @@ import { waitFor } from '../../support/wait-for';
 
 const CAPTURE = readOk('zlm-tcp-ps-rtp.bin');
 const PACKETS = rfc4571Packets(CAPTURE);
+// UDP has no flow control: flat out, two copies of the 2.2 MB capture overflow the receiver's
+// 4 MB buffer (kernel truesize ~2x) whenever the test process is slow to read on a loaded
+// machine. Paced at 16 Mb/s a stream takes ~1.1 s and the buffer covers a ~0.5 s stall.
+const PACED = ['--bitrate-mbps', '16'];
 
 /** The simulator's UDP and TCP-ACTIVE devices, checked against plain sockets of the test. */
 describe('device simulator links', () => {
@@ -126,7 +130,7 @@ describe('device simulator links', () => {
   it('the CLI pushes udp straight to a port and reports the packet bytes', async () => {
     const port = block.start + 6;
     const got = await udpReceiver(port);
-    const r = await runSim(['--transport', 'udp', '--host', '127.0.0.1', '--port', String(port), '--flat', '--json', '--quiet']);
+    const r = await runSim(['--transport', 'udp', '--host', '127.0.0.1', '--port', String(port), ...PACED, '--json', '--quiet']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ streams: 1, errors: 0, bytes: PACKETS.reduce((n, p) => n + p.length, 0) });
     await waitFor(() => got.length === PACKETS.length, 'every datagram');
@@ -144,7 +148,7 @@ describe('device simulator links', () => {
       String(port),
       '--streams',
       '2',
-      '--flat',
+      ...PACED,
       '--json',
       '--quiet',
     ]);
