@@ -54,5 +54,7 @@ export function configureApp(app: INestApplication, settings: Settings): void {
   app.useGlobalPipes(pipe);
   app.useGlobalFilters(new ApiExceptionFilter());
   setupOpenApi(app, settings);
+  // The direct routes do what these guards, the pipe and the filter do (http/direct-routes.ts):
+  // a new global guard, interceptor or module middleware must be added there too.
   app.useGlobalGuards(new BearerAuthGuard(tokens, reflector), app.get(ReadinessGuard));
 }

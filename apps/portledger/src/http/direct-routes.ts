@@ -98,7 +98,7 @@ export function installDirectRoutes(
     express[verb](path, async (req: Request, res: Response, next: NextFunction) => {
       if (!routeAdmits(tokens, policy, req.headers.authorization)) throw new UnauthorizedException(UNAUTHORIZED_BODY);
       if (!readiness.ready) return next();
-      res.status(status);
+      res.statusCode = status; // what res.status() sets, for a code read from the route's metadata
       sendJson(req, res, await route.call(controller, req, res, args));
     });
   }
