@@ -65,7 +65,9 @@ export function createLedgerDataSource(config: LedgerDatabaseConfig): DataSource
     migrationsTransactionMode: 'all',
     synchronize: false,
     ...(schema ? { schema } : {}),
-    extra: { max: 10, ...connection },
+    // Migrations and the cold reads (admin listings, reports) only: the statements of the
+    // requests run on the ledger's own three connections (PostgresConnection).
+    extra: { max: 4, ...connection },
   });
 }
 
