@@ -4,8 +4,6 @@ import { STREAM_ID, STREAM_ID_RULE, TRANSPORTS, type Transport } from '@app/leas
 import { IsForwardTarget } from './forward.validator';
 import { IsSsrc, SsrcToString } from './ssrc.validator';
 
-export { STREAM_ID } from '@app/leasing';
-
 export class AllocateLeaseDto {
   @ApiProperty({ example: '34020000001320000001_0200000001', description: STREAM_ID_RULE })
   @IsString()

@@ -1,9 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { ACTIVE_STATES, TERMINAL_STATES, type LeaseState } from '@app/leasing';
+import { ACTIVE_STATES, STREAM_ID, STREAM_ID_RULE, TERMINAL_STATES, type LeaseState } from '@app/leasing';
 import { ToInt } from './query-transforms';
 import { HistoryCursor, QueryTime } from './query-validators';
-import { STREAM_ID } from './allocate-lease.dto';
 
 const STATES: Array<LeaseState | 'active'> = ['active', ...ACTIVE_STATES, ...TERMINAL_STATES];
 
@@ -15,7 +14,7 @@ export class LeaseHistoryQueryDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @Matches(STREAM_ID, { message: 'streamId must be 1-128 characters of A-Za-z0-9_.:-' })
+  @Matches(STREAM_ID, { message: `streamId must be ${STREAM_ID_RULE}` })
   streamId?: string;
 
   @ApiPropertyOptional({ description: 'RTP or RTCP port' })

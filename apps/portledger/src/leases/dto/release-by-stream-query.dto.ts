@@ -1,9 +1,9 @@
+import { STREAM_ID, STREAM_ID_RULE } from '@app/leasing';
 import { ApiProperty } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
-import { STREAM_ID } from './allocate-lease.dto';
 
 export class ReleaseByStreamQueryDto {
   @ApiProperty()
-  @Matches(STREAM_ID, { message: 'streamId must be 1-128 characters of A-Za-z0-9_.:-' })
+  @Matches(STREAM_ID, { message: `streamId must be ${STREAM_ID_RULE}` })
   streamId: string;
 }
