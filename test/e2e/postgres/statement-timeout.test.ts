@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDevice, type TestDevice } from '../../support/device';
 import { waitFor } from '../../support/wait-for';
@@ -13,6 +14,12 @@ import { createTestDatabase, PG_BASE_URL, type TestDatabase } from '../../suppor
 const TIMEOUT_MS = 8000;
 /** far longer than the service may take: an answer that does not come in this time is a hang */
 const HANG_MS = 30_000;
+
+/** `ss` lines of the established TCP connections that process `pid` holds to `port`. */
+function connectionsTo(pid: number, port: number): string[] {
+  const out = execFileSync('ss', ['-tnpoH', 'state', 'established', 'dport', `= :${port}`], { encoding: 'utf8' });
+  return out.split('\n').filter((line) => line.includes(`pid=${pid},`));
+}
 
 describe('PostgreSQL black-holed (no answer, no error)', () => {
   const block = portBlock(45);
@@ -45,6 +52,27 @@ describe('PostgreSQL black-holed (no answer, no error)', () => {
       clearTimeout(timer);
     }
   };
+
+  it('turns TCP keepalive on for every connection it holds to PostgreSQL (a vanished peer is noticed on an idle connection)', async () => {
+    const direct = await startService({
+      DATABASE_URL: db.url,
+      MEDIA_PORT_RANGE: block.range(20, 100),
+      HTTP_PORT: String(block.http(1)),
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      const client = api(direct.baseUrl);
+      // the reads, the writes and the cold reads each open their connections
+      const lease = (await client.post('/api/v1/leases', { streamId: 'keepalive-cam' })).body;
+      expect((await client.get(`/api/v1/leases?streamId=keepalive-cam`)).status).toBe(200);
+      expect((await client.del(`/api/v1/leases/${lease.id}`)).status).toBe(200);
+      const held = connectionsTo(direct.child.pid!, Number(pg.port || 5432));
+      expect(held.length).toBeGreaterThanOrEqual(3);
+      expect(held.filter((line) => !line.includes('timer:(keepalive,'))).toEqual([]);
+    } finally {
+      await direct.kill9();
+    }
+  });
 
   it("answers allocations 503 ledger_unavailable after DB_STATEMENT_TIMEOUT_MS, closes a released lease's sockets at once, and recovers when packets flow again", async () => {
     svc = await startService({
