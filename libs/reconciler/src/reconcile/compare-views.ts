@@ -41,8 +41,12 @@ interface Indexes {
 function indexSteps(v: PassViews, ix: Partial<Indexes>): Array<() => void> {
   return [
     () => {
-      ix.active = new Set(v.leases.map((l) => l.id));
-      ix.gatewayById = new Map(v.gateway.map((g) => [g.leaseId, g]));
+      const active = new Set<string>();
+      for (const l of v.leases) active.add(l.id);
+      const gatewayById = new Map<string, GatewayListenerView>();
+      for (const g of v.gateway) gatewayById.set(g.leaseId, g);
+      ix.active = active;
+      ix.gatewayById = gatewayById;
     },
     () => {
       const byPort = new PortMap<GatewayListenerView>();
@@ -204,7 +208,6 @@ function compareOs(v: PassViews, ix: Indexes): Observation[] {
       noteForeign(rtp, s);
       continue;
     }
-    const where = `${s.localAddress}:${s.localPort}`;
     if (s.state === 'LISTEN') {
       if (!gatewayByPort.has(s.localPort)) out.push(heldOutsideGateway(s, 'tcp'));
     } else if (s.state === 'CLOSE_WAIT' || (s.state === 'ESTABLISHED' && s.retransmits >= v.deadPeerRetransmits)) {
@@ -215,7 +218,13 @@ function compareOs(v: PassViews, ix: Indexes): Observation[] {
         fromOs: true,
         port: s.localPort,
         leaseId,
-        detail: { state: s.state, local: where, peer: `${s.remoteAddress}:${s.remotePort}`, retransmits: s.retransmits, inode: s.inode },
+        detail: {
+          state: s.state,
+          local: `${s.localAddress}:${s.localPort}`,
+          peer: `${s.remoteAddress}:${s.remotePort}`,
+          retransmits: s.retransmits,
+          inode: s.inode,
+        },
         socket: s,
       });
     }
