@@ -1,5 +1,5 @@
 import { ProcNetTcpScanner } from '@app/reconciler';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { test } from 'vitest';
 import { startReconciler } from '../support/reconciler-harness';
 import { HISTORY_LEASES, seedBenchHistory } from './support/history';
@@ -85,6 +85,12 @@ test('reconcile: parse 20,000 unrelated sockets, one pass over 5,000 leases, eve
       drift = Math.max(drift, now - last - 1);
       last = now;
     }, 1);
+    // GC pauses during the passes: the pass's allocations and survivors show up here first.
+    const gcPauses: number[] = [];
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcPauses.push(e.duration);
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
     delay.enable();
     const passMs: number[] = [];
     let findings = 0;
@@ -97,11 +103,17 @@ test('reconcile: parse 20,000 unrelated sockets, one pass over 5,000 leases, eve
     }
     delay.disable();
     clearInterval(probe);
+    // The observer is called asynchronously: let the last entries arrive.
+    await new Promise((r) => setTimeout(r, 10));
+    gcObserver.disconnect();
     if (findings !== 0) throw new Error(`a clean ledger produced ${findings} findings`);
     metrics.pass_ms_5000_leases = percentile(passMs, 50);
     metrics.pass_ms_5000_leases_p95 = percentile(passMs, 95);
     metrics.max_stall_ms = delay.max / 1e6;
     metrics.max_stall_interval_probe_ms = drift;
+    metrics.gc_pauses_per_pass = gcPauses.length / PASSES;
+    metrics.gc_ms_per_pass = gcPauses.reduce((a, b) => a + b, 0) / PASSES;
+    metrics.gc_max_pause_ms = Math.max(0, ...gcPauses);
     metrics.leases = LEASES;
     metrics.sockets_in_range = LEASES * 2;
   } finally {

@@ -20,15 +20,15 @@ import type { LeaseStreamStats } from './stream-stats';
  * listens). `sockets` says exactly which OS sockets it holds right now (see LeaseSocketsView).
  */
 export interface GatewayListenerView {
-  leaseId: string;
-  rtpPort: number;
-  rtcpPort: number;
-  transport: MediaTransport;
-  listening: boolean;
-  connected: boolean;
-  sockets: LeaseSocketsView;
+  readonly leaseId: string;
+  readonly rtpPort: number;
+  readonly rtcpPort: number;
+  readonly transport: MediaTransport;
+  readonly listening: boolean;
+  readonly connected: boolean;
+  readonly sockets: LeaseSocketsView;
   /** the lease's forward connection (one of its sockets), null when it does not forward */
-  forward?: GatewayForwardView | null;
+  readonly forward?: Readonly<GatewayForwardView> | null;
 }
 
 /** A forward connection the gateway holds, and for which lease. */
@@ -62,6 +62,8 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
    * should allow) is still seen, and closed, by the reconciler (forwards(), closeForwards()).
    */
   private readonly forwarders = new Map<LeaseForwarder, string>();
+  /** each open lease's last listeners() entry, handed out again while it is still true */
+  private readonly shown = new WeakMap<LeaseSession, GatewayListenerView>();
   private sink: GatewayEventSink = NO_EVENTS;
   /** the kernel's cap on UDP receive buffers was logged (once per process) */
   private recvBufferLogged = false;
@@ -278,26 +280,46 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
     return true;
   }
 
+  /**
+   * Every open lease as the reconciler sees it. A lease's entry is the same object from call to
+   * call while nothing in it changed (as its `sockets`, see SocketsViewMemo): 5,000 leases asked
+   * twice a pass made megabytes of garbage and survivors for the GC. Entries are read-only.
+   */
   listeners(): GatewayListenerView[] {
-    return [...this.leases.values()].map((e) => ({
+    const all: GatewayListenerView[] = [];
+    for (const e of this.leases.values()) all.push(this.listenerOf(e));
+    return all;
+  }
+
+  private listenerOf(e: LeaseSession): GatewayListenerView {
+    const sockets = e.view();
+    const f = e.forwarder;
+    const last = this.shown.get(e);
+    if (last && last.sockets === sockets && last.listening === e.listening && last.connected === e.connected && sameForward(last, f)) {
+      return last;
+    }
+    const entry: GatewayListenerView = {
       leaseId: e.binding.leaseId,
       rtpPort: e.binding.rtpPort,
       rtcpPort: e.binding.rtcpPort,
       transport: e.binding.transport,
       listening: e.listening,
       connected: e.connected,
-      sockets: e.view(),
-      forward: e.forwarder && {
-        leaseId: e.binding.leaseId,
-        to: e.forwarder.to,
-        state: e.forwarder.state,
-        localPort: e.forwarder.localPort,
-        owned: true,
-      },
-    }));
+      sockets,
+      forward: f && { leaseId: e.binding.leaseId, to: f.to, state: f.state, localPort: f.localPort, owned: true },
+    };
+    this.shown.set(e, entry);
+    return entry;
   }
 
   get size(): number {
     return this.leases.size;
   }
+}
+
+/** Does the entry's forward still say what the lease's forwarder says now? */
+function sameForward(entry: GatewayListenerView, f: LeaseForwarder | null): boolean {
+  const shown = entry.forward ?? null;
+  if (f === null || shown === null) return f === shown;
+  return shown.to === f.to && shown.state === f.state && shown.localPort === f.localPort;
 }

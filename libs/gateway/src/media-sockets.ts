@@ -11,15 +11,39 @@ import type { LeaseStreamStats } from './stream-stats';
  *   rtpPort while connected. Never a listener, never anything on rtcpPort.
  */
 export interface LeaseSocketsView {
-  transport: MediaTransport;
+  readonly transport: MediaTransport;
   /** local ports with a TCP listener open (tcp-passive) */
-  tcpListening: number[];
+  readonly tcpListening: readonly number[];
   /** local ports with a UDP socket bound (udp) */
-  udpBound: number[];
+  readonly udpBound: readonly number[];
   /** TCP connections held: local port, the peer as "address:port", and whether this side dialled it */
-  tcpConnections: { localPort: number; remote: string; dialled: boolean }[];
+  readonly tcpConnections: ReadonlyArray<{ readonly localPort: number; readonly remote: string; readonly dialled: boolean }>;
   /** tcp-active: a connection attempt is in flight from rtpPort */
-  dialling: boolean;
+  readonly dialling: boolean;
+}
+
+/**
+ * A transport's last LeaseSocketsView, handed out again while the state it shows is the same
+ * (flags and the connections held, by identity). The reconciler asks every lease for its view
+ * twice a pass; 5,000 fresh views were megabytes of garbage per pass and its largest survivors
+ * in the GC's young generation, while a lease's sockets rarely change between passes. Views are
+ * read-only, so sharing one is safe.
+ */
+export class SocketsViewMemo {
+  private last: LeaseSocketsView | null = null;
+  private flags = 0;
+  private held: [unknown, unknown] = [null, null];
+
+  constructor(private readonly build: () => LeaseSocketsView) {}
+
+  view(flags: number, a: unknown = null, b: unknown = null): LeaseSocketsView {
+    if (this.last === null || flags !== this.flags || a !== this.held[0] || b !== this.held[1]) {
+      this.last = this.build();
+      this.flags = flags;
+      this.held = [a, b];
+    }
+    return this.last;
+  }
 }
 
 /** A transport adapter: the sockets of one lease, feeding the transport-independent LeaseMedia. */

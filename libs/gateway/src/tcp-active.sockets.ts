@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import type { LeaseMedia } from './lease-media';
-import type { LeaseSocketsView, MediaSockets } from './media-sockets';
+import { SocketsViewMemo, type LeaseSocketsView, type MediaSockets } from './media-sockets';
 import { RtpConnection } from './rtp-connection';
 import type { DialStats } from './stream-stats';
 
@@ -110,6 +110,10 @@ export class TcpActiveSockets implements MediaSockets {
   }
 
   view(): LeaseSocketsView {
+    return this.shown.view(Number(this.attempt !== null), this.conn);
+  }
+
+  private readonly shown = new SocketsViewMemo((): LeaseSocketsView => {
     const b = this.media.binding;
     return {
       transport: 'tcp-active',
@@ -118,7 +122,7 @@ export class TcpActiveSockets implements MediaSockets {
       tcpConnections: this.conn ? [{ localPort: b.rtpPort, remote: this.conn.peer, dialled: true }] : [],
       dialling: this.attempt !== null,
     };
-  }
+  });
 
   stats(): { dial: DialStats } {
     const t = this.target;

@@ -2,7 +2,7 @@ import { isRtcp, StreamDeframer, type FrameHandler } from '@app/rtp';
 import type { Socket } from 'node:net';
 import type { LeaseMedia } from './lease-media';
 import { ListenerPair } from './listener-pair';
-import type { LeaseSocketsView, MediaSockets } from './media-sockets';
+import { SocketsViewMemo, type LeaseSocketsView, type MediaSockets } from './media-sockets';
 import { normalizeAddress } from './peer-address';
 import { normalize, peerOf, RtpConnection } from './rtp-connection';
 
@@ -58,8 +58,12 @@ export class TcpPassiveSockets implements MediaSockets {
   }
 
   view(): LeaseSocketsView {
+    return this.shown.view(Number(this.pair.rtp.listening) | (Number(this.pair.rtcp.listening) << 1), this.device, this.rtcpPeer);
+  }
+
+  private readonly shown = new SocketsViewMemo((): LeaseSocketsView => {
     const b = this.media.binding;
-    const conns: LeaseSocketsView['tcpConnections'] = [];
+    const conns: Array<LeaseSocketsView['tcpConnections'][number]> = [];
     if (this.device) conns.push({ localPort: b.rtpPort, remote: this.device.peer, dialled: false });
     if (this.rtcpPeer) conns.push({ localPort: b.rtcpPort, remote: peerOf(this.rtcpPeer), dialled: false });
     return {
@@ -69,7 +73,7 @@ export class TcpPassiveSockets implements MediaSockets {
       tcpConnections: conns,
       dialling: false,
     };
-  }
+  });
 
   stats(): Record<string, never> {
     return {};

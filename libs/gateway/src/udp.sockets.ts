@@ -3,7 +3,7 @@ import { BatchUdpSocket, sharedReceiveArea, TRUNCATED, type ReceiveArea } from '
 import { isIPv6 } from 'node:net';
 import { BindError } from './bind.error';
 import type { LeaseMedia, MediaFeed } from './lease-media';
-import type { LeaseSocketsView, MediaSockets } from './media-sockets';
+import { SocketsViewMemo, type LeaseSocketsView, type MediaSockets } from './media-sockets';
 import { normalizeAddress } from './peer-address';
 import { UDP_DROPS, type UdpDropReader } from './udp-drops';
 import { sourceText, UdpPeer } from './udp-source';
@@ -118,6 +118,10 @@ export class UdpSockets implements MediaSockets {
   }
 
   view(): LeaseSocketsView {
+    return this.shown.view(Number(this.rtpBound) | (Number(this.rtcpBound) << 1));
+  }
+
+  private readonly shown = new SocketsViewMemo((): LeaseSocketsView => {
     const b = this.media.binding;
     return {
       transport: 'udp',
@@ -126,7 +130,7 @@ export class UdpSockets implements MediaSockets {
       tcpConnections: [],
       dialling: false,
     };
-  }
+  });
 
   stats(): { droppedForeignPeer: number; droppedInvalid: number; kernelDrops: number | null; recvBufferBytes: number } {
     const b = this.media.binding;

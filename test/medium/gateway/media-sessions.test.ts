@@ -236,6 +236,23 @@ describe('media sessions on leased ports (real ledger on SQLite, real loopback s
     expect(h.gateway.disconnectDevice(lease.id, 'stuck-connection')).toBe(false);
   });
 
+  it("lists a lease's entry again unchanged while its sockets are, and anew when a device connects and leaves", async () => {
+    const lease = await allocate('entry');
+    const entry = () => h.gateway.listeners().find((l) => l.leaseId === lease.id)!;
+    const idle = entry();
+    expect(entry()).toBe(idle);
+    const d = await device(lease.rtpPort);
+    await d.push(CAPTURE.subarray(0, 50_000));
+    await waitFor(() => stats(lease).packets > 0, 'packets');
+    const connected = entry();
+    expect(connected).not.toBe(idle);
+    expect(connected).toMatchObject({ connected: true, sockets: { tcpConnections: [{ localPort: lease.rtpPort, dialled: false }] } });
+    expect(idle).toMatchObject({ connected: false, sockets: { tcpConnections: [] } });
+    await d.end();
+    await waitFor(async () => (await state(lease)) === 'listening', 'back to listening');
+    expect(entry()).toMatchObject({ connected: false, sockets: { tcpListening: [lease.rtpPort, lease.rtcpPort], tcpConnections: [] } });
+  });
+
   describe('timeouts go through the release routine and close the ports in the OS', () => {
     it('ends a lease no device connected to: expired, connect-timeout', async () => {
       const lease = await allocate('connect-timeout', { connectTimeoutSeconds: 1 });

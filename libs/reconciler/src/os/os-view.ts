@@ -3,6 +3,7 @@ import type { GatewayListenerView } from '@app/gateway';
 import { Inject, Injectable } from '@nestjs/common';
 import type { PassViews } from '../reconcile/compare-views';
 import { osTableProblem } from '../reconcile/os-trust';
+import { PortSet } from '../reconcile/port-set';
 import { OsSocketReader } from './os-socket-reader';
 import { conflictsWithBindHost, type TcpSocket } from './tcp-socket';
 import { isUdpSocket, type UdpSocket } from './udp-socket';
@@ -46,8 +47,8 @@ export class OsViewReader {
       // A socket on a port where our gateway holds a socket of that protocol is ours (the
       // listener, a connection it accepted or dialled, a bound UDP socket); anything else is
       // looked up by inode in /proc/self/fd, once per inode.
-      const tcpPorts = new Set<number>();
-      const udpPorts = new Set<number>();
+      const tcpPorts = new PortSet();
+      const udpPorts = new PortSet();
       for (const g of gateway) {
         const held = g.sockets;
         for (const p of held.tcpListening) tcpPorts.add(p);
@@ -62,19 +63,27 @@ export class OsViewReader {
         const own = await this.reader.ownSocketInodes();
         for (const s of unknown) this.ownership.set(s.inode, own.has(s.inode));
       }
-      const live = new Set(all.map((s) => s.inode));
-      for (const inode of this.ownership.keys()) if (!live.has(inode)) this.ownership.delete(inode);
+      this.forgetGone(all);
       const isOwn = (s: TcpSocket | UdpSocket) => this.ownership.get(s.inode) ?? byGateway(s);
 
       if (table.malformed > 0) return { view: null, problem: `the socket tables have ${table.malformed} unreadable lines` };
       await turn();
-      const osListening = new Set(sockets.filter((s) => s.state === 'LISTEN').map((s) => s.localPort));
+      const osListening = new PortSet();
+      for (const s of sockets) if (s.state === 'LISTEN') osListening.add(s.localPort);
       const problem = osTableProblem(gateway, after, osListening);
       if (problem !== null) return { view: null, problem };
       return { view: { sockets, udp, isOwn }, problem: null };
     } catch (err) {
       return { view: null, problem: err instanceof Error ? err.message : String(err) };
     }
+  }
+
+  /** Drops the verdicts on inodes no longer in the tables (a set of the few cached inodes, not of every socket's). */
+  private forgetGone(sockets: ReadonlyArray<TcpSocket | UdpSocket>): void {
+    if (this.ownership.size === 0) return;
+    const live = new Set<number>();
+    for (const s of sockets) if (this.ownership.has(s.inode)) live.add(s.inode);
+    for (const inode of this.ownership.keys()) if (!live.has(inode)) this.ownership.delete(inode);
   }
 }
 

@@ -6,21 +6,20 @@ export type ProcNetTcpScan = ProcNetScan<TcpSocket>;
 /** /proc/net/tcp and /proc/net/tcp6: `local rem st tx:rx tr:when retrnsmt uid timeout inode ...` */
 export class ProcNetTcpScanner extends ProcNetScanner<TcpSocket> {
   protected decode(text: string, from: number, to: number): TcpSocket | null {
-    if (!this.split(text, from, to, 9)) return null;
-    const local = this.endpoint(text, 0);
-    const remote = this.endpoint(text, 1);
-    const st = parseInt(this.field(text, 2), 16);
-    const retransmits = parseInt(this.field(text, 5), 16);
-    const uid = Number(this.field(text, 6));
-    const inode = Number(this.field(text, 8));
-    if (!local || !remote || !(st > 0 && st < TCP_STATES.length) || !Number.isFinite(uid) || !Number.isFinite(inode)) return null;
+    if (!this.split(text, from, to, 9) || !this.readEndpoints(text)) return null;
+    // Read in place, field by field: no substring and no object but the socket itself.
+    const st = this.hexField(text, 2);
+    const retransmits = this.hexField(text, 5);
+    const uid = this.decimalField(text, 6);
+    const inode = this.decimalField(text, 8);
+    if (!(st > 0 && st < TCP_STATES.length) || Number.isNaN(uid) || Number.isNaN(inode)) return null;
     // One literal with every field (no spread): thousands of these per pass share one shape.
     return {
       family: this.family,
-      localAddress: local.address,
-      localPort: local.port,
-      remoteAddress: remote.address,
-      remotePort: remote.port,
+      localAddress: this.ends.localAddress,
+      localPort: this.ends.localPort,
+      remoteAddress: this.ends.remoteAddress,
+      remotePort: this.ends.remotePort,
       state: TCP_STATES[st],
       retransmits: Number.isNaN(retransmits) ? 0 : retransmits,
       uid,

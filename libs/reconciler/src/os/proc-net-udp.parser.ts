@@ -14,21 +14,18 @@ const UDP_UNCONNECTED = 0x07;
  */
 export class ProcNetUdpScanner extends ProcNetScanner<UdpSocket> {
   protected decode(text: string, from: number, to: number): UdpSocket | null {
-    if (!this.split(text, from, to, 12)) return null;
-    const local = this.endpoint(text, 0);
-    const remote = this.endpoint(text, 1);
-    const st = parseInt(this.field(text, 2), 16);
-    const uid = Number(this.field(text, 6));
-    const inode = Number(this.field(text, 8));
-    const drops = Number(this.field(text, 11));
-    if (!local || !remote || (st !== UDP_CONNECTED && st !== UDP_UNCONNECTED)) return null;
-    if (!Number.isFinite(uid) || !Number.isFinite(inode) || !Number.isFinite(drops)) return null;
+    if (!this.split(text, from, to, 12) || !this.readEndpoints(text)) return null;
+    const st = this.hexField(text, 2);
+    const uid = this.decimalField(text, 6);
+    const inode = this.decimalField(text, 8);
+    const drops = this.decimalField(text, 11);
+    if ((st !== UDP_CONNECTED && st !== UDP_UNCONNECTED) || Number.isNaN(uid) || Number.isNaN(inode) || Number.isNaN(drops)) return null;
     return {
       family: this.family,
-      localAddress: local.address,
-      localPort: local.port,
-      remoteAddress: remote.address,
-      remotePort: remote.port,
+      localAddress: this.ends.localAddress,
+      localPort: this.ends.localPort,
+      remoteAddress: this.ends.remoteAddress,
+      remotePort: this.ends.remotePort,
       connected: st === UDP_CONNECTED,
       uid,
       inode,

@@ -35,8 +35,13 @@ export interface SocketEndpoints {
 export abstract class ProcNetScanner<T> {
   private carry = '';
   private readonly addresses = new Map<string, string>();
+  /** per endpoint field (local, remote): the hex address last decoded and its text */
+  private readonly lastHex: string[] = [];
+  private readonly lastAddress: string[] = [];
   /** start and end offsets of the fields of the line being decoded */
   protected readonly fields = new Array<number>(24);
+  /** the endpoints of the line being decoded (readEndpoints) */
+  protected readonly ends: Omit<SocketEndpoints, 'family'> = { localAddress: '', localPort: 0, remoteAddress: '', remotePort: 0 };
   private readonly result: ProcNetScan<T> = { sockets: [], lines: 0, malformed: 0, sawHeader: false };
 
   constructor(
@@ -46,13 +51,25 @@ export abstract class ProcNetScanner<T> {
   ) {}
 
   push(chunk: string): void {
-    const text = this.carry + chunk;
     let from = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
-      this.line(text, from, nl);
+    // The line cut by the last chunk is joined on its own: joining the whole chunk to it
+    // copied every chunk (64 KiB) once more.
+    if (this.carry.length > 0) {
+      const nl = chunk.indexOf('\n');
+      if (nl === -1) {
+        this.carry += chunk;
+        return;
+      }
+      const head = this.carry + chunk.slice(0, nl);
+      this.carry = '';
+      this.line(head, 0, head.length);
       from = nl + 1;
     }
-    this.carry = text.slice(from);
+    for (let nl = chunk.indexOf('\n', from); nl !== -1; nl = chunk.indexOf('\n', from)) {
+      this.line(chunk, from, nl);
+      from = nl + 1;
+    }
+    this.carry = chunk.slice(from);
   }
 
   /** The last line may lack its newline. */
@@ -67,7 +84,7 @@ export abstract class ProcNetScanner<T> {
 
   private line(text: string, from: number, to: number): void {
     const sl = text.indexOf(':', from);
-    if (sl === -1 || sl >= to || !/^\s*\d+$/.test(text.slice(from, sl))) {
+    if (sl === -1 || sl >= to || !isSlot(text, from, sl)) {
       const line = text.slice(from, to);
       if (!this.result.sawHeader && line.includes('local_address')) this.result.sawHeader = true;
       else if (line.trim() !== '') this.result.malformed++;
@@ -77,7 +94,7 @@ export abstract class ProcNetScanner<T> {
     let a = sl + 1;
     while (text.charCodeAt(a) === 32) a++;
     const colon = text.indexOf(':', a);
-    const port = colon !== -1 && colon < to ? parseInt(text.slice(colon + 1, colon + 5), 16) : NaN;
+    const port = colon !== -1 && colon < to ? parseHex(text, colon + 1, Math.min(colon + 5, to)) : NaN;
     if (Number.isNaN(port)) {
       this.result.malformed++;
       return;
@@ -102,17 +119,50 @@ export abstract class ProcNetScanner<T> {
     return n === count * 2;
   }
 
-  /** Field `i` of the line last split. */
-  protected field(text: string, i: number): string {
-    return text.slice(this.fields[2 * i], this.fields[2 * i + 1]);
+  /**
+   * Reads both endpoints of the line last split into `ends` (one object for every line: the
+   * socket copies what it keeps); false when either is not an address:port.
+   */
+  protected readEndpoints(text: string): boolean {
+    const e = this.ends;
+    const local = this.address(text, 0);
+    const remote = this.address(text, 1);
+    if (local === null || remote === null) return false;
+    e.localAddress = local;
+    e.remoteAddress = remote;
+    e.localPort = this.port(text, 0);
+    e.remotePort = this.port(text, 1);
+    return !Number.isNaN(e.localPort) && !Number.isNaN(e.remotePort);
   }
 
-  /** "0100007F:5DC0" → 127.0.0.1 and 24000; the few distinct addresses of a host are decoded once. */
-  protected endpoint(text: string, i: number): { address: string; port: number } | null {
-    const from = this.fields[2 * i];
+  /** Field `i` of the line last split read as hex (leading hex digits, as parseInt reads them; NaN without). */
+  protected hexField(text: string, i: number): number {
+    return parseHex(text, this.fields[2 * i], this.fields[2 * i + 1]);
+  }
+
+  /** Field `i` of the line last split read as a decimal number; NaN unless it is all digits. */
+  protected decimalField(text: string, i: number): number {
     const to = this.fields[2 * i + 1];
+    let n = 0;
+    for (let c = this.fields[2 * i]; c < to; c++) {
+      const d = text.charCodeAt(c) - 48;
+      if (d < 0 || d > 9) return NaN;
+      n = n * 10 + d;
+    }
+    return n;
+  }
+
+  /**
+   * The address of endpoint field `i` ("0100007F:5DC0" → 127.0.0.1), or null when it is not one.
+   * The few distinct addresses of a host are decoded once; the one of the line before, which
+   * most lines repeat (our bind host, the wildcard), is recognised without cutting a string.
+   */
+  private address(text: string, i: number): string | null {
+    const from = this.fields[2 * i];
     const colon = text.indexOf(':', from);
-    if (colon === -1 || colon >= to || colon - from !== (this.family === 4 ? 8 : 32)) return null;
+    const length = this.family === 4 ? 8 : 32;
+    if (colon - from !== length || colon >= this.fields[2 * i + 1]) return null;
+    if (this.lastHex[i] !== undefined && text.startsWith(this.lastHex[i], from)) return this.lastAddress[i];
     const hex = text.slice(from, colon);
     let address = this.addresses.get(hex);
     if (address === undefined) {
@@ -120,9 +170,47 @@ export abstract class ProcNetScanner<T> {
       address = this.family === 4 ? decodeV4(hex, this.littleEndian) : decodeV6(hex, this.littleEndian);
       this.addresses.set(hex, address);
     }
-    const port = parseInt(text.slice(colon + 1, to), 16);
-    return Number.isNaN(port) ? null : { address, port };
+    this.lastHex[i] = hex;
+    this.lastAddress[i] = address;
+    return address;
   }
+
+  /** The port of endpoint field `i` ("0100007F:5DC0" → 24000), NaN when it has none. */
+  private port(text: string, i: number): number {
+    const colon = text.indexOf(':', this.fields[2 * i]);
+    const to = this.fields[2 * i + 1];
+    return colon === -1 || colon >= to ? NaN : parseHex(text, colon + 1, to);
+  }
+}
+
+/** `\s*\d+` from `from` to `to`: the `sl` number that starts every socket line. */
+function isSlot(text: string, from: number, to: number): boolean {
+  let i = from;
+  while (i < to && isSpace(text.charCodeAt(i))) i++;
+  if (i === to) return false;
+  for (; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/** The hex digits from `from` up to the first other character or `to`, NaN when there is none (as parseInt(…, 16)). */
+function parseHex(text: string, from: number, to: number): number {
+  let n = 0;
+  let i = from;
+  for (let d: number; i < to && (d = hexDigit(text.charCodeAt(i))) !== -1; i++) n = n * 16 + d;
+  return i === from ? NaN : n;
+}
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const lower = c | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
 }
 
 /** Scans a whole file's text in one go. */

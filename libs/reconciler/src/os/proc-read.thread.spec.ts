@@ -27,6 +27,20 @@ describe('ProcReadThread', () => {
     expect(chunks.join('')).toBe(text);
   });
 
+  it('hands over one chunk per turn of the event loop, however many the thread has sent meanwhile', async () => {
+    writeFileSync(join(dir, 'many'), 'M'.repeat(1_000_000));
+    const seen: string[] = [];
+    await thread.read(join(dir, 'many'), () => {
+      // Held up on its first chunk, the loop finds the thread's other chunks all waiting.
+      if (seen.length === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      seen.push('chunk');
+      setImmediate(() => seen.push('turn'));
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen.filter((e) => e === 'chunk').length).toBeGreaterThan(2);
+    expect(seen.join(' ')).not.toContain('chunk chunk');
+  });
+
   it('reads a real /proc table to its end (the header first)', async () => {
     const chunks = await readAll('/proc/net/tcp');
     expect(chunks.join('').split('\n')[0]).toContain('local_address');

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
  * tables. With 10,000 sockets of ours that is ~20 ms of kernel time per pass, and a single
  * read of /proc/net/tcp6 (which walks every bucket to find no IPv6 socket) took up to 7 ms:
  * synchronous on the event loop, those were the reconciler's longest stalls. In this thread
- * they stall nothing; the event loop only parses the chunks, one message at a time.
+ * they stall nothing; the event loop only parses the chunks, one per turn (receive()).
  */
 const PROGRAM = `
 const { parentPort } = require('node:worker_threads');
@@ -69,6 +69,9 @@ type ThreadMessage =
 export class ProcReadThread {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, PendingRead>();
+  /** messages received and not handled yet, oldest first (see receive) */
+  private readonly inbox: ThreadMessage[] = [];
+  private draining = false;
   private nextId = 1;
 
   /** Reads `path` to its end, handing each chunk as text (the tables are ASCII) to `onChunk` in order. */
@@ -91,7 +94,7 @@ export class ProcReadThread {
   private start(): Worker {
     const worker = new Worker(PROGRAM, { eval: true });
     worker.unref();
-    worker.on('message', (m: ThreadMessage) => this.onMessage(m));
+    worker.on('message', (m: ThreadMessage) => this.receive(m));
     const died = (err: Error) => {
       if (this.worker !== worker) return;
       this.worker = null;
@@ -101,6 +104,25 @@ export class ProcReadThread {
     worker.on('exit', (code) => died(new Error(`the /proc reader thread exited (code ${code})`)));
     this.worker = worker;
     return worker;
+  }
+
+  /**
+   * Queues a message; they are handled one per turn of the event loop. The thread reads faster
+   * than the loop parses, and Node hands every message waiting on the port to one callback: the
+   * chunks of a whole table (10,000 sockets, 1.5 MB) were parsed in one 10-20 ms stretch.
+   */
+  private receive(m: ThreadMessage): void {
+    this.inbox.push(m);
+    if (this.draining) return;
+    this.draining = true;
+    setImmediate(() => this.drain());
+  }
+
+  private drain(): void {
+    const m = this.inbox.shift();
+    if (m) this.onMessage(m);
+    if (this.inbox.length > 0) setImmediate(() => this.drain());
+    else this.draining = false;
   }
 
   private onMessage(m: ThreadMessage): void {
@@ -124,6 +146,8 @@ export class ProcReadThread {
   private failAll(err: Error): void {
     const reads = [...this.pending.values()];
     this.pending.clear();
+    // What the failed reads' thread sent is for nobody now.
+    this.inbox.length = 0;
     for (const r of reads) r.reject(err);
   }
 }

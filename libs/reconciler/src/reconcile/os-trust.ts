@@ -1,4 +1,5 @@
 import type { GatewayListenerView } from '@app/gateway';
+import { PortMap, PortSet, type PortLookup } from './port-set';
 
 /**
  * Whether the OS's TCP tables can be trusted for this pass, judged only on listeners that
@@ -12,7 +13,7 @@ import type { GatewayListenerView } from '@app/gateway';
 export function osTableProblem(
   before: readonly GatewayListenerView[],
   after: readonly GatewayListenerView[],
-  osListening: ReadonlySet<number>,
+  osListening: PortLookup,
 ): string | null {
   const ports = stableListenerPorts(before, after);
   let missing = 0;
@@ -26,14 +27,16 @@ export function osTableProblem(
 }
 
 /** Ports of the gateway listeners open in both snapshots, with the same ports (the same lease). */
-export function stableListenerPorts(before: readonly GatewayListenerView[], after: readonly GatewayListenerView[]): Set<number> {
-  const still = new Map<string, GatewayListenerView>();
+export function stableListenerPorts(before: readonly GatewayListenerView[], after: readonly GatewayListenerView[]): PortSet {
+  // Keyed by RTP port, not lease id: two open listeners never share a port, and a port index
+  // costs the GC nothing where a Map of 5,000 lease ids was rebuilt every pass.
+  const still = new PortMap<GatewayListenerView>();
   // Only tcp-passive leases hold TCP listeners that must be in the TCP tables.
-  for (const g of after) if (g.listening && g.transport === 'tcp-passive') still.set(g.leaseId, g);
-  const ports = new Set<number>();
+  for (const g of after) if (g.listening && g.transport === 'tcp-passive') still.set(g.rtpPort, g);
+  const ports = new PortSet();
   for (const g of before) {
-    const a = still.get(g.leaseId);
-    if (!g.listening || !a || a.rtpPort !== g.rtpPort || a.rtcpPort !== g.rtcpPort) continue;
+    const a = still.get(g.rtpPort);
+    if (!g.listening || !a || a.leaseId !== g.leaseId || a.rtcpPort !== g.rtcpPort) continue;
     ports.add(g.rtpPort).add(g.rtcpPort);
   }
   return ports;

@@ -1,0 +1,59 @@
+/** What a pass asks of a set of ports; a Set<number> answers it too. */
+export interface PortLookup {
+  has(port: number): boolean;
+}
+
+const PORTS = 65_536;
+
+/**
+ * A set of TCP/UDP port numbers as one byte per port. A pass fills several of these with up to
+ * 10,000 ports; as Set<number> they were the pass's largest allocation (hash tables regrown
+ * entry by entry) and, alive until the pass ended, a large part of what each GC scavenge
+ * copied. The bytes live outside the JS heap and cost the GC nothing.
+ */
+export class PortSet implements PortLookup, Iterable<number> {
+  private readonly member = new Uint8Array(PORTS);
+  /** the distinct ports, in the order first added (as a Set iterates) */
+  private readonly order: number[] = [];
+
+  add(port: number): this {
+    if (port >= 0 && port < PORTS && this.member[port] === 0) {
+      this.member[port] = 1;
+      this.order.push(port);
+    }
+    return this;
+  }
+
+  has(port: number): boolean {
+    return this.member[port] === 1;
+  }
+
+  get size(): number {
+    return this.order.length;
+  }
+
+  [Symbol.iterator](): Iterator<number> {
+    return this.order[Symbol.iterator]();
+  }
+}
+
+/** Port → item, for the same reason as PortSet: an index per port instead of a Map's entries. */
+export class PortMap<T> {
+  /** 1 + the item's index in `items`; 0: no item */
+  private readonly slot = new Int32Array(PORTS);
+  private readonly items: T[] = [];
+
+  set(port: number, item: T): this {
+    if (port >= 0 && port < PORTS) this.slot[port] = this.items.push(item);
+    return this;
+  }
+
+  get(port: number): T | undefined {
+    const i = this.slot[port];
+    return i > 0 ? this.items[i - 1] : undefined;
+  }
+
+  has(port: number): boolean {
+    return this.slot[port] > 0;
+  }
+}
