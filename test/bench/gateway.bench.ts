@@ -43,6 +43,10 @@ const FORWARD_STEPS = (process.env.GW_BENCH_FORWARD_STEPS ?? '100,250,500,750,10
 const FORWARD_SINK_PORT = 64995; // between RANGE and HTTP_PORT
 const UDP_STEPS = (process.env.GW_BENCH_UDP_STEPS ?? '100,250,500,750,1000,1250,1500').split(',').map(Number);
 const RECONNECTS = Number(process.env.GW_BENCH_RECONNECTS ?? 10);
+/** node flags for the service, e.g. `--trace-gc` (space-separated) */
+const NODE_ARGS = (process.env.GW_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** a file that receives everything the service wrote (with GW_BENCH_NODE_ARGS=--trace-gc: its GC lines) */
+const SERVICE_LOG = process.env.GW_BENCH_SERVICE_LOG;
 /** back-to-back (without, with forwarding) pairs at the highest forward step for `forward_cpu_share_pct` */
 const FORWARD_PAIRS = Number(process.env.GW_BENCH_FORWARD_PAIRS ?? 3);
 const PHASES = new Set((process.env.GW_BENCH_PHASES ?? 'flat,realtime,pull,forward,udp,tcp-active').split(','));
@@ -142,7 +146,7 @@ describe('gateway bench', () => {
 
   /** Starts the service (this build, or `main`), and takes its RSS before any lease. */
   async function start(data: string, main?: string): Promise<void> {
-    svc = await startService(serviceEnv(data), { main });
+    svc = await startService(serviceEnv(data), { main, nodeArgs: NODE_ARGS });
     client = api(svc.baseUrl);
     await sleep(1000);
     idleRss = rssKb(svc.child.pid!);
@@ -167,6 +171,7 @@ describe('gateway bench', () => {
   });
   afterAll(async () => {
     await svc?.stop();
+    if (SERVICE_LOG && svc) writeFileSync(SERVICE_LOG, svc.output());
     dir.cleanup();
   });
 
