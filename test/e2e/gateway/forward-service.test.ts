@@ -154,6 +154,14 @@ describe('FORWARD_BUFFER_TOTAL_BYTES through the running service: drops past the
     );
     for (const l of stuck)
       await waitFor(async () => (await client.get(`/api/v1/leases/${l.id}`)).body.stats.packets === rounds * PACKETS, 'all ingested');
+    // The last batch of each is counted (sent or dropped) once written, up to 40 ms after its read.
+    for (const l of stuck) {
+      const settled = async () => {
+        const f = await forwardOf(l.id);
+        return f.packets + f.dropped === rounds * PACKETS;
+      };
+      await waitFor(settled, 'every packet forwarded or counted as dropped');
+    }
 
     const held = metric(await metrics(), 'portledger_forward_buffered_bytes');
     expect(held).toBeGreaterThan(TOTAL - SLACK);
