@@ -44,7 +44,10 @@ export class PortMap<T> {
   private readonly items: T[] = [];
 
   set(port: number, item: T): this {
-    if (port >= 0 && port < PORTS) this.slot[port] = this.items.push(item);
+    if (port < 0 || port >= PORTS) return this;
+    // An item set for several ports in a row (a lease's RTP and RTCP port) is kept once.
+    if (this.items[this.items.length - 1] !== item) this.items.push(item);
+    this.slot[port] = this.items.length;
     return this;
   }
 

@@ -1,13 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsIP, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { STREAM_ID, STREAM_ID_RULE, TRANSPORTS, type Transport } from '@app/leasing';
+import { IsBoolean, IsIn, IsInt, IsIP, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { STREAM_ID_RULE, TRANSPORTS, type Transport } from '@app/leasing';
 import { IsForwardTarget } from './forward.validator';
 import { IsSsrc, SsrcToString } from './ssrc.validator';
+import { IsStreamId } from './stream-id.validator';
 
 export class AllocateLeaseDto {
   @ApiProperty({ example: '34020000001320000001_0200000001', description: STREAM_ID_RULE })
   @IsString()
-  @Matches(STREAM_ID, { message: `streamId must be ${STREAM_ID_RULE}` })
+  @IsStreamId()
   streamId: string;
 
   @ApiPropertyOptional({ example: '0200000001', description: 'decimal, 0..4294967295; other SSRCs are dropped and counted' })

@@ -1,8 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { ACTIVE_STATES, STREAM_ID, STREAM_ID_RULE, TERMINAL_STATES, type LeaseState } from '@app/leasing';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { ACTIVE_STATES, TERMINAL_STATES, type LeaseState } from '@app/leasing';
 import { ToInt } from './query-transforms';
 import { HistoryCursor, QueryTime } from './query-validators';
+import { IsStreamId } from './stream-id.validator';
 
 const STATES: Array<LeaseState | 'active'> = ['active', ...ACTIVE_STATES, ...TERMINAL_STATES];
 
@@ -14,7 +15,7 @@ export class LeaseHistoryQueryDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @Matches(STREAM_ID, { message: `streamId must be ${STREAM_ID_RULE}` })
+  @IsStreamId()
   streamId?: string;
 
   @ApiPropertyOptional({ description: 'RTP or RTCP port' })

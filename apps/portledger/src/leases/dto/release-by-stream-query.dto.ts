@@ -1,9 +1,8 @@
-import { STREAM_ID, STREAM_ID_RULE } from '@app/leasing';
 import { ApiProperty } from '@nestjs/swagger';
-import { Matches } from 'class-validator';
+import { IsStreamId } from './stream-id.validator';
 
 export class ReleaseByStreamQueryDto {
   @ApiProperty()
-  @Matches(STREAM_ID, { message: `streamId must be ${STREAM_ID_RULE}` })
+  @IsStreamId()
   streamId: string;
 }
