@@ -1,5 +1,7 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
+import { createServer } from 'node:http';
+import { expressShapedMessages } from './express-shaped-messages';
 
 interface RouterMatching {
   caseSensitive?: boolean;
@@ -15,7 +17,7 @@ interface RouterMatching {
  * for whoever reads them. The one layer added earlier is the adapter's catch-all hook.
  */
 export function exactRoutingAdapter(): ExpressAdapter {
-  const adapter = new ExpressAdapter();
+  const adapter = new ShapedMessagesAdapter();
   adapter.set('case sensitive routing', true);
   adapter.set('strict routing', true);
   const router = adapter.getInstance<{ router: RouterMatching }>().router;
@@ -29,4 +31,20 @@ export function assertExactRouting(app: INestApplication): void {
   const router = (app.getHttpAdapter().getInstance() as { router?: RouterMatching }).router;
   if (!router?.caseSensitive || !router.strict)
     throw new Error('the HTTP adapter must come from exactRoutingAdapter(): routes must match exactly');
+}
+
+/**
+ * Nest's Express adapter, with node:http building requests and responses that already have the
+ * app's prototypes (see express-shaped-messages.ts). HTTPS and `forceCloseConnections` (neither
+ * is used by this service) take Nest's own path.
+ */
+class ShapedMessagesAdapter extends ExpressAdapter {
+  override initHttpServer(options: NestApplicationOptions): void {
+    if (options?.httpsOptions || options?.forceCloseConnections) {
+      super.initHttpServer(options);
+      return;
+    }
+    const app = this.getInstance<Parameters<typeof expressShapedMessages>[0] & Parameters<typeof createServer>[1]>();
+    this.httpServer = createServer(expressShapedMessages(app), app);
+  }
 }
