@@ -1,6 +1,7 @@
 import type { GatewayForwardView, GatewayListenerView } from '@app/gateway';
 import type { Lease, QuarantineEntry } from '@app/leasing';
 import type { TcpSocket } from '../os/tcp-socket';
+import type { TcpSocketTable } from '../os/tcp-socket-table';
 import type { UdpSocket } from '../os/udp-socket';
 import type { Observation } from './finding';
 import { PortMap, PortSet } from './port-set';
@@ -20,10 +21,14 @@ export interface PassViews {
   /** every forward connection the gateway holds (its lease's sockets too); absent: none */
   forwards?: GatewayForwardView[];
   /**
-   * Sockets of the range (TCP and UDP) that stand in the way of our bind host, and which of
-   * them are ours; null when the OS could not be read or its view is not trusted.
+   * Sockets of the range (TCP as a table, UDP) that stand in the way of our bind host, and
+   * which of them are ours; null when the OS could not be read or its view is not trusted.
    */
-  os: { sockets: TcpSocket[]; udp: UdpSocket[]; isOwn: (s: TcpSocket | UdpSocket) => boolean } | null;
+  os: {
+    sockets: TcpSocketTable;
+    udp: UdpSocket[];
+    isOwn: (protocol: 'tcp' | 'udp', inode: number, localPort: number) => boolean;
+  } | null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -62,18 +67,26 @@ function indexSteps(v: PassViews, ix: Partial<Indexes>): Array<() => void> {
       const os = v.os;
       // tcp-passive: both listeners; udp: both bound sockets; tcp-active: nothing (it dials on demand).
       ix.mustHold = {
-        'tcp-passive': os && portsOf(os.sockets, (s) => s.state === 'LISTEN' && os.isOwn(s)),
-        udp: os && portsOf(os.udp, os.isOwn),
+        'tcp-passive': os && ownTcpListeners(os),
+        udp: os && ownUdpPorts(os),
         'tcp-active': null,
       };
     },
   ];
 }
 
-/** The local ports of the sockets that `pick` picks. */
-function portsOf<S extends { localPort: number }>(sockets: readonly S[], pick: (s: S) => boolean): PortSet {
+/** The local ports of our own TCP listeners. */
+function ownTcpListeners(os: NonNullable<PassViews['os']>): PortSet {
   const ports = new PortSet();
-  for (const s of sockets) if (pick(s)) ports.add(s.localPort);
+  const t = os.sockets;
+  for (let i = 0; i < t.length; i++) if (t.state(i) === 'LISTEN' && os.isOwn('tcp', t.inode(i), t.localPort(i))) ports.add(t.localPort(i));
+  return ports;
+}
+
+/** The local ports of our own UDP sockets. */
+function ownUdpPorts(os: NonNullable<PassViews['os']>): PortSet {
+  const ports = new PortSet();
+  for (const s of os.udp) if (os.isOwn('udp', s.inode, s.localPort)) ports.add(s.localPort);
   return ports;
 }
 
@@ -195,22 +208,25 @@ function compareOs(v: PassViews, ix: Indexes): Observation[] {
   const occupied = new PortSet();
   const foreignByPair = new Map<number, TcpSocket | UdpSocket>();
   // A foreign TCP listener is named before anything else the same process holds on the pair.
-  const rank = (s: TcpSocket | UdpSocket) => ('state' in s ? (s.state === 'LISTEN' ? 2 : 0) : 1);
-  const noteForeign = (rtp: number, s: TcpSocket | UdpSocket) => {
-    const seen = foreignByPair.get(rtp);
-    if (!seen || rank(s) > rank(seen)) foreignByPair.set(rtp, s);
-  };
-  for (const s of sockets) {
-    const rtp = v.rtpPortOf(s.localPort);
-    if (rtp === null || s.inode === 0) continue; // inode 0: TIME_WAIT and the like, held by no process
+  const rank = (s: TcpSocket | UdpSocket) => ('state' in s ? tcpRank(s.state) : 1);
+  const tcpRank = (state: TcpSocket['state']) => (state === 'LISTEN' ? 2 : 0);
+  for (let i = 0; i < sockets.length; i++) {
+    const localPort = sockets.localPort(i);
+    const inode = sockets.inode(i);
+    const rtp = v.rtpPortOf(localPort);
+    if (rtp === null || inode === 0) continue; // inode 0: TIME_WAIT and the like, held by no process
     occupied.add(rtp);
-    if (!isOwn(s)) {
-      noteForeign(rtp, s);
+    const state = sockets.state(i);
+    if (!isOwn('tcp', inode, localPort)) {
+      // A row becomes an object only when it is the pair's foreign occupant so far.
+      const seen = foreignByPair.get(rtp);
+      if (!seen || tcpRank(state) > rank(seen)) foreignByPair.set(rtp, sockets.at(i));
       continue;
     }
-    if (s.state === 'LISTEN') {
-      if (!gatewayByPort.has(s.localPort)) out.push(heldOutsideGateway(s, 'tcp'));
-    } else if (s.state === 'CLOSE_WAIT' || (s.state === 'ESTABLISHED' && s.retransmits >= v.deadPeerRetransmits)) {
+    if (state === 'LISTEN') {
+      if (!gatewayByPort.has(localPort)) out.push(heldOutsideGateway(sockets.at(i), 'tcp'));
+    } else if (state === 'CLOSE_WAIT' || (state === 'ESTABLISHED' && sockets.retransmits(i) >= v.deadPeerRetransmits)) {
+      const s = sockets.at(i);
       const leaseId = gatewayByPort.get(s.localPort)?.leaseId ?? leaseByPort.get(s.localPort)?.id ?? null;
       out.push({
         kind: 'stuck-connection',
@@ -236,7 +252,10 @@ function compareOs(v: PassViews, ix: Indexes): Observation[] {
     const rtp = v.rtpPortOf(s.localPort);
     if (rtp === null) continue;
     occupied.add(rtp);
-    if (!isOwn(s)) noteForeign(rtp, s);
+    if (!isOwn('udp', s.inode, s.localPort)) {
+      const seen = foreignByPair.get(rtp);
+      if (!seen || rank(s) > rank(seen)) foreignByPair.set(rtp, s);
+    }
     // Ours, but no lease of the gateway holds it: a UDP half left bound.
     else if (!gatewayUdp.has(s.localPort)) out.push(heldOutsideGateway(s, 'udp'));
   }

@@ -1,7 +1,7 @@
 import { listeningPairView, type GatewayListenerView } from '@app/gateway';
 import type { QuarantineEntry, ReopenResult } from '@app/leasing';
 import { describe, expect, it } from 'vitest';
-import { lease, NOW, SOCKETS, views } from '../../../../test/fixtures/proc/captured-views';
+import { lease, NOW, osView, SOCKETS, views } from '../../../../test/fixtures/proc/captured-views';
 import { compareViews, type PassViews } from './compare-views';
 import { ConfirmationTracker } from './confirmation-tracker';
 import { decide, type DecisionContext } from './decide';
@@ -65,7 +65,14 @@ const OBSERVED = {
   ),
   quarantineCleared: observed(
     'quarantine-cleared',
-    views({ quarantine: [quarantined(24004)], os: { sockets: SOCKETS.filter((s) => s.localPort !== 24004), udp: [], isOwn: () => false } }),
+    views({
+      quarantine: [quarantined(24004)],
+      os: osView(
+        SOCKETS.filter((s) => s.localPort !== 24004),
+        [],
+        () => false,
+      ),
+    }),
   ),
 };
 const ALL = Object.entries(OBSERVED);
