@@ -1,7 +1,7 @@
 import { listeningPairView } from '@app/gateway';
 import type { QuarantineEntry } from '@app/leasing';
 import { describe, expect, it } from 'vitest';
-import { lease, NOW, osView, SOCKETS, UDP_SOCKETS, views } from '../../../../test/fixtures/proc/captured-views';
+import { lease, listener, NOW, osView, SOCKETS, UDP_SOCKETS, views } from '../../../../test/fixtures/proc/captured-views';
 import type { GatewayListenerView } from '@app/gateway';
 import type { TcpSocket } from '../os/tcp-socket';
 import { compareViews } from './compare-views';
@@ -222,5 +222,26 @@ describe('comparing per transport: what a UDP or TCP-ACTIVE lease must hold in t
     };
     const found = compareViews(views({ os: osView([], [], () => false), leases: [lease('A1', 24000)], gateway: [active] }));
     expect(found).toEqual([]);
+  });
+
+  it('matches a lease and its gateway entry by id even when they sit at different ports', () => {
+    // L1 and L2 swapped ports in the gateway; L3 is the gateway's alone, L4 the ledger's alone.
+    const found = compareViews(
+      views({
+        os: null,
+        leases: [lease('L1', 24000), lease('L2', 24002), lease('L4', 24006)],
+        gateway: [listener('L2', 24000), listener('L1', 24002), listener('L3', 24004)],
+        forwards: [
+          { leaseId: 'L2', to: 'tcp://127.0.0.1:10000', state: 'up', localPort: 41000, owned: false },
+          { leaseId: 'L3', to: 'tcp://127.0.0.1:10000', state: 'up', localPort: 41002, owned: false },
+        ],
+      }),
+    );
+    expect(found.map((o) => [o.kind, o.leaseId, o.kind === 'orphan-forward' ? o.detail.leaseActive : null])).toEqual([
+      ['ghost-lease', 'L4', null],
+      ['orphan-listener', 'L3', null],
+      ['orphan-forward', 'L2', true],
+      ['orphan-forward', 'L3', false],
+    ]);
   });
 });

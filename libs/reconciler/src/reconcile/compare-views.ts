@@ -34,8 +34,10 @@ export interface PassViews {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 interface Indexes {
-  active: Set<string>;
-  gatewayById: Map<string, GatewayListenerView>;
+  /** is this lease id among the ledger's active leases? (`rtpPort`: where it is expected, if known) */
+  isActive: (leaseId: string, rtpPort: number | null) => boolean;
+  /** the gateway's entry for this lease, if the gateway has one */
+  gatewayOf: (l: LeaseView) => GatewayListenerView | undefined;
   gatewayByPort: PortMap<GatewayListenerView>;
   leaseByPort: PortMap<LeaseView>;
   /** what each transport must hold in the OS while its lease is open (null: nothing it can be held to) */
@@ -46,14 +48,6 @@ interface Indexes {
 function indexSteps(v: PassViews, ix: Partial<Indexes>): Array<() => void> {
   return [
     () => {
-      const active = new Set<string>();
-      for (const l of v.leases) active.add(l.id);
-      const gatewayById = new Map<string, GatewayListenerView>();
-      for (const g of v.gateway) gatewayById.set(g.leaseId, g);
-      ix.active = active;
-      ix.gatewayById = gatewayById;
-    },
-    () => {
       const byPort = new PortMap<GatewayListenerView>();
       for (const g of v.gateway) byPort.set(g.rtpPort, g).set(g.rtcpPort, g);
       ix.gatewayByPort = byPort;
@@ -62,6 +56,7 @@ function indexSteps(v: PassViews, ix: Partial<Indexes>): Array<() => void> {
       const byPort = new PortMap<LeaseView>();
       for (const l of v.leases) byPort.set(l.rtpPort, l).set(l.rtcpPort, l);
       ix.leaseByPort = byPort;
+      Object.assign(ix, byIdLookups(v, ix.gatewayByPort!, byPort));
     },
     () => {
       const os = v.os;
@@ -73,6 +68,35 @@ function indexSteps(v: PassViews, ix: Partial<Indexes>): Array<() => void> {
       };
     },
   ];
+}
+
+/**
+ * Lookups by lease id that need no Set or Map of 5,000 ids in the common case: a lease and its
+ * gateway entry sit at the same RTP port, so the port indexes answer; any other case (a lease
+ * the gateway holds elsewhere, a forward) falls back to an index by id, built once, on first
+ * need. Those two indexes, rebuilt every pass, were alive through it and copied by each GC.
+ * A gateway lists each lease once.
+ */
+function byIdLookups(
+  v: PassViews,
+  gatewayByPort: PortMap<GatewayListenerView>,
+  leaseByPort: PortMap<LeaseView>,
+): Pick<Indexes, 'isActive' | 'gatewayOf'> {
+  let active: Set<string> | null = null;
+  let gatewayById: Map<string, GatewayListenerView> | null = null;
+  return {
+    isActive: (leaseId, rtpPort) => {
+      if (rtpPort !== null && leaseByPort.get(rtpPort)?.id === leaseId) return true;
+      active ??= new Set(v.leases.map((l) => l.id));
+      return active.has(leaseId);
+    },
+    gatewayOf: (l) => {
+      const g = gatewayByPort.get(l.rtpPort);
+      if (g?.leaseId === l.id) return g;
+      gatewayById ??= new Map(v.gateway.map((e) => [e.leaseId, e]));
+      return gatewayById.get(l.id);
+    },
+  };
 }
 
 /** The local ports of our own TCP listeners. */
@@ -99,7 +123,7 @@ export function compareViews(v: PassViews): Observation[] {
 }
 
 /**
- * The same comparison as steps of bounded work (four index builds, the ledger's leases, the
+ * The same comparison as steps of bounded work (three index builds, the ledger's leases, the
  * gateway's sessions and forwards, the OS's sockets), in order; run one after another they
  * answer compareViews(v). With 5,000 leases and 10,000 sockets the whole comparison blocked the
  * event loop for 10-20 ms, the index builds most of it; the reconciler gives the loop a turn
@@ -120,7 +144,7 @@ export function comparisonSteps(v: PassViews): Array<() => Observation[]> {
 
 function compareLeases(v: PassViews, ix: Indexes): Observation[] {
   const out: Observation[] = [];
-  const { gatewayById, mustHold } = ix;
+  const { gatewayOf, mustHold } = ix;
   for (const l of v.leases) {
     if (l.expiresAt <= v.now) {
       out.push({
@@ -135,7 +159,7 @@ function compareLeases(v: PassViews, ix: Indexes): Observation[] {
     }
     // A young row may be an allocation between its insert and its listen(): never touched.
     if (v.now - l.createdAt < v.minAgeMs) continue;
-    const g = gatewayById.get(l.id);
+    const g = gatewayOf(l);
     if (!g || !g.listening) {
       out.push({
         kind: 'ghost-lease',
@@ -171,9 +195,9 @@ function compareLeases(v: PassViews, ix: Indexes): Observation[] {
 
 function compareGateway(v: PassViews, ix: Indexes): Observation[] {
   const out: Observation[] = [];
-  const { active } = ix;
+  const { isActive } = ix;
   for (const g of v.gateway) {
-    if (active.has(g.leaseId)) continue;
+    if (isActive(g.leaseId, g.rtpPort)) continue;
     out.push({
       kind: 'orphan-listener',
       key: `orphan:${g.leaseId}`,
@@ -193,7 +217,7 @@ function compareGateway(v: PassViews, ix: Indexes): Observation[] {
       fromOs: false,
       port: f.localPort,
       leaseId: f.leaseId,
-      detail: { to: f.to, state: f.state, leaseActive: active.has(f.leaseId) },
+      detail: { to: f.to, state: f.state, leaseActive: isActive(f.leaseId, null) },
     });
   }
 
