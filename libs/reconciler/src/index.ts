@@ -3,6 +3,7 @@ export * from './os/os-socket-reader';
 export * from './os/proc-net-tcp.parser';
 export * from './os/socket-owner.resolver';
 export * from './os/tcp-socket';
+export * from './os/tcp-socket-table';
 export * from './reconcile/compare-views';
 export * from './reconcile/confirmation-tracker';
 export * from './reconcile/finding';

@@ -6,7 +6,7 @@ import type { PortFilter, ProcNetScan, ProcNetScanner } from './proc-net.scanner
 import { ProcNetTcpScanner } from './proc-net-tcp.parser';
 import { ProcNetUdpScanner } from './proc-net-udp.parser';
 import { ProcReadError, ProcReadThread } from './proc-read.thread';
-import type { TcpSocket } from './tcp-socket';
+import { TcpSocketTable } from './tcp-socket-table';
 import type { UdpSocket } from './udp-socket';
 
 /** The OS could not be read, or what it returned cannot be trusted. */
@@ -19,7 +19,7 @@ export class OsReadError extends Error {
 
 export interface OsSocketTable {
   /** every socket of tcp and tcp6 whose local port is in the range */
-  sockets: TcpSocket[];
+  sockets: TcpSocketTable;
   /** every socket of udp and udp6 whose local port is in the range */
   udp: UdpSocket[];
   /** lines of the four files that could not be read as sockets */
@@ -52,9 +52,9 @@ export class OsSocketReader implements OnModuleDestroy {
   async readTable(range: PortFilter): Promise<OsSocketTable> {
     const root = this.options.procRoot;
     const tcp4 = this.scan(this.tcpThread, join(root, 'net/tcp'), new ProcNetTcpScanner(4, range), false);
-    const tcp6 = this.scan(this.otherThread, join(root, 'net/tcp6'), new ProcNetTcpScanner(6, range), true);
+    const tcp6 = this.scan(this.otherThread, join(root, 'net/tcp6'), new ProcNetTcpScanner(6, range), () => new TcpSocketTable());
     const udp4 = this.scan(this.otherThread, join(root, 'net/udp'), new ProcNetUdpScanner(4, range), false);
-    const udp6 = this.scan(this.otherThread, join(root, 'net/udp6'), new ProcNetUdpScanner(6, range), true);
+    const udp6 = this.scan(this.otherThread, join(root, 'net/udp6'), new ProcNetUdpScanner(6, range), () => []);
     await Promise.allSettled([tcp4, tcp6, udp4, udp6]);
     // Taken in table order: whichever read failed first in time, the same broken /proc is
     // reported the same way every pass.
@@ -65,7 +65,7 @@ export class OsSocketReader implements OnModuleDestroy {
     if (!v4.sawHeader) throw new OsReadError(`${join(root, 'net/tcp')} has no header line`);
     if (!u4.sawHeader) throw new OsReadError(`${join(root, 'net/udp')} has no header line`);
     return {
-      sockets: v4.sockets.concat(v6.sockets),
+      sockets: v4.sockets.append(v6.sockets),
       udp: u4.sockets.concat(u6.sockets),
       malformed: v4.malformed + v6.malformed + u4.malformed + u6.malformed,
     };
@@ -87,12 +87,13 @@ export class OsSocketReader implements OnModuleDestroy {
     return inodes;
   }
 
-  private async scan<T>(
+  /** `missing`: the empty table a missing file stands for (false: a missing file is an error) */
+  private async scan<S>(
     thread: ProcReadThread,
     path: string,
-    scanner: ProcNetScanner<T>,
-    missingIsEmpty: boolean,
-  ): Promise<ProcNetScan<T>> {
+    scanner: ProcNetScanner<S>,
+    missing: false | (() => S),
+  ): Promise<ProcNetScan<S>> {
     try {
       // The kernel's work of formatting the table happens in the reader thread; the event loop
       // parses one chunk per message (the tables are ASCII: a chunk never splits a character).
@@ -100,7 +101,7 @@ export class OsSocketReader implements OnModuleDestroy {
     } catch (err) {
       const code = err instanceof ProcReadError ? err.code : null;
       // A kernel without IPv6 has no tcp6 and udp6; that is an empty table, not a failure.
-      if (missingIsEmpty && code === 'ENOENT') return { sockets: [], lines: 0, malformed: 0, sawHeader: true };
+      if (missing && code === 'ENOENT') return { sockets: missing(), lines: 0, malformed: 0, sawHeader: true };
       throw new OsReadError(`cannot read ${path}: ${(err as Error).message}`, err);
     }
     return scanner.end();

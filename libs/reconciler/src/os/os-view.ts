@@ -5,8 +5,9 @@ import type { PassViews } from '../reconcile/compare-views';
 import { osTableProblem } from '../reconcile/os-trust';
 import { PortSet } from '../reconcile/port-set';
 import { OsSocketReader } from './os-socket-reader';
-import { conflictsWithBindHost, type TcpSocket } from './tcp-socket';
-import { isUdpSocket, type UdpSocket } from './udp-socket';
+import { conflictsWithBindHost } from './tcp-socket';
+import type { TcpSocketTable } from './tcp-socket-table';
+import type { UdpSocket } from './udp-socket';
 
 export interface OsView {
   view: PassViews['os'];
@@ -42,7 +43,7 @@ export class OsViewReader {
         if (c === undefined) conflicts.set(address, (c = conflictsWithBindHost(address, bindHost)));
         return c;
       };
-      const sockets = table.sockets.filter((s) => s.inode !== 0 && inTheWay(s.localAddress));
+      const sockets = table.sockets.select((t, i) => t.inode(i) !== 0 && inTheWay(t.localAddress(i)));
       const udp = table.udp.filter((s) => s.inode !== 0 && inTheWay(s.localAddress));
       // A socket on a port where our gateway holds a socket of that protocol is ours (the
       // listener, a connection it accepted or dialled, a bound UDP socket); anything else is
@@ -56,20 +57,25 @@ export class OsViewReader {
         if (held.dialling) tcpPorts.add(g.rtpPort);
         for (const p of held.udpBound) udpPorts.add(p);
       }
-      const byGateway = (s: TcpSocket | UdpSocket) => (isUdpSocket(s) ? udpPorts : tcpPorts).has(s.localPort);
-      const all: Array<TcpSocket | UdpSocket> = [...sockets, ...udp];
-      const unknown = all.filter((s) => !this.ownership.has(s.inode) && !byGateway(s));
+      const byGateway = (protocol: 'tcp' | 'udp', localPort: number) => (protocol === 'udp' ? udpPorts : tcpPorts).has(localPort);
+      const unknown: number[] = [];
+      for (let i = 0; i < sockets.length; i++) {
+        const inode = sockets.inode(i);
+        if (!this.ownership.has(inode) && !byGateway('tcp', sockets.localPort(i))) unknown.push(inode);
+      }
+      for (const s of udp) if (!this.ownership.has(s.inode) && !byGateway('udp', s.localPort)) unknown.push(s.inode);
       if (unknown.length > 0) {
         const own = await this.reader.ownSocketInodes();
-        for (const s of unknown) this.ownership.set(s.inode, own.has(s.inode));
+        for (const inode of unknown) this.ownership.set(inode, own.has(inode));
       }
-      this.forgetGone(all);
-      const isOwn = (s: TcpSocket | UdpSocket) => this.ownership.get(s.inode) ?? byGateway(s);
+      this.forgetGone(sockets, udp);
+      const isOwn = (protocol: 'tcp' | 'udp', inode: number, localPort: number) =>
+        this.ownership.get(inode) ?? byGateway(protocol, localPort);
 
       if (table.malformed > 0) return { view: null, problem: `the socket tables have ${table.malformed} unreadable lines` };
       await turn();
       const osListening = new PortSet();
-      for (const s of sockets) if (s.state === 'LISTEN') osListening.add(s.localPort);
+      for (let i = 0; i < sockets.length; i++) if (sockets.state(i) === 'LISTEN') osListening.add(sockets.localPort(i));
       const problem = osTableProblem(gateway, after, osListening);
       if (problem !== null) return { view: null, problem };
       return { view: { sockets, udp, isOwn }, problem: null };
@@ -79,10 +85,11 @@ export class OsViewReader {
   }
 
   /** Drops the verdicts on inodes no longer in the tables (a set of the few cached inodes, not of every socket's). */
-  private forgetGone(sockets: ReadonlyArray<TcpSocket | UdpSocket>): void {
+  private forgetGone(tcp: TcpSocketTable, udp: readonly UdpSocket[]): void {
     if (this.ownership.size === 0) return;
     const live = new Set<number>();
-    for (const s of sockets) if (this.ownership.has(s.inode)) live.add(s.inode);
+    for (let i = 0; i < tcp.length; i++) if (this.ownership.has(tcp.inode(i))) live.add(tcp.inode(i));
+    for (const s of udp) if (this.ownership.has(s.inode)) live.add(s.inode);
     for (const inode of this.ownership.keys()) if (!live.has(inode)) this.ownership.delete(inode);
   }
 }

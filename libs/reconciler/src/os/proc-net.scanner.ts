@@ -3,9 +3,9 @@ export interface PortFilter {
   end: number;
 }
 
-export interface ProcNetScan<T> {
-  /** sockets whose *local* port lies in the filter range, in file order */
-  sockets: T[];
+export interface ProcNetScan<S> {
+  /** sockets whose *local* port lies in the filter range, in file order (an array, or a TcpSocketTable) */
+  sockets: S;
   /** data lines seen (in range or not) */
   lines: number;
   /** lines that were neither the header nor a socket: a sign of a torn or foreign format */
@@ -27,12 +27,13 @@ export interface SocketEndpoints {
  * Incremental scanner for the socket tables of /proc/net (tcp, tcp6, udp, udp6: one line per
  * socket, `sl: local remote st ...`). Pure: feed it text in any chunks (`push`), then `end()`.
  * Lines are filtered by local port as they are scanned, so the thousands of unrelated sockets
- * on a busy host cost two indexOf calls and a parseInt each; a subclass decodes the lines in range.
+ * on a busy host cost two indexOf calls and a parseInt each; a subclass decodes the lines in range
+ * into its store of sockets (`S`).
  *
  * Addresses: the kernel prints each 32-bit word of the address as a host-order hex number, so
  * on little-endian machines 127.0.0.1 reads "0100007F"; IPv6 is four such words.
  */
-export abstract class ProcNetScanner<T> {
+export abstract class ProcNetScanner<S> {
   private carry = '';
   private readonly addresses = new Map<string, string>();
   /** per endpoint field (local, remote): the hex address last decoded and its text */
@@ -42,7 +43,7 @@ export abstract class ProcNetScanner<T> {
   protected readonly fields = new Array<number>(24);
   /** the endpoints of the line being decoded (readEndpoints) */
   protected readonly ends: Omit<SocketEndpoints, 'family'> = { localAddress: '', localPort: 0, remoteAddress: '', remotePort: 0 };
-  private readonly result: ProcNetScan<T> = { sockets: [], lines: 0, malformed: 0, sawHeader: false };
+  private readonly counts = { lines: 0, malformed: 0, sawHeader: false };
 
   constructor(
     protected readonly family: 4 | 6,
@@ -73,36 +74,37 @@ export abstract class ProcNetScanner<T> {
   }
 
   /** The last line may lack its newline. */
-  end(): ProcNetScan<T> {
+  end(): ProcNetScan<S> {
     if (this.carry.length > 0) this.line(this.carry, 0, this.carry.length);
     this.carry = '';
-    return this.result;
+    return { sockets: this.store, ...this.counts };
   }
 
-  /** Decodes one in-range line (after `sl:`), or null when it cannot be read. */
-  protected abstract decode(text: string, from: number, to: number): T | null;
+  /** The sockets decoded so far. */
+  protected abstract readonly store: S;
+
+  /** Decodes one in-range line (after `sl:`) into the store; false when it cannot be read. */
+  protected abstract decode(text: string, from: number, to: number): boolean;
 
   private line(text: string, from: number, to: number): void {
     const sl = text.indexOf(':', from);
     if (sl === -1 || sl >= to || !isSlot(text, from, sl)) {
       const line = text.slice(from, to);
-      if (!this.result.sawHeader && line.includes('local_address')) this.result.sawHeader = true;
-      else if (line.trim() !== '') this.result.malformed++;
+      if (!this.counts.sawHeader && line.includes('local_address')) this.counts.sawHeader = true;
+      else if (line.trim() !== '') this.counts.malformed++;
       return;
     }
-    this.result.lines++;
+    this.counts.lines++;
     let a = sl + 1;
     while (text.charCodeAt(a) === 32) a++;
     const colon = text.indexOf(':', a);
     const port = colon !== -1 && colon < to ? parseHex(text, colon + 1, Math.min(colon + 5, to)) : NaN;
     if (Number.isNaN(port)) {
-      this.result.malformed++;
+      this.counts.malformed++;
       return;
     }
     if (port < this.filter.start || port > this.filter.end) return;
-    const socket = this.decode(text, a, to);
-    if (socket) this.result.sockets.push(socket);
-    else this.result.malformed++;
+    if (!this.decode(text, a, to)) this.counts.malformed++;
   }
 
   /** Splits the line into its first `count` space-separated fields (offsets in `fields`), by hand: no split, no regex. */
@@ -214,7 +216,7 @@ function hexDigit(c: number): number {
 }
 
 /** Scans a whole file's text in one go. */
-export function scanText<T>(scanner: ProcNetScanner<T>, text: string): ProcNetScan<T> {
+export function scanText<S>(scanner: ProcNetScanner<S>, text: string): ProcNetScan<S> {
   scanner.push(text);
   return scanner.end();
 }

@@ -1,7 +1,7 @@
 import { listeningPairView } from '@app/gateway';
 import type { QuarantineEntry } from '@app/leasing';
 import { describe, expect, it } from 'vitest';
-import { lease, NOW, SOCKETS, UDP_SOCKETS, views } from '../../../../test/fixtures/proc/captured-views';
+import { lease, listener, NOW, osView, SOCKETS, UDP_SOCKETS, views } from '../../../../test/fixtures/proc/captured-views';
 import type { GatewayListenerView } from '@app/gateway';
 import type { TcpSocket } from '../os/tcp-socket';
 import { compareViews } from './compare-views';
@@ -61,7 +61,7 @@ describe('comparing the ledger, the gateway and the OS', () => {
     });
     const timeWait: TcpSocket = { ...SOCKETS[1], state: 'TIME_WAIT', inode: 0, remotePort: 40000 };
     const free = [...SOCKETS.filter((s) => s.localPort !== 24002), timeWait];
-    const found = compareViews(views({ quarantine: [q(24002)], os: { sockets: free, udp: [], isOwn: () => false } }));
+    const found = compareViews(views({ quarantine: [q(24002)], os: osView(free, [], () => false) }));
     expect(found.filter((o) => o.kind === 'quarantine-cleared').map((o) => o.port)).toEqual([24002]);
     const held = compareViews(views({ quarantine: [q(24002)] }));
     expect(held.some((o) => o.kind === 'quarantine-cleared')).toBe(false);
@@ -137,7 +137,7 @@ describe('comparing per transport: what a UDP or TCP-ACTIVE lease must hold in t
   });
   // Only the UDP tables: the captured TCP sockets on the same ports are another story (above).
   const udpOnly = (own: (port: number) => boolean, udp = UDP_SOCKETS) =>
-    views({ os: { sockets: [], udp, isOwn: (s) => own(s.localPort) }, leases: [lease('U1', 24000)], gateway: [udpLease()] });
+    views({ os: osView([], udp, (s) => own(s.localPort)), leases: [lease('U1', 24000)], gateway: [udpLease()] });
   const kinds = (found: ReturnType<typeof compareViews>) => found.map((o) => [o.kind, o.port, o.detail.protocol ?? null]);
 
   it('finds nothing wrong with a UDP lease whose two sockets are bound in the OS', () => {
@@ -193,9 +193,16 @@ describe('comparing per transport: what a UDP or TCP-ACTIVE lease must hold in t
       owner: { pid: 1, command: 'x', uid: 0 },
       since: NOW,
     };
-    const held = views({ quarantine: [q], os: { sockets: [], udp: UDP_SOCKETS, isOwn: () => false } });
+    const held = views({ quarantine: [q], os: osView([], UDP_SOCKETS, () => false) });
     expect(compareViews(held).some((o) => o.kind === 'quarantine-cleared')).toBe(false);
-    const gone = views({ quarantine: [q], os: { sockets: [], udp: UDP_SOCKETS.filter((s) => s.localPort !== 24004), isOwn: () => false } });
+    const gone = views({
+      quarantine: [q],
+      os: osView(
+        [],
+        UDP_SOCKETS.filter((s) => s.localPort !== 24004),
+        () => false,
+      ),
+    });
     expect(
       compareViews(gone)
         .filter((o) => o.kind === 'quarantine-cleared')
@@ -213,9 +220,28 @@ describe('comparing per transport: what a UDP or TCP-ACTIVE lease must hold in t
       connected: false,
       sockets: { transport: 'tcp-active', tcpListening: [], udpBound: [], tcpConnections: [], dialling: false },
     };
-    const found = compareViews(
-      views({ os: { sockets: [], udp: [], isOwn: () => false }, leases: [lease('A1', 24000)], gateway: [active] }),
-    );
+    const found = compareViews(views({ os: osView([], [], () => false), leases: [lease('A1', 24000)], gateway: [active] }));
     expect(found).toEqual([]);
+  });
+
+  it('matches a lease and its gateway entry by id even when they sit at different ports', () => {
+    // L1 and L2 swapped ports in the gateway; L3 is the gateway's alone, L4 the ledger's alone.
+    const found = compareViews(
+      views({
+        os: null,
+        leases: [lease('L1', 24000), lease('L2', 24002), lease('L4', 24006)],
+        gateway: [listener('L2', 24000), listener('L1', 24002), listener('L3', 24004)],
+        forwards: [
+          { leaseId: 'L2', to: 'tcp://127.0.0.1:10000', state: 'up', localPort: 41000, owned: false },
+          { leaseId: 'L3', to: 'tcp://127.0.0.1:10000', state: 'up', localPort: 41002, owned: false },
+        ],
+      }),
+    );
+    expect(found.map((o) => [o.kind, o.leaseId, o.kind === 'orphan-forward' ? o.detail.leaseActive : null])).toEqual([
+      ['ghost-lease', 'L4', null],
+      ['orphan-listener', 'L3', null],
+      ['orphan-forward', 'L2', true],
+      ['orphan-forward', 'L3', false],
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import type { GatewayForwardView, GatewayListenerView } from '@app/gateway';
 import type { Lease, QuarantineEntry } from '@app/leasing';
 import type { TcpSocket } from '../os/tcp-socket';
+import type { TcpSocketTable } from '../os/tcp-socket-table';
 import type { UdpSocket } from '../os/udp-socket';
 import type { Observation } from './finding';
 import { PortMap, PortSet } from './port-set';
@@ -20,17 +21,23 @@ export interface PassViews {
   /** every forward connection the gateway holds (its lease's sockets too); absent: none */
   forwards?: GatewayForwardView[];
   /**
-   * Sockets of the range (TCP and UDP) that stand in the way of our bind host, and which of
-   * them are ours; null when the OS could not be read or its view is not trusted.
+   * Sockets of the range (TCP as a table, UDP) that stand in the way of our bind host, and
+   * which of them are ours; null when the OS could not be read or its view is not trusted.
    */
-  os: { sockets: TcpSocket[]; udp: UdpSocket[]; isOwn: (s: TcpSocket | UdpSocket) => boolean } | null;
+  os: {
+    sockets: TcpSocketTable;
+    udp: UdpSocket[];
+    isOwn: (protocol: 'tcp' | 'udp', inode: number, localPort: number) => boolean;
+  } | null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 interface Indexes {
-  active: Set<string>;
-  gatewayById: Map<string, GatewayListenerView>;
+  /** is this lease id among the ledger's active leases? (`rtpPort`: where it is expected, if known) */
+  isActive: (leaseId: string, rtpPort: number | null) => boolean;
+  /** the gateway's entry for this lease, if the gateway has one */
+  gatewayOf: (l: LeaseView) => GatewayListenerView | undefined;
   gatewayByPort: PortMap<GatewayListenerView>;
   leaseByPort: PortMap<LeaseView>;
   /** what each transport must hold in the OS while its lease is open (null: nothing it can be held to) */
@@ -41,14 +48,6 @@ interface Indexes {
 function indexSteps(v: PassViews, ix: Partial<Indexes>): Array<() => void> {
   return [
     () => {
-      const active = new Set<string>();
-      for (const l of v.leases) active.add(l.id);
-      const gatewayById = new Map<string, GatewayListenerView>();
-      for (const g of v.gateway) gatewayById.set(g.leaseId, g);
-      ix.active = active;
-      ix.gatewayById = gatewayById;
-    },
-    () => {
       const byPort = new PortMap<GatewayListenerView>();
       for (const g of v.gateway) byPort.set(g.rtpPort, g).set(g.rtcpPort, g);
       ix.gatewayByPort = byPort;
@@ -57,23 +56,61 @@ function indexSteps(v: PassViews, ix: Partial<Indexes>): Array<() => void> {
       const byPort = new PortMap<LeaseView>();
       for (const l of v.leases) byPort.set(l.rtpPort, l).set(l.rtcpPort, l);
       ix.leaseByPort = byPort;
+      Object.assign(ix, byIdLookups(v, ix.gatewayByPort!, byPort));
     },
     () => {
       const os = v.os;
       // tcp-passive: both listeners; udp: both bound sockets; tcp-active: nothing (it dials on demand).
       ix.mustHold = {
-        'tcp-passive': os && portsOf(os.sockets, (s) => s.state === 'LISTEN' && os.isOwn(s)),
-        udp: os && portsOf(os.udp, os.isOwn),
+        'tcp-passive': os && ownTcpListeners(os),
+        udp: os && ownUdpPorts(os),
         'tcp-active': null,
       };
     },
   ];
 }
 
-/** The local ports of the sockets that `pick` picks. */
-function portsOf<S extends { localPort: number }>(sockets: readonly S[], pick: (s: S) => boolean): PortSet {
+/**
+ * Lookups by lease id that need no Set or Map of 5,000 ids in the common case: a lease and its
+ * gateway entry sit at the same RTP port, so the port indexes answer; any other case (a lease
+ * the gateway holds elsewhere, a forward) falls back to an index by id, built once, on first
+ * need. Those two indexes, rebuilt every pass, were alive through it and copied by each GC.
+ * A gateway lists each lease once.
+ */
+function byIdLookups(
+  v: PassViews,
+  gatewayByPort: PortMap<GatewayListenerView>,
+  leaseByPort: PortMap<LeaseView>,
+): Pick<Indexes, 'isActive' | 'gatewayOf'> {
+  let active: Set<string> | null = null;
+  let gatewayById: Map<string, GatewayListenerView> | null = null;
+  return {
+    isActive: (leaseId, rtpPort) => {
+      if (rtpPort !== null && leaseByPort.get(rtpPort)?.id === leaseId) return true;
+      active ??= new Set(v.leases.map((l) => l.id));
+      return active.has(leaseId);
+    },
+    gatewayOf: (l) => {
+      const g = gatewayByPort.get(l.rtpPort);
+      if (g?.leaseId === l.id) return g;
+      gatewayById ??= new Map(v.gateway.map((e) => [e.leaseId, e]));
+      return gatewayById.get(l.id);
+    },
+  };
+}
+
+/** The local ports of our own TCP listeners. */
+function ownTcpListeners(os: NonNullable<PassViews['os']>): PortSet {
   const ports = new PortSet();
-  for (const s of sockets) if (pick(s)) ports.add(s.localPort);
+  const t = os.sockets;
+  for (let i = 0; i < t.length; i++) if (t.state(i) === 'LISTEN' && os.isOwn('tcp', t.inode(i), t.localPort(i))) ports.add(t.localPort(i));
+  return ports;
+}
+
+/** The local ports of our own UDP sockets. */
+function ownUdpPorts(os: NonNullable<PassViews['os']>): PortSet {
+  const ports = new PortSet();
+  for (const s of os.udp) if (os.isOwn('udp', s.inode, s.localPort)) ports.add(s.localPort);
   return ports;
 }
 
@@ -86,7 +123,7 @@ export function compareViews(v: PassViews): Observation[] {
 }
 
 /**
- * The same comparison as steps of bounded work (four index builds, the ledger's leases, the
+ * The same comparison as steps of bounded work (three index builds, the ledger's leases, the
  * gateway's sessions and forwards, the OS's sockets), in order; run one after another they
  * answer compareViews(v). With 5,000 leases and 10,000 sockets the whole comparison blocked the
  * event loop for 10-20 ms, the index builds most of it; the reconciler gives the loop a turn
@@ -107,7 +144,7 @@ export function comparisonSteps(v: PassViews): Array<() => Observation[]> {
 
 function compareLeases(v: PassViews, ix: Indexes): Observation[] {
   const out: Observation[] = [];
-  const { gatewayById, mustHold } = ix;
+  const { gatewayOf, mustHold } = ix;
   for (const l of v.leases) {
     if (l.expiresAt <= v.now) {
       out.push({
@@ -122,7 +159,7 @@ function compareLeases(v: PassViews, ix: Indexes): Observation[] {
     }
     // A young row may be an allocation between its insert and its listen(): never touched.
     if (v.now - l.createdAt < v.minAgeMs) continue;
-    const g = gatewayById.get(l.id);
+    const g = gatewayOf(l);
     if (!g || !g.listening) {
       out.push({
         kind: 'ghost-lease',
@@ -158,9 +195,9 @@ function compareLeases(v: PassViews, ix: Indexes): Observation[] {
 
 function compareGateway(v: PassViews, ix: Indexes): Observation[] {
   const out: Observation[] = [];
-  const { active } = ix;
+  const { isActive } = ix;
   for (const g of v.gateway) {
-    if (active.has(g.leaseId)) continue;
+    if (isActive(g.leaseId, g.rtpPort)) continue;
     out.push({
       kind: 'orphan-listener',
       key: `orphan:${g.leaseId}`,
@@ -180,7 +217,7 @@ function compareGateway(v: PassViews, ix: Indexes): Observation[] {
       fromOs: false,
       port: f.localPort,
       leaseId: f.leaseId,
-      detail: { to: f.to, state: f.state, leaseActive: active.has(f.leaseId) },
+      detail: { to: f.to, state: f.state, leaseActive: isActive(f.leaseId, null) },
     });
   }
 
@@ -195,22 +232,25 @@ function compareOs(v: PassViews, ix: Indexes): Observation[] {
   const occupied = new PortSet();
   const foreignByPair = new Map<number, TcpSocket | UdpSocket>();
   // A foreign TCP listener is named before anything else the same process holds on the pair.
-  const rank = (s: TcpSocket | UdpSocket) => ('state' in s ? (s.state === 'LISTEN' ? 2 : 0) : 1);
-  const noteForeign = (rtp: number, s: TcpSocket | UdpSocket) => {
-    const seen = foreignByPair.get(rtp);
-    if (!seen || rank(s) > rank(seen)) foreignByPair.set(rtp, s);
-  };
-  for (const s of sockets) {
-    const rtp = v.rtpPortOf(s.localPort);
-    if (rtp === null || s.inode === 0) continue; // inode 0: TIME_WAIT and the like, held by no process
+  const rank = (s: TcpSocket | UdpSocket) => ('state' in s ? tcpRank(s.state) : 1);
+  const tcpRank = (state: TcpSocket['state']) => (state === 'LISTEN' ? 2 : 0);
+  for (let i = 0; i < sockets.length; i++) {
+    const localPort = sockets.localPort(i);
+    const inode = sockets.inode(i);
+    const rtp = v.rtpPortOf(localPort);
+    if (rtp === null || inode === 0) continue; // inode 0: TIME_WAIT and the like, held by no process
     occupied.add(rtp);
-    if (!isOwn(s)) {
-      noteForeign(rtp, s);
+    const state = sockets.state(i);
+    if (!isOwn('tcp', inode, localPort)) {
+      // A row becomes an object only when it is the pair's foreign occupant so far.
+      const seen = foreignByPair.get(rtp);
+      if (!seen || tcpRank(state) > rank(seen)) foreignByPair.set(rtp, sockets.at(i));
       continue;
     }
-    if (s.state === 'LISTEN') {
-      if (!gatewayByPort.has(s.localPort)) out.push(heldOutsideGateway(s, 'tcp'));
-    } else if (s.state === 'CLOSE_WAIT' || (s.state === 'ESTABLISHED' && s.retransmits >= v.deadPeerRetransmits)) {
+    if (state === 'LISTEN') {
+      if (!gatewayByPort.has(localPort)) out.push(heldOutsideGateway(sockets.at(i), 'tcp'));
+    } else if (state === 'CLOSE_WAIT' || (state === 'ESTABLISHED' && sockets.retransmits(i) >= v.deadPeerRetransmits)) {
+      const s = sockets.at(i);
       const leaseId = gatewayByPort.get(s.localPort)?.leaseId ?? leaseByPort.get(s.localPort)?.id ?? null;
       out.push({
         kind: 'stuck-connection',
@@ -236,7 +276,10 @@ function compareOs(v: PassViews, ix: Indexes): Observation[] {
     const rtp = v.rtpPortOf(s.localPort);
     if (rtp === null) continue;
     occupied.add(rtp);
-    if (!isOwn(s)) noteForeign(rtp, s);
+    if (!isOwn('udp', s.inode, s.localPort)) {
+      const seen = foreignByPair.get(rtp);
+      if (!seen || rank(s) > rank(seen)) foreignByPair.set(rtp, s);
+    }
     // Ours, but no lease of the gateway holds it: a UDP half left bound.
     else if (!gatewayUdp.has(s.localPort)) out.push(heldOutsideGateway(s, 'udp'));
   }

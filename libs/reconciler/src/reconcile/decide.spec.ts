@@ -1,7 +1,6 @@
-import { listeningPairView, type GatewayListenerView } from '@app/gateway';
 import type { QuarantineEntry, ReopenResult } from '@app/leasing';
 import { describe, expect, it } from 'vitest';
-import { lease, NOW, SOCKETS, views } from '../../../../test/fixtures/proc/captured-views';
+import { lease, listener, NOW, osView, SOCKETS, views } from '../../../../test/fixtures/proc/captured-views';
 import { compareViews, type PassViews } from './compare-views';
 import { ConfirmationTracker } from './confirmation-tracker';
 import { decide, type DecisionContext } from './decide';
@@ -10,17 +9,6 @@ import { reopenOutcome } from './reconcile-actions';
 
 const CONFIRM_PASSES = 2;
 const MIN_AGE_MS = 10_000;
-
-const listener = (leaseId: string, rtpPort: number, over: Partial<GatewayListenerView> = {}): GatewayListenerView => ({
-  leaseId,
-  rtpPort,
-  rtcpPort: rtpPort + 1,
-  transport: 'tcp-passive',
-  listening: true,
-  connected: false,
-  sockets: listeningPairView(rtpPort, rtpPort + 1),
-  ...over,
-});
 
 /** The one observation of `kind` (on `port`, when several) that comparing these views makes. */
 function observed<K extends Observation['kind']>(kind: K, v: PassViews, port?: number): Extract<Observation, { kind: K }> {
@@ -65,7 +53,14 @@ const OBSERVED = {
   ),
   quarantineCleared: observed(
     'quarantine-cleared',
-    views({ quarantine: [quarantined(24004)], os: { sockets: SOCKETS.filter((s) => s.localPort !== 24004), udp: [], isOwn: () => false } }),
+    views({
+      quarantine: [quarantined(24004)],
+      os: osView(
+        SOCKETS.filter((s) => s.localPort !== 24004),
+        [],
+        () => false,
+      ),
+    }),
   ),
 };
 const ALL = Object.entries(OBSERVED);

@@ -17,7 +17,9 @@ export function osTableProblem(
 ): string | null {
   const ports = stableListenerPorts(before, after);
   let missing = 0;
-  for (const p of ports) if (!osListening.has(p)) missing++;
+  ports.forEach((p) => {
+    if (!osListening.has(p)) missing++;
+  });
   // More than half absent: the read itself went wrong (a truncated or foreign table), since a
   // listener that stayed open all along must be in it.
   if (missing > 0 && missing * 2 > ports.size) {

@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { PortMap, PortSet } from './port-set';
 
 describe('PortSet', () => {
-  it('answers like a Set<number>: membership, distinct size, first-added order', () => {
+  it('answers like a Set<number>: membership, distinct size; iterates in port order', () => {
     const s = new PortSet().add(24002).add(0).add(65535).add(24002);
     expect([s.has(24002), s.has(0), s.has(65535), s.has(24003)]).toEqual([true, true, true, false]);
     expect(s.size).toBe(3);
-    expect([...s]).toEqual([24002, 0, 65535]);
+    expect([...s]).toEqual([0, 24002, 65535]);
+    const each: number[] = [];
+    s.forEach((p) => each.push(p));
+    expect(each).toEqual([0, 24002, 65535]);
   });
 
   it('holds no port outside 0-65535', () => {

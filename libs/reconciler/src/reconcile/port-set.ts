@@ -9,17 +9,17 @@ const PORTS = 65_536;
  * A set of TCP/UDP port numbers as one byte per port. A pass fills several of these with up to
  * 10,000 ports; as Set<number> they were the pass's largest allocation (hash tables regrown
  * entry by entry) and, alive until the pass ended, a large part of what each GC scavenge
- * copied. The bytes live outside the JS heap and cost the GC nothing.
+ * copied. The bytes live outside the JS heap and cost the GC nothing; so does iterating, which
+ * walks the bytes (in port order) rather than keeping an array of the ports as they came.
  */
 export class PortSet implements PortLookup, Iterable<number> {
   private readonly member = new Uint8Array(PORTS);
-  /** the distinct ports, in the order first added (as a Set iterates) */
-  private readonly order: number[] = [];
+  private count = 0;
 
   add(port: number): this {
     if (port >= 0 && port < PORTS && this.member[port] === 0) {
       this.member[port] = 1;
-      this.order.push(port);
+      this.count++;
     }
     return this;
   }
@@ -29,11 +29,27 @@ export class PortSet implements PortLookup, Iterable<number> {
   }
 
   get size(): number {
-    return this.order.length;
+    return this.count;
   }
 
-  [Symbol.iterator](): Iterator<number> {
-    return this.order[Symbol.iterator]();
+  /** Calls `fn` with each port, in ascending order (without the iterator's object per port). */
+  forEach(fn: (port: number) => void): void {
+    for (let p = 0, left = this.count; left > 0 && p < PORTS; p++) {
+      if (this.member[p] === 1) {
+        left--;
+        fn(p);
+      }
+    }
+  }
+
+  /** The ports in ascending order. */
+  *[Symbol.iterator](): Iterator<number> {
+    for (let p = 0, left = this.count; left > 0 && p < PORTS; p++) {
+      if (this.member[p] === 1) {
+        left--;
+        yield p;
+      }
+    }
   }
 }
 
