@@ -6,6 +6,8 @@ import { TcpActivePeerPortSqlite1764000000004 } from './1764000000004-tcp-active
 import { LeaseForwardSqlite1764000000005 } from './1764000000005-lease-forward';
 import { NodeLocksSqlite1764000000009 } from './1764000000009-node-locks';
 import { ActivePredicateWithoutInListSqlite1764000000010 } from './1764000000010-active-predicate-without-in-list';
+import { SingleNodeIndexesSqlite1764000000011 } from './1764000000011-single-node-indexes';
+import { AscendingHistoryIndexesSqlite1764000000012 } from './1764000000012-ascending-history-indexes';
 
 /** Ordered; listed explicitly (no globs). */
 export const SQLITE_MIGRATIONS = [
@@ -17,4 +19,6 @@ export const SQLITE_MIGRATIONS = [
   LeaseForwardSqlite1764000000005,
   NodeLocksSqlite1764000000009,
   ActivePredicateWithoutInListSqlite1764000000010,
+  SingleNodeIndexesSqlite1764000000011,
+  AscendingHistoryIndexesSqlite1764000000012,
 ];

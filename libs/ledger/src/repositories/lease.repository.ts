@@ -190,7 +190,12 @@ export class LeaseRepository {
     // A pair's RTP port is even and its RTCP port the next one: naming the RTP port lets the
     // read use ix_leases_port_history instead of walking all of history for an OR.
     if (f.port !== undefined) and('rtp_port = ? AND (rtp_port = ? OR rtcp_port = ?)', f.port - (f.port % 2), f.port, f.port);
-    if (f.nodeId) and('node_id = ?', f.nodeId);
+    // SQLite has no node-first copy of the state, stream and active indexes (it serves one node,
+    // migration 1764000000011): with one of those filters, `+node_id` keeps it off
+    // ix_leases_node_history, which would walk the node's whole history, and it reads the
+    // narrower index in order and filters the node.
+    const narrower = f.state !== undefined || f.streamId !== undefined || f.port !== undefined;
+    if (f.nodeId) and(narrower && this.db.dialect === 'sqlite' ? '+node_id = ?' : 'node_id = ?', f.nodeId);
     if (f.from !== undefined) and('created_at >= ?', f.from);
     if (f.to !== undefined) and('created_at < ?', f.to);
     const cursor = f.cursor === undefined ? null : decodeCursor(f.cursor);
