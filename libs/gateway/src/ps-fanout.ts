@@ -85,21 +85,43 @@ const KEYFRAME_WAIT_MS = 10_000;
 const BATCH_BYTES = 32 * 1024;
 const FLUSH_AFTER_MS = 40;
 const STALE_CHECK_MS = 10;
+/**
+ * Hand-overs one run of the shared timer makes at most; the next run goes on where it stopped.
+ * When the event loop fell behind (a GC pause, the process waiting for a core) every lease's
+ * batch is past 40 ms at once, and one run writing to all 750 pulls blocked the loop for
+ * ~20 ms just when it was late already; the leases whose chunks are waiting to be read are
+ * handed over by those chunks anyway.
+ */
+const STALE_FLUSHES_PER_RUN = 64;
 
 /** Fan-outs with at least one client, checked by one shared timer. */
-const live = new Set<PsFanout>();
+const live: PsFanout[] = [];
 let liveTimer: NodeJS.Timeout | null = null;
+/** where the shared timer's next run starts in `live` */
+let liveCursor = 0;
 
 function track(f: PsFanout, on: boolean): void {
-  if (on) live.add(f);
-  else live.delete(f);
-  if (live.size > 0 && liveTimer === null) {
-    liveTimer = setInterval(() => {
-      for (const x of live) x.flushIfStale();
-    }, STALE_CHECK_MS).unref();
-  } else if (live.size === 0 && liveTimer !== null) {
+  const i = live.indexOf(f);
+  if (on && i < 0) live.push(f);
+  else if (!on && i >= 0) {
+    live.splice(i, 1);
+    if (liveCursor > i) liveCursor--;
+  }
+  if (live.length > 0 && liveTimer === null) {
+    liveTimer = setInterval(flushStale, STALE_CHECK_MS).unref();
+  } else if (live.length === 0 && liveTimer !== null) {
     clearInterval(liveTimer);
     liveTimer = null;
+  }
+}
+
+/** The shared timer: at most STALE_FLUSHES_PER_RUN hand-overs, round robin over the fan-outs. */
+function flushStale(): void {
+  const n = live.length;
+  let flushes = 0;
+  for (let k = 0; k < n && flushes < STALE_FLUSHES_PER_RUN; k++) {
+    if (liveCursor >= live.length) liveCursor = 0;
+    if (live[liveCursor++].flushIfStale()) flushes++;
   }
 }
 
@@ -179,9 +201,11 @@ export class PsFanout implements PsSink {
     if (pending >= BATCH_BYTES || (pending > 0 && now - this.batchSince >= FLUSH_AFTER_MS)) this.flush();
   }
 
-  /** The shared timer: hands over a batch that aged without a socket chunk to carry it. */
-  flushIfStale(): void {
-    if (this.offset !== this.batchStart && this.now() - this.batchSince >= FLUSH_AFTER_MS) this.flush();
+  /** The shared timer: hands over a batch that aged without a socket chunk to carry it (true when it did). */
+  flushIfStale(): boolean {
+    if (this.offset === this.batchStart || this.now() - this.batchSince < FLUSH_AFTER_MS) return false;
+    this.flush();
+    return true;
   }
 
   /** Hands the bytes gathered since the last flush to every open client; drops slow ones. */
