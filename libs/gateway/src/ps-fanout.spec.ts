@@ -119,6 +119,20 @@ describe('PsFanout (live pull fan-out)', () => {
     expect(Buffer.from(c.bytes).equals(Buffer.from([...PACK, ...big, ...big, ...big]))).toBe(true);
   });
 
+  it('hands a batch of several packets over in one piece, also where a slab fills up', () => {
+    const f = new PsFanout(1 << 30);
+    const pushes: number[] = [];
+    f.add({ push: (chunk) => void pushes.push(chunk.length), backlog: () => 0, end: () => undefined });
+    feed(f, [...PACK, 0]);
+    pushes.length = 0;
+    const packet = Array.from({ length: 2_400 }, (_, i) => i & 0xff);
+    for (let batch = 0; batch < 20; batch++) {
+      for (let i = 0; i < 4; i++) feed(f, packet, {}, false);
+      feed(f, packet); // 12 KB: five packets, then the socket chunk's flush
+    }
+    expect(pushes).toEqual(Array.from({ length: 20 }, () => 5 * packet.length));
+  });
+
   it('reuses a slab only after every hand-over of it was written out, and never changes bytes still being written', () => {
     const f = new PsFanout(1 << 30);
     const held: Array<{ chunk: Buffer; copy: Buffer; written: () => void }> = [];

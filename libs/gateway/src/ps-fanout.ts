@@ -182,16 +182,23 @@ export class PsFanout implements PsSink {
     if (this.waiting > 0 && info.packStart) this.admit(info.keyframe);
     if (this.waiting === this.clients.length) return;
     const n = end - start;
-    if (this.slab === null || this.offset + n > this.slab.buf.length) {
+    let slab = this.slab;
+    // A batch starts in a fresh slab unless it can grow to BATCH_BYTES where it begins: one cut
+    // at the slab's end would leave as two writes to every client (a fifth more writes at 2 Mb/s).
+    if (
+      slab === null ||
+      this.offset + n > slab.buf.length ||
+      (this.offset === this.batchStart && slab.buf.length - this.offset < BATCH_BYTES)
+    ) {
       this.flush();
-      seal(this.slab);
-      this.slab = newSlab(n);
+      seal(slab);
+      slab = this.slab = newSlab(n);
       this.offset = 0;
       this.batchStart = 0;
       for (const c of this.clients) if (c.state === OPEN) c.from = 0;
     }
     if (this.offset === this.batchStart) this.batchSince = this.now();
-    buf.copy(this.slab.buf, this.offset, start, end);
+    buf.copy(slab.buf, this.offset, start, end);
     this.offset += n;
   }
 
