@@ -111,6 +111,19 @@ const STALE_AFTER_MS = FLUSH_AFTER_MS + 20;
  */
 const STALE_FLUSHES_PER_RUN = 64;
 
+/**
+ * While the event loop runs late, batches grow by its lateness (at most this much): at 750
+ * pulls the writes were about half of the service's time, and a loop that is late because the
+ * process waits for a core or is itself saturated gets through its backlog sooner with fewer,
+ * larger writes. The lateness is the shared timer's own (a decaying maximum), so batches go
+ * back to FLUSH_AFTER_MS within about a tenth of a second once the loop is on time.
+ */
+const LATE_EXTRA_MAX_MS = 60;
+/** how late the shared timer ran lately (ms, decaying maximum); 0 while no fan-out is live */
+let lateMs = 0;
+/** performance.now() at the shared timer's last run (0: not running) */
+let lastStaleRun = 0;
+
 /** Fan-outs with at least one client, checked by one shared timer. */
 const live: PsFanout[] = [];
 let liveTimer: NodeJS.Timeout | null = null;
@@ -129,17 +142,27 @@ function track(f: PsFanout, on: boolean): void {
   } else if (live.length === 0 && liveTimer !== null) {
     clearInterval(liveTimer);
     liveTimer = null;
+    lateMs = 0;
+    lastStaleRun = 0;
   }
 }
 
 /** The shared timer: at most STALE_FLUSHES_PER_RUN hand-overs, round robin over the fan-outs. */
 function flushStale(): void {
+  const t = performance.now();
+  if (lastStaleRun > 0) lateMs = Math.max(t - lastStaleRun - STALE_CHECK_MS, lateMs * 0.9);
+  lastStaleRun = t;
   const n = live.length;
   let flushes = 0;
   for (let k = 0; k < n && flushes < STALE_FLUSHES_PER_RUN; k++) {
     if (liveCursor >= live.length) liveCursor = 0;
     if (live[liveCursor++].flushIfStale()) flushes++;
   }
+}
+
+/** What a batch may age beyond FLUSH_AFTER_MS while the loop runs late. */
+function lateExtraMs(): number {
+  return lateMs < LATE_EXTRA_MAX_MS ? lateMs : LATE_EXTRA_MAX_MS;
 }
 
 interface Client {
@@ -228,12 +251,12 @@ export class PsFanout implements PsSink {
   /** Called after each socket chunk: hands the batch over once it is big enough or old enough. */
   flushIfFull(now = this.now()): void {
     const pending = this.offset - this.batchStart;
-    if (pending >= BATCH_BYTES || (pending > 0 && now - this.batchSince >= FLUSH_AFTER_MS)) this.flush();
+    if (pending >= BATCH_BYTES || (pending > 0 && now - this.batchSince >= FLUSH_AFTER_MS + lateExtraMs())) this.flush();
   }
 
   /** The shared timer: hands over a batch that aged without a socket chunk to carry it (true when it did). */
   flushIfStale(): boolean {
-    if (this.offset === this.batchStart || this.now() - this.batchSince < STALE_AFTER_MS) return false;
+    if (this.offset === this.batchStart || this.now() - this.batchSince < STALE_AFTER_MS + lateExtraMs()) return false;
     this.flush();
     return true;
   }
