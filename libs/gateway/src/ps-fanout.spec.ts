@@ -81,6 +81,25 @@ describe('PsFanout (live pull fan-out)', () => {
     expect(f.size).toBe(1);
   });
 
+  it('asks a backlog only after a push that did not vouch for a short queue, and still drops the slow client', () => {
+    const f = new PsFanout(1 << 20);
+    let asked = 0;
+    let queued = 0;
+    let short = true;
+    let ended: LiveEndReason | null = null;
+    f.add({ push: () => short, backlog: () => (asked++, queued), end: (r) => (ended = r) });
+    feed(f, [...PACK, 1]);
+    feed(f, [2]);
+    feed(f, [3]);
+    expect(asked).toBe(1); // before the first hand-over only
+    short = false;
+    feed(f, [4]);
+    queued = (1 << 20) + 1;
+    feed(f, [5]);
+    expect(asked).toBe(2);
+    expect(ended).toBe('too-slow');
+  });
+
   it('after a discontinuity skips to the next pack start', () => {
     const f = new PsFanout(1 << 20);
     const c = new FakeClient();
@@ -119,11 +138,25 @@ describe('PsFanout (live pull fan-out)', () => {
     expect(Buffer.from(c.bytes).equals(Buffer.from([...PACK, ...big, ...big, ...big]))).toBe(true);
   });
 
+  it('hands a batch of several packets over in one piece, also where a slab fills up', () => {
+    const f = new PsFanout(1 << 30);
+    const pushes: number[] = [];
+    f.add({ push: (chunk) => void pushes.push(chunk.length), backlog: () => 0, end: () => undefined });
+    feed(f, [...PACK, 0]);
+    pushes.length = 0;
+    const packet = Array.from({ length: 2_400 }, (_, i) => i & 0xff);
+    for (let batch = 0; batch < 20; batch++) {
+      for (let i = 0; i < 4; i++) feed(f, packet, {}, false);
+      feed(f, packet); // 12 KB: five packets, then the socket chunk's flush
+    }
+    expect(pushes).toEqual(Array.from({ length: 20 }, () => 5 * packet.length));
+  });
+
   it('reuses a slab only after every hand-over of it was written out, and never changes bytes still being written', () => {
     const f = new PsFanout(1 << 30);
     const held: Array<{ chunk: Buffer; copy: Buffer; written: () => void }> = [];
     const slow: PsSubscriber = {
-      push: (chunk, written) => held.push({ chunk, copy: Buffer.from(chunk), written }),
+      push: (chunk, written) => void held.push({ chunk, copy: Buffer.from(chunk), written }),
       backlog: () => 0,
       end: () => undefined,
     };

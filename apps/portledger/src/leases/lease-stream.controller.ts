@@ -31,8 +31,10 @@ export class LeaseStreamController {
   @ApiTooManyRequestsResponse({ type: ErrorBody, description: 'too_many_pulls: LIVE_PULLS_PER_LEASE reached' })
   async stream(@Param('id') id: string, @Res() res: Response): Promise<void> {
     const subscriber: PsSubscriber = {
-      // The callback runs once the bytes are written out or the write failed (also on a destroyed response).
-      push: (chunk, written) => void res.write(chunk, written),
+      // The callback runs once the bytes are written out or the write failed (also on a destroyed
+      // response). `write` is false once the response queues its high-water mark (16 KiB): only
+      // then does the fan-out read `writableLength` before the next hand-over.
+      push: (chunk, written) => res.write(chunk, written),
       backlog: () => res.writableLength,
       end: (reason) => (reason === 'too-slow' ? res.destroy() : res.end()),
     };
