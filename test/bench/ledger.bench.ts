@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { test } from 'vitest';
@@ -24,6 +25,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (ZLM_BIN ? 3 : 1));
 const PORTLEDGER_ZLM_SECRET = 'bench-zlm-api-secret';
 /** A directory: the service runs with `--cpu-prof` and writes its V8 CPU profile there when it stops. */
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
+/** node flags for the service, e.g. `--trace-gc-nvp` (space-separated) */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** a file that receives everything the service wrote (its log, and the output of BENCH_NODE_ARGS) */
+const SERVICE_LOG = process.env.BENCH_SERVICE_LOG;
 
 type Client = ReturnType<typeof jsonClient>;
 
@@ -164,7 +169,7 @@ test('ledger: allocate+release through HTTP and through the use case', async () 
       HTTP_PORT: String(HTTP_PORT),
       ZLM_API_SECRET: PORTLEDGER_ZLM_SECRET,
     },
-    { nodeArgs: CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [] },
+    { nodeArgs: [...(CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : []), ...NODE_ARGS] },
   );
   const zlm = ZLM_BIN ? await startZlm(ZLM_BIN, ZLM_PORTS) : null;
   const client = jsonClient(svc.baseUrl);
@@ -192,6 +197,7 @@ test('ledger: allocate+release through HTTP and through the use case', async () 
     zlmClient?.close();
     await zlm?.stop();
     await svc.stop();
+    if (SERVICE_LOG) writeFileSync(SERVICE_LOG, svc.output());
     await db.drop();
   }
   metrics.rounds = ROUNDS;
