@@ -10,8 +10,3 @@ export interface UdpSocket extends SocketEndpoints {
   /** datagrams the kernel dropped for this socket (receive buffer full, checksum, ...) */
   drops: number;
 }
-
-/** A socket of either table; the UDP ones carry the kernel's drop count. */
-export function isUdpSocket(s: { inode: number } & ({ drops: number } | { state: string })): s is UdpSocket {
-  return 'drops' in s;
-}

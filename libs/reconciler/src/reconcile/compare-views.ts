@@ -232,8 +232,13 @@ function compareOs(v: PassViews, ix: Indexes): Observation[] {
   const occupied = new PortSet();
   const foreignByPair = new Map<number, TcpSocket | UdpSocket>();
   // A foreign TCP listener is named before anything else the same process holds on the pair.
-  const rank = (s: TcpSocket | UdpSocket) => ('state' in s ? tcpRank(s.state) : 1);
   const tcpRank = (state: TcpSocket['state']) => (state === 'LISTEN' ? 2 : 0);
+  const rank = (s: TcpSocket | UdpSocket) => ('state' in s ? tcpRank(s.state) : 1);
+  /** `occupant` makes the socket's object, called only when it becomes the pair's foreign occupant so far */
+  const noteForeign = (rtp: number, occupantRank: number, occupant: () => TcpSocket | UdpSocket) => {
+    const seen = foreignByPair.get(rtp);
+    if (!seen || occupantRank > rank(seen)) foreignByPair.set(rtp, occupant());
+  };
   for (let i = 0; i < sockets.length; i++) {
     const localPort = sockets.localPort(i);
     const inode = sockets.inode(i);
@@ -242,9 +247,7 @@ function compareOs(v: PassViews, ix: Indexes): Observation[] {
     occupied.add(rtp);
     const state = sockets.state(i);
     if (!isOwn('tcp', inode, localPort)) {
-      // A row becomes an object only when it is the pair's foreign occupant so far.
-      const seen = foreignByPair.get(rtp);
-      if (!seen || tcpRank(state) > rank(seen)) foreignByPair.set(rtp, sockets.at(i));
+      noteForeign(rtp, tcpRank(state), () => sockets.at(i));
       continue;
     }
     if (state === 'LISTEN') {
@@ -276,10 +279,7 @@ function compareOs(v: PassViews, ix: Indexes): Observation[] {
     const rtp = v.rtpPortOf(s.localPort);
     if (rtp === null) continue;
     occupied.add(rtp);
-    if (!isOwn('udp', s.inode, s.localPort)) {
-      const seen = foreignByPair.get(rtp);
-      if (!seen || rank(s) > rank(seen)) foreignByPair.set(rtp, s);
-    }
+    if (!isOwn('udp', s.inode, s.localPort)) noteForeign(rtp, rank(s), () => s);
     // Ours, but no lease of the gateway holds it: a UDP half left bound.
     else if (!gatewayUdp.has(s.localPort)) out.push(heldOutsideGateway(s, 'udp'));
   }
