@@ -50,6 +50,12 @@ const SERVICE_LOG = process.env.GW_BENCH_SERVICE_LOG;
 /** back-to-back (without, with forwarding) pairs at the highest forward step for `forward_cpu_share_pct` */
 const FORWARD_PAIRS = Number(process.env.GW_BENCH_FORWARD_PAIRS ?? 3);
 const PHASES = new Set((process.env.GW_BENCH_PHASES ?? 'flat,realtime,pull,forward,udp,tcp-active').split(','));
+/**
+ * A directory: each real-time step's measuring window is also recorded with `perf record -g`
+ * (cpu-clock) of the service into `<dir>/<phase>.data`, to attribute its CPU within one run
+ * (with GW_BENCH_NODE_ARGS=--perf-basic-prof for named JS frames).
+ */
+const PERF_DIR = process.env.GW_BENCH_PERF_DIR;
 /** Another build of the service, measured beside this one at each UDP step (see (e) above). */
 const UDP_BASELINE_MAIN = process.env.GW_BENCH_UDP_BASELINE_MAIN;
 /** Streams per simulator process in the UDP phase (the simulator sends with sendmmsg; more processes spread it over the cores). */
@@ -107,6 +113,17 @@ function runSim(args: string[]): { done: Promise<{ code: number | null; summary:
     }),
   );
   return { done, pid: child.pid! };
+}
+
+/** `perf record -g` of `pid` for `seconds` (cpu-clock: this VM has no hardware counters); resolves when written. */
+function perfRecord(pid: number, out: string, seconds: number): Promise<void> {
+  const child = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-g', '-p', String(pid), '-o', out, '--', 'sleep', String(seconds)], {
+    stdio: 'ignore',
+  });
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
 }
 
 /** A media server stand-in in its own process: accepts forward connections, reads and discards. */
@@ -334,8 +351,10 @@ describe('gateway bench', () => {
     const simCpu = () => sims.reduce((n, s) => n + cpuSeconds(s.pid), 0);
     const simCpu0 = simCpu();
     eventLoopWindowStart();
+    const perf = PERF_DIR ? perfRecord(pid(), join(PERF_DIR, `${tag || 'base'}${streams}-${Date.now()}.data`), WINDOW_S) : null;
     await sleep(WINDOW_S * 1000);
     const cpu = cpuSeconds(pid()) - cpu0;
+    await perf;
     const simCpuPct = ((simCpu() - simCpu0) / WINDOW_S) * 100;
     const t1 = Date.now();
     const rss = rssKb(pid());

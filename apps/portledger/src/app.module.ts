@@ -46,6 +46,7 @@ export class AppModule {
           recordRetentionDays: settings.media.recordRetentionDays,
           forwardBufferBytes: settings.media.forwardBufferBytes,
           forwardBufferTotalBytes: settings.media.forwardBufferTotalBytes,
+          forwardBatchMs: settings.media.forwardBatchMs,
         }),
         LeasingModule.forRoot({
           database: settings.database,

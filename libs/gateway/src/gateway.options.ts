@@ -15,6 +15,8 @@ export interface GatewayOptions {
   forwardBufferBytes?: number;
   /** FORWARD_BUFFER_TOTAL_BYTES: what every lease's forward may hold together (default 256 MiB; see ForwardBudget) */
   forwardBufferTotalBytes?: number;
+  /** FORWARD_BATCH_MS: how long a TCP forward gathers packets into one write (default 80; 0: after every read) */
+  forwardBatchMs?: number;
 }
 
 export const GATEWAY_OPTIONS = Symbol('GATEWAY_OPTIONS');

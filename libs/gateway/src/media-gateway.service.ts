@@ -108,7 +108,7 @@ export class MediaGateway implements OnModuleInit, OnModuleDestroy {
         liveMaxBacklogBytes: this.options.liveMaxBacklogBytes ?? DEFAULT_LIVE_MAX_BACKLOG_BYTES,
         noMediaTimeoutMs: this.options.noMediaTimeoutMs ?? DEFAULT_NO_MEDIA_TIMEOUT_MS,
         recording: { root: this.options.recordDir, maxBytes: this.options.recordMaxBytes },
-        forward: { bufferBytes: this.options.forwardBufferBytes, budget: this.forwardBudget },
+        forward: { bufferBytes: this.options.forwardBufferBytes, budget: this.forwardBudget, batchMs: this.options.forwardBatchMs },
         events: this.events,
       });
       this.leases.set(id, session);

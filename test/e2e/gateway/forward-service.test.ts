@@ -154,7 +154,7 @@ describe('FORWARD_BUFFER_TOTAL_BYTES through the running service: drops past the
     );
     for (const l of stuck)
       await waitFor(async () => (await client.get(`/api/v1/leases/${l.id}`)).body.stats.packets === rounds * PACKETS, 'all ingested');
-    // The last batch of each is counted (sent or dropped) once written, up to 40 ms after its read.
+    // The last batch of each is counted (sent or dropped) once written, up to FORWARD_BATCH_MS (80 ms) after its read.
     for (const l of stuck) {
       const settled = async () => {
         const f = await forwardOf(l.id);

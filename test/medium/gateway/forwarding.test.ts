@@ -152,7 +152,7 @@ describe('forwarding a lease stream to a media server (real ledger on SQLite, re
     ]);
     await waitFor(() => stats(slow).packets === rounds * PACKETS.length, 'the stalled lease ingesting everything');
     await waitFor(() => healthy.total() === CAPTURE.length, 'the healthy lease forwarding everything');
-    // Packets gathered for the next batched write (up to 40 ms) are counted neither as sent nor as
+    // Packets gathered for the next batched write (up to FORWARD_BATCH_MS, 80 ms) are counted neither as sent nor as
     // dropped yet: wait until the last batch has been written or refused.
     const settled = () => stats(slow).forward!.packets + stats(slow).forward!.dropped === rounds * PACKETS.length;
     await waitFor(settled, 'every packet of the stalled lease forwarded or counted as dropped');

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { DEFAULT_FORWARD_BATCH_MS, MAX_FORWARD_BATCH_MS } from '@app/leasing';
 
 /** Strict boolean: only true/false/1/0/yes/no; anything else stays a string and fails validation. */
 export const toStrictBoolean = ({ value }: { value: unknown }): unknown => {
@@ -138,6 +139,16 @@ export class EnvironmentVariables {
   @Min(1024 * 1024)
   @Max(64 * 1024 * 1024 * 1024)
   FORWARD_BUFFER_TOTAL_BYTES = 256 * 1024 * 1024;
+
+  /**
+   * How long a TCP forward gathers a lease's packets into one write: latency against the CPU of
+   * the writes (see forward-ticker.ts); 0 writes after every socket read.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(MAX_FORWARD_BATCH_MS)
+  FORWARD_BATCH_MS = DEFAULT_FORWARD_BATCH_MS;
 
   /** Live pulls (`stream.ps`) one lease serves at once; one more is 429 too_many_pulls. */
   @Type(() => Number)

@@ -125,6 +125,15 @@ describe('configuration', () => {
     expect(problemsOf({ FORWARD_BUFFER_BYTES: '1000' }).join()).toContain('FORWARD_BUFFER_BYTES must not be less than 1048576');
   });
 
+  it('gathers a TCP forward write for 80 ms by default; FORWARD_BATCH_MS 0 .. 1000 (0: after every read)', () => {
+    expect(loadSettings({}).media.forwardBatchMs).toBe(80);
+    expect(loadSettings({ FORWARD_BATCH_MS: '0' }).media.forwardBatchMs).toBe(0);
+    expect(loadSettings({ FORWARD_BATCH_MS: '250' }).media.forwardBatchMs).toBe(250);
+    expect(problemsOf({ FORWARD_BATCH_MS: '1001' }).join()).toContain('FORWARD_BATCH_MS must not be greater than 1000');
+    expect(problemsOf({ FORWARD_BATCH_MS: '-1' }).join()).toContain('FORWARD_BATCH_MS must not be less than 0');
+    expect(problemsOf({ FORWARD_BATCH_MS: '40ms' }).join()).toContain('FORWARD_BATCH_MS');
+  });
+
   it('bounds what every forward holds together: FORWARD_BUFFER_TOTAL_BYTES, 256 MiB by default, 1 MiB .. 64 GiB', () => {
     expect(loadSettings({}).media.forwardBufferTotalBytes).toBe(256 * 1024 * 1024);
     expect(loadSettings({ FORWARD_BUFFER_TOTAL_BYTES: String(3 * 1024 * 1024) }).media.forwardBufferTotalBytes).toBe(3 * 1024 * 1024);

@@ -73,6 +73,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
       forwardTo: forwardTo?.url ?? null,
       forwardBufferBytes: vars.FORWARD_BUFFER_BYTES,
       forwardBufferTotalBytes: vars.FORWARD_BUFFER_TOTAL_BYTES,
+      forwardBatchMs: vars.FORWARD_BATCH_MS,
     },
     leaseDefaults: { ttlS: vars.LEASE_TTL_S, connectTimeoutS: vars.CONNECT_TIMEOUT_S, idleTimeoutS: vars.IDLE_TIMEOUT_S },
     reconcile: { intervalS: vars.RECONCILE_INTERVAL_S, cron: vars.RECONCILE_CRON?.trim() ?? null, minAgeS: vars.RECONCILE_MIN_AGE_S },

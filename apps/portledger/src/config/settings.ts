@@ -20,6 +20,8 @@ export interface Settings {
     forwardBufferBytes: number;
     /** FORWARD_BUFFER_TOTAL_BYTES: what every lease's forward holds together, at most */
     forwardBufferTotalBytes: number;
+    /** FORWARD_BATCH_MS: how long a TCP forward gathers packets into one write (0: after every read) */
+    forwardBatchMs: number;
   };
   leaseDefaults: { ttlS: number; connectTimeoutS: number; idleTimeoutS: number };
   reconcile: { intervalS: number; cron: string | null; minAgeS: number };

@@ -1,15 +1,25 @@
 /**
- * How a forward connection batches its writes. A 2 Mb/s camera delivers a packet every ~5 ms,
- * mostly one per socket read; on loopback a write system call costs the sender ~3 us of kernel
- * time plus the receiver's receive path, so one write per read (or per 10 ms) made the forward
- * path about a third of the service's CPU at 1,000 streams. A lease's packets are gathered and
- * written once they are FORWARD_BATCH_BYTES, or FORWARD_BATCH_MS old: ~10 KB per write at
- * 2 Mb/s, 25 writes a second, at up to 40 ms of added latency (media servers buffer far more;
- * the live pull's fan-out batches the same way). The check runs after each of the lease's own
- * socket reads, so the writes of many leases spread over time with their streams.
+ * How a forward connection batches its writes. On loopback a write costs the sender its own
+ * send path plus the receiver's receive path and wake-up (the softirq runs in the sender), so
+ * one write per socket read made the forward path about a third of the service's CPU at 1,000
+ * streams. A lease's packets are gathered and written once they are FORWARD_BATCH_BYTES, or
+ * `batchMs` old (FORWARD_BATCH_MS, default DEFAULT_FORWARD_BATCH_MS). The check runs after each
+ * of the lease's own socket reads, so the writes of many leases spread over time with their
+ * streams.
+ *
+ * Why 80 ms: a camera sends each video frame as a burst (every 40 ms at 25 fps), so a 40 ms
+ * batch was about one write per frame, batching nothing the reads had not; at 80 ms two frames
+ * share a write (~20 KB at 2 Mb/s, 12.5 writes a second). Measured within one run by perf at
+ * 750 forwarded 2 Mb/s streams: the forward path's part of the service's samples went from
+ * 22-23 % (40 ms) to 18 % (80 ms). The price is up to 80 ms (plus one tick) of added latency
+ * before the media server sees a packet; players of a GB28181 platform buffer far more
+ * (HTTP-FLV and HLS seconds, WebRTC a few hundred ms), and FORWARD_BATCH_MS=0 writes after
+ * every read for those who want it.
  */
 export const FORWARD_BATCH_BYTES = 32 * 1024;
-export const FORWARD_BATCH_MS = 40;
+export const DEFAULT_FORWARD_BATCH_MS = 80;
+/** FORWARD_BATCH_MS is at most this: beyond it the lease's buffer, not the batch, is what holds the packets. */
+export const MAX_FORWARD_BATCH_MS = 1000;
 /** The shared timer's period: a batch that aged without a read to carry it waits at most this much longer. */
 export const FORWARD_TICK_MS = 10;
 

@@ -5,10 +5,11 @@ import { ForwardBudget } from './forward-budget';
 import { parseForwardTarget } from './forward-target';
 import { DEFAULT_FORWARD_BUFFER_BYTES, type LeaseForwarder } from './lease-forwarder';
 
-/** What bounds a lease's forward: its own buffer (FORWARD_BUFFER_BYTES) and the process's budget (FORWARD_BUFFER_TOTAL_BYTES). */
+/** What bounds a lease's forward: its own buffer (FORWARD_BUFFER_BYTES) and the process's budget (FORWARD_BUFFER_TOTAL_BYTES); how long it gathers a write (FORWARD_BATCH_MS). */
 export interface ForwardLimits {
   bufferBytes?: number;
   budget: ForwardBudget;
+  batchMs?: number;
 }
 
 /** forward-down and forward-up events written per lease, each; a flapping target's further changes are only counted. */
@@ -33,6 +34,7 @@ export function forwarderForLease(
     bufferBytes: limits?.bufferBytes ?? DEFAULT_FORWARD_BUFFER_BYTES,
     // A forwarder made without the gateway's budget (no gateway around it) is bounded by its own buffer only.
     budget: limits?.budget ?? new ForwardBudget(Infinity),
+    batchMs: limits?.batchMs,
     now,
     onChange: (change) => {
       if (++reported[change.state] > MAX_REPORTED_FORWARD_CHANGES) {

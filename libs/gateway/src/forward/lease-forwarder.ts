@@ -12,6 +12,8 @@ export interface ForwarderOptions {
   bufferBytes: number;
   /** the process-wide bound shared by every lease's forward (FORWARD_BUFFER_TOTAL_BYTES) */
   budget: ForwardBudget;
+  /** TCP: packets are gathered and written once this old (FORWARD_BATCH_MS; default DEFAULT_FORWARD_BATCH_MS; 0: after every read) */
+  batchMs?: number;
   /** the connection came up after being down, or went down; never called after close() */
   onChange?: (change: ForwardChange) => void;
   /** first retry delay; doubles up to maxRetryMs (default 250 ms, 5 s) */

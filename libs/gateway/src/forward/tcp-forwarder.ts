@@ -1,6 +1,6 @@
 import { Socket } from 'node:net';
 import { LeaseForwarder, type ForwarderOptions } from './lease-forwarder';
-import { FORWARD_BATCH_BYTES, FORWARD_BATCH_MS, FORWARD_TICKER } from './forward-ticker';
+import { DEFAULT_FORWARD_BATCH_MS, FORWARD_BATCH_BYTES, FORWARD_TICKER } from './forward-ticker';
 import { PacketSlab } from './packet-slab';
 
 /**
@@ -23,8 +23,8 @@ import { PacketSlab } from './packet-slab';
  * with its prefix, into a PacketSlab.
  *
  * The views are gathered in `queue` and written together (one write, or one writev) once they
- * are FORWARD_BATCH_BYTES or FORWARD_BATCH_MS old (see forward-ticker.ts): a few writes a
- * second per lease instead of one per packet or read. While the connection opens or is down
+ * are FORWARD_BATCH_BYTES or `batchMs` old (see forward-ticker.ts): a few writes a second per
+ * lease instead of one per packet or read. While the connection opens or is down
  * the queue simply keeps them, and they go out first once it is up.
  */
 export class TcpForwarder extends LeaseForwarder {
@@ -42,9 +42,11 @@ export class TcpForwarder extends LeaseForwarder {
   private queuedPackets = 0;
   /** now() when the first view of the queue was gathered */
   private queuedSince = 0;
+  private readonly batchMs: number;
 
   constructor(options: ForwarderOptions) {
     super(options);
+    this.batchMs = options.batchMs ?? DEFAULT_FORWARD_BATCH_MS;
   }
 
   get localPort(): number | null {
@@ -62,13 +64,13 @@ export class TcpForwarder extends LeaseForwarder {
   flush(now: number): void {
     this.endRange();
     const n = this.queuedBytes;
-    if (n > 0 && (n >= FORWARD_BATCH_BYTES || now - this.queuedSince >= FORWARD_BATCH_MS) && this.state === 'up') this.writeQueue();
+    if (n > 0 && (n >= FORWARD_BATCH_BYTES || now - this.queuedSince >= this.batchMs) && this.state === 'up') this.writeQueue();
   }
 
   tick(): boolean {
     if (this.closed) return false;
     const up = this.state === 'up';
-    if (up && this.queuedBytes > 0 && this.now() - this.queuedSince >= FORWARD_BATCH_MS) this.writeQueue();
+    if (up && this.queuedBytes > 0 && this.now() - this.queuedSince >= this.batchMs) this.writeQueue();
     else this.account();
     // Still to look after: a batch to write later, or bytes the kernel has not taken yet.
     return up && (this.queuedBytes > 0 || this.backlog > 0);
