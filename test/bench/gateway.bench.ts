@@ -29,6 +29,7 @@ import { parseUdpDrops } from '../../libs/gateway/src/udp-drops';
 import { readOk } from '../fixtures/rtp/fixtures';
 import { api, startService, type ServiceProcess } from '../support/service-process';
 import { tempDir } from '../support/temp-dir';
+import { stackShare } from './support/perf-samples';
 import { writeBenchResult } from './support/report';
 
 const SIM = join(__dirname, '..', '..', 'dist/apps/device-sim/src/main.js');
@@ -41,6 +42,8 @@ const REALTIME_STEPS = (process.env.GW_BENCH_STEPS ?? '100,250,500,750,1000,1250
 const PULL_STEPS = (process.env.GW_BENCH_PULL_STEPS ?? '100,250,500,750').split(',').map(Number);
 const FORWARD_STEPS = (process.env.GW_BENCH_FORWARD_STEPS ?? '100,250,500,750,1000,1250').split(',').map(Number);
 const FORWARD_SINK_PORT = 64995; // between RANGE and HTTP_PORT
+/** After the devices stop: the last batches are written within FORWARD_BATCH_MS (80) plus one 10 ms tick. */
+const FORWARD_SETTLE_MS = 250;
 const UDP_STEPS = (process.env.GW_BENCH_UDP_STEPS ?? '100,250,500,750,1000,1250,1500').split(',').map(Number);
 const RECONNECTS = Number(process.env.GW_BENCH_RECONNECTS ?? 10);
 /** node flags for the service, e.g. `--trace-gc` (space-separated) */
@@ -114,6 +117,14 @@ function runSim(args: string[]): { done: Promise<{ code: number | null; summary:
   );
   return { done, pid: child.pid! };
 }
+
+/**
+ * A sample's stack is the forward path's: a frame of libs/gateway/src/forward (with
+ * --perf-basic-prof), or a socket write in the kernel (only the forwarder writes to sockets while
+ * no HTTP traffic flows; the kernel's unwinding often stops before the JS caller of a write).
+ * Loopback delivery to the receiver runs inside tcp_sendmsg, so it is counted too.
+ */
+const FORWARD_FRAMES = /\/gateway\/src\/forward\/|sock_write_iter|sys_writev|tcp_sendmsg/;
 
 /** `perf record -g` of `pid` for `seconds` (cpu-clock: this VM has no hardware counters); resolves when written. */
 function perfRecord(pid: number, out: string, seconds: number): Promise<void> {
@@ -257,6 +268,7 @@ describe('gateway bench', () => {
     const bytes = results.reduce((n, r) => n + (r.summary?.bytes ?? 0), 0);
     const errors = results.reduce((n, r) => n + (r.summary?.errors ?? 1), 0);
     const seconds = Math.max(...results.map((r) => r.summary?.seconds ?? NaN));
+    if (forward) await sleep(FORWARD_SETTLE_MS);
     const fwd = forward ? await forwardTotals(ids) : null;
     await releaseAll(ids);
     const perGB = cpu / (bytes / 1e9);
@@ -308,6 +320,8 @@ describe('gateway bench', () => {
     ok: boolean;
     forward: Awaited<ReturnType<typeof forwardTotals>> | null;
     drops: number;
+    /** the window's `perf record` (GW_BENCH_PERF_DIR) */
+    perfFile: string | null;
   }> {
     const udp = transport === 'udp';
     const tag = `${forward ? 'f' : pulls ? 'p' : ''}${udp ? 'u' : ''}`;
@@ -351,7 +365,8 @@ describe('gateway bench', () => {
     const simCpu = () => sims.reduce((n, s) => n + cpuSeconds(s.pid), 0);
     const simCpu0 = simCpu();
     eventLoopWindowStart();
-    const perf = PERF_DIR ? perfRecord(pid(), join(PERF_DIR, `${tag || 'base'}${streams}-${Date.now()}.data`), WINDOW_S) : null;
+    const perfFile = PERF_DIR ? join(PERF_DIR, `${tag || 'base'}${streams}-${Date.now()}.data`) : null;
+    const perf = perfFile ? perfRecord(pid(), perfFile, WINDOW_S) : null;
     await sleep(WINDOW_S * 1000);
     const cpu = cpuSeconds(pid()) - cpu0;
     await perf;
@@ -365,7 +380,10 @@ describe('gateway bench', () => {
     const errors = results.reduce((n, r) => n + (r.summary?.errors ?? 1), 0);
     const cpuPct = (cpu / ((t1 - t0) / 1000)) * 100;
     for (const r of reqs) r.destroy();
-    // The simulators have stopped: what was accepted has been handed to the forward sockets or dropped.
+    // The simulators have stopped: once each lease's last batch is old enough to be written (the
+    // shared timer's next run after FORWARD_BATCH_MS), what was accepted has been handed to the
+    // forward sockets or dropped.
+    if (forward) await sleep(FORWARD_SETTLE_MS);
     const fwd = forward ? await forwardTotals(ids) : null;
     await releaseAll(ids);
     const rssPerKb = (rss - idleRss) / streams;
@@ -391,7 +409,7 @@ describe('gateway bench', () => {
       ...(fwd ? { accepted: fwd.accepted, forwarded: fwd.forwarded, dropped: fwd.dropped, notUp: fwd.notUp } : {}),
       ...(udp ? { kernelDrops: drops, kernelDropPct: dropPct } : {}),
     });
-    return { cpuPct, simCpuPct, mbps, rss, rssPerKb, el, ok, forward: fwd, drops };
+    return { cpuPct, simCpuPct, mbps, rss, rssPerKb, el, ok, forward: fwd, drops, perfFile };
   }
 
   /**
@@ -476,11 +494,19 @@ describe('gateway bench', () => {
       // again in back-to-back pairs (without, then with forwarding) and report the median pair.
       if (forwardN > 0 && FORWARD_PAIRS > 0) {
         const shares: number[] = [];
+        const perfShares: number[] = [];
         for (let i = 0; i < FORWARD_PAIRS; i++) {
           const base = await realtime(forwardN, false);
           const fwd = await realtime(forwardN, false, true);
           if (!base.ok || !fwd.ok) continue;
           shares.push(((fwd.cpuPct - base.cpuPct) / fwd.cpuPct) * 100);
+          // Within the run: samples under the forwarder's code (its JS frames, the writev system calls
+          // it alone makes while no HTTP traffic flows). GC the forward's garbage causes is not in it.
+          if (fwd.perfFile) perfShares.push(stackShare(fwd.perfFile, FORWARD_FRAMES).pct);
+        }
+        if (perfShares.length > 0) {
+          perfShares.sort((a, b) => a - b);
+          metrics.forward_cpu_share_pct_perf_samples = perfShares[Math.floor((perfShares.length - 1) / 2)];
         }
         if (shares.length > 0) {
           shares.sort((a, b) => a - b);

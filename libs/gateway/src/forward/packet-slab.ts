@@ -1,9 +1,8 @@
 /**
- * Room for packet copies that must outlive the call that delivered them (a packet that
- * straddled two socket reads lives in the deframer's reused frame buffer; a packet without
- * an RFC 4571 prefix in front of it needs one). Copies are laid end to end in one 64 KiB
- * slab, so a run of them is written with one Buffer and no allocation per packet; a full slab
- * is replaced, never reused, because writes still queued in a socket may point into it.
+ * Room for packet copies that must outlive the call that delivered them. Copies are laid end
+ * to end in one 64 KiB slab, so a run of them is written with one Buffer and no allocation per
+ * packet. A full slab is replaced, never overwritten, because writes still queued in a socket
+ * may point into it; its owner may `rewind()` it once it knows no write does.
  */
 export class PacketSlab {
   buf: Buffer = Buffer.alloc(0);
@@ -20,5 +19,10 @@ export class PacketSlab {
     const at = this.offset;
     this.offset += n;
     return at;
+  }
+
+  /** Reuses the slab from its start: only when nothing (a queued write, a view) still points into it. */
+  rewind(): void {
+    this.offset = 0;
   }
 }

@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ForwardBudget } from './forward-budget';
 import { parseForwardTarget } from './forward-target';
@@ -23,23 +23,32 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
-/** A media server stand-in on an ephemeral loopback port that keeps what it reads. */
-async function receiver(): Promise<{ url: string; received: () => Buffer }> {
+/** A media server stand-in on an ephemeral loopback port that keeps what it reads; `paused`: it reads nothing until resume(). */
+async function receiver(paused = false): Promise<{ url: string; received: () => Buffer; resume: () => void }> {
   const chunks: Buffer[] = [];
-  const server = createServer((s) => s.on('data', (c: Buffer) => chunks.push(c)));
+  const conns: Socket[] = [];
+  const server = createServer((s) => {
+    conns.push(s);
+    if (paused) s.pause();
+    s.on('data', (c: Buffer) => chunks.push(c));
+  });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `tcp://127.0.0.1:${(server.address() as AddressInfo).port}`, received: () => Buffer.concat(chunks) };
+  return {
+    url: `tcp://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received: () => Buffer.concat(chunks),
+    resume: () => conns.forEach((c) => c.resume()),
+  };
 }
 
 /** A forwarder on a hand-turned clock, already `up` (its first packet opened the connection). */
-async function upForwarder(batchMs?: number) {
-  const r = await receiver();
+async function upForwarder(batchMs?: number, paused = false) {
+  const r = await receiver(paused);
   const clock = { t: 1_000 };
   const f = new TcpForwarder({
     target: parseForwardTarget(r.url)!,
     ssrc: null,
-    bufferBytes: 4 * 1024 * 1024,
+    bufferBytes: 256 * 1024 * 1024,
     budget: new ForwardBudget(Infinity),
     batchMs,
     now: () => clock.t,
@@ -101,6 +110,32 @@ describe('TcpForwarder batching (FORWARD_BATCH_MS)', () => {
     for (let i = 0; i < 200 && f.stats().packets < 3; i++) await new Promise((res) => setTimeout(res, 5));
     expect(f.stats().packets).toBe(3);
     const expected = Buffer.concat([framed(0, 100), a]);
+    for (let i = 0; i < 200 && r.received().length < expected.length; i++) await new Promise((res) => setTimeout(res, 5));
+    expect(r.received().equals(expected)).toBe(true);
+  });
+
+  it('never overwrites bytes a write still holds: a target that stops reading and resumes gets every byte in order', async () => {
+    const { f, clock, r } = await upForwarder(0, true);
+    const sent = [framed(0, 100)];
+    // ~24 MB in reads of ~10 KB: far past what the kernel's buffers on both sides take, so most
+    // writes are held by the socket while later reads keep coming.
+    for (let i = 0; i < 2_400; i++) sent.push(read(f, clock.t, 1 + i * 7, 7, 1_400));
+    expect(f.stats().dropped).toBe(0);
+    r.resume();
+    const expected = Buffer.concat(sent);
+    for (let i = 0; i < 1_000 && r.received().length < expected.length; i++) await new Promise((res) => setTimeout(res, 10));
+    expect(r.received().length).toBe(expected.length);
+    expect(r.received().equals(expected)).toBe(true);
+  });
+
+  it('copies what it is handed: the device may reuse its read buffers at once', async () => {
+    const { f, clock, r } = await upForwarder(0);
+    const chunks = Array.from({ length: 50 }, (_, i) => read(f, clock.t, 1 + i * 3, 3));
+    for (const c of chunks) c.fill(0); // the device's read buffers reused: nothing forwarded may change
+    const expected = Buffer.concat([
+      framed(0, 100),
+      ...Array.from({ length: 50 }, (_, i) => Buffer.concat([0, 1, 2].map((k) => framed(1 + i * 3 + k, 1_000)))),
+    ]);
     for (let i = 0; i < 200 && r.received().length < expected.length; i++) await new Promise((res) => setTimeout(res, 5));
     expect(r.received().equals(expected)).toBe(true);
   });

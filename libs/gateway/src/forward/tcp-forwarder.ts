@@ -13,30 +13,39 @@ import { PacketSlab } from './packet-slab';
  *   |             LENGTH            |  RTP packet (LENGTH bytes) ...
  *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *
- * No copy where the device's own framing can be reused: a packet that arrived RFC 4571-framed
- * inside one socket read already has its length in the two bytes before it (so has an RFC 2326
- * interleaved one: `$`, channel, then the same 2-byte length), and consecutive such packets
- * form one contiguous range of the read's chunk, kept as one Buffer view. Socket 'data'
- * chunks are fresh buffers per read (this service sets no `onread` buffer), so a view may be
- * kept for a later write. Anything else (a packet that straddled reads and lives in the
- * deframer's reused buffer, or one with no prefix, e.g. from a UDP ingest) is copied once,
- * with its prefix, into a PacketSlab.
+ * The device's own framing is reused: a packet that arrived RFC 4571-framed inside one socket
+ * read already has its length in the two bytes before it (so has an RFC 2326 interleaved one:
+ * `$`, channel, then the same 2-byte length), and consecutive such packets form one contiguous
+ * range of the read's chunk, copied with one copy per read into the lease's PacketSlab. A
+ * packet that straddled reads (it lives in the deframer's reused buffer) or has no prefix
+ * (e.g. from a UDP ingest) is copied there with a prefix written in front.
  *
- * The views are gathered in `queue` and written together (one write, or one writev) once they
- * are FORWARD_BATCH_BYTES or `batchMs` old (see forward-ticker.ts): a few writes a second per
- * lease instead of one per packet or read. While the connection opens or is down
- * the queue simply keeps them, and they go out first once it is up.
+ * Why copy at all: keeping views of the read chunks until the batch was written held every
+ * chunk (a Buffer object and its own ArrayBuffer) across the young generation's collections,
+ * so V8 promoted them and marked the old generation without pause: at 1,000 forwarded streams
+ * concurrent marking took a quarter of the service's CPU samples. One copy per read into a slab
+ * that is reused costs a memcpy; the chunks die young.
+ *
+ * A batch is one contiguous region of the slab (a full slab is queued as a view and a fresh one
+ * started), written with one write once it is FORWARD_BATCH_BYTES or `batchMs` old (see
+ * forward-ticker.ts): a few writes a second per lease instead of one per packet or read. When
+ * the kernel took the whole write at once, nothing points into the slab any more and the next
+ * batch reuses it from its start. While the connection opens or is down the batch simply grows,
+ * and it goes out first once the connection is up.
  */
 export class TcpForwarder extends LeaseForwarder {
   private socket: Socket | null = null;
   private socketClosed: Promise<void> | null = null;
   private readonly slab = new PacketSlab();
-  /** the range being gathered: rangeBuf[rangeStart..rangeEnd), rangePackets framed packets */
+  /** the read's range being gathered: rangeBuf[rangeStart..rangeEnd), rangePackets framed packets */
   private rangeBuf: Buffer | null = null;
   private rangeStart = 0;
   private rangeEnd = 0;
   private rangePackets = 0;
-  /** views not yet handed to the socket, in order */
+  /** the batch's part in the current slab: slab.buf[regionStart..regionEnd) */
+  private regionStart = 0;
+  private regionEnd = 0;
+  /** the batch's parts in earlier, full slabs, in order */
   private readonly queue: Buffer[] = [];
   private queuedBytes = 0;
   private queuedPackets = 0;
@@ -71,7 +80,10 @@ export class TcpForwarder extends LeaseForwarder {
     if (this.closed) return false;
     const up = this.state === 'up';
     if (up && this.queuedBytes > 0 && this.now() - this.queuedSince >= this.batchMs) this.writeQueue();
-    else this.account();
+    else {
+      this.account();
+      if (up && this.queuedBytes === 0 && this.backlog === 0) this.rewind();
+    }
     // Still to look after: a batch to write later, or bytes the kernel has not taken yet.
     return up && (this.queuedBytes > 0 || this.backlog > 0);
   }
@@ -79,16 +91,27 @@ export class TcpForwarder extends LeaseForwarder {
   protected send(buf: Buffer, start: number, end: number, reused: boolean): void {
     const length = end - start;
     if (!reused && start >= 2 && buf[start - 2] === length >>> 8 && buf[start - 1] === (length & 0xff)) {
-      this.add(buf, start - 2, end);
+      if (buf === this.rangeBuf && start - 2 === this.rangeEnd) {
+        this.rangeEnd = end;
+        this.rangePackets++;
+        return;
+      }
+      this.endRange();
+      this.rangeBuf = buf;
+      this.rangeStart = start - 2;
+      this.rangeEnd = end;
+      this.rangePackets = 1;
       return;
     }
-    const slab = this.slab;
-    const at = slab.reserve(length + 2);
-    const copy = slab.buf;
+    // What came before this packet goes into the batch first.
+    this.endRange();
+    if (!this.admit(length + 2, 1)) return;
+    const at = this.reserve(length + 2);
+    const copy = this.slab.buf;
     copy[at] = length >>> 8;
     copy[at + 1] = length & 0xff;
     buf.copy(copy, at + 2, start, end);
-    this.add(copy, at, at + length + 2);
+    this.gathered(length + 2, 1);
   }
 
   protected hasWaiting(): boolean {
@@ -127,6 +150,7 @@ export class TcpForwarder extends LeaseForwarder {
 
   protected closeSocket(): Promise<void> {
     this.queue.length = 0;
+    this.regionStart = this.regionEnd;
     this.queuedBytes = 0;
     this.queuedPackets = 0;
     this.rangeBuf = null;
@@ -136,55 +160,71 @@ export class TcpForwarder extends LeaseForwarder {
     return this.socketClosed ?? Promise.resolve();
   }
 
-  /** Extends the range when the bytes follow it in the same buffer, else queues it and starts a new one. */
-  private add(buf: Buffer, from: number, to: number): void {
-    if (buf === this.rangeBuf && from === this.rangeEnd) {
-      this.rangeEnd = to;
-      this.rangePackets++;
-      return;
-    }
-    this.endRange();
-    this.rangeBuf = buf;
-    this.rangeStart = from;
-    this.rangeEnd = to;
-    this.rangePackets = 1;
-  }
-
-  /** Queues the range gathered from one read, or drops it (counted) when the lease or the process has no room. */
+  /** Copies the range gathered from one read into the batch, or drops it (counted) when the lease or the process has no room. */
   private endRange(): void {
     const buf = this.rangeBuf;
     if (buf === null) return;
     this.rangeBuf = null;
     const size = this.rangeEnd - this.rangeStart;
     if (!this.admit(size, this.rangePackets)) return;
+    const at = this.reserve(size);
+    buf.copy(this.slab.buf, at, this.rangeStart, this.rangeEnd);
+    this.gathered(size, this.rangePackets);
+  }
+
+  /** `n` bytes at the batch's end in the slab; when the slab is full, its part of the batch is queued and a fresh slab started. */
+  private reserve(n: number): number {
+    const before = this.slab.buf;
+    const at = this.slab.reserve(n);
+    if (this.regionEnd === this.regionStart) this.regionStart = at;
+    else if (this.slab.buf !== before) {
+      this.queue.push(before.subarray(this.regionStart, this.regionEnd));
+      this.regionStart = at;
+    }
+    this.regionEnd = at + n;
+    return at;
+  }
+
+  /** `size` bytes (`packets` packets) joined the batch. */
+  private gathered(size: number, packets: number): void {
     if (this.queuedBytes === 0) {
       this.queuedSince = this.now();
       // The shared timer writes the batch should no read come to carry it.
       if (this.state === 'up') FORWARD_TICKER.add(this);
     }
-    this.queue.push(buf.subarray(this.rangeStart, this.rangeEnd));
     this.queuedBytes += size;
-    this.queuedPackets += this.rangePackets;
+    this.queuedPackets += packets;
     this.account();
   }
 
-  /** Hands the queue to the socket in one write (one writev for several views). */
+  /** Hands the batch to the socket in one write (one writev when it spans slabs). */
   private writeQueue(): void {
     const socket = this.socket!;
     const queue = this.queue;
-    if (queue.length === 1) socket.write(queue[0]);
+    const region = this.slab.buf.subarray(this.regionStart, this.regionEnd);
+    if (queue.length === 0) socket.write(region);
     else {
       socket.cork();
       for (let i = 0; i < queue.length; i++) socket.write(queue[i]);
+      if (region.length > 0) socket.write(region);
       socket.uncork();
     }
     this.packets += this.queuedPackets;
     this.bytes += this.queuedBytes - 2 * this.queuedPackets;
     queue.length = 0;
+    this.regionStart = this.regionEnd;
     this.queuedBytes = 0;
     this.queuedPackets = 0;
     this.account();
-    // A target that does not take everything: follow the backlog until the kernel has it.
-    if (socket.writableLength > 0) FORWARD_TICKER.add(this);
+    // The kernel took it all at once (Node completes such a write before write() returns):
+    // nothing points into the slab, the next batch reuses it. Otherwise follow the backlog.
+    if (socket.writableLength === 0) this.rewind();
+    else FORWARD_TICKER.add(this);
+  }
+
+  /** The slab from its start again: only while no batch is gathered and the socket holds nothing. */
+  private rewind(): void {
+    this.slab.rewind();
+    this.regionStart = this.regionEnd = 0;
   }
 }
