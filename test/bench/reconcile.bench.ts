@@ -91,7 +91,7 @@ test('reconcile: parse 20,000 unrelated sockets, one pass over 5,000 leases, eve
     let gcMaxPauseKind = 0;
     const gcObserver = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
-        if (e.duration > Math.max(0, ...gcPauses)) gcMaxPauseKind = (e.detail as { kind?: number } | undefined)?.kind ?? 0;
+        if (e.duration > Math.max(0, ...gcPauses)) gcMaxPauseKind = (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
         gcPauses.push(e.duration);
       }
     });

@@ -10,10 +10,15 @@ export class PacketSlab {
 
   constructor(private readonly size = 64 * 1024) {}
 
-  /** Reserves `n` bytes of `this.buf` (read `buf` after the call) and returns where they start. */
-  reserve(n: number): number {
+  /**
+   * Reserves `n` bytes of `this.buf` (read `buf` after the call) and returns where they start.
+   * A full slab is replaced by one of `spare` (buffers the owner knows nothing points into any
+   * more) when one is large enough, else by a new one.
+   */
+  reserve(n: number, spare?: Buffer[]): number {
     if (this.offset + n > this.buf.length) {
-      this.buf = Buffer.allocUnsafe(Math.max(this.size, n));
+      const reused = spare?.pop();
+      this.buf = reused !== undefined && reused.length >= n ? reused : Buffer.allocUnsafe(Math.max(this.size, n));
       this.offset = 0;
     }
     const at = this.offset;

@@ -26,13 +26,21 @@ import { PacketSlab } from './packet-slab';
  * concurrent marking took a quarter of the service's CPU samples. One copy per read into a slab
  * that is reused costs a memcpy; the chunks die young.
  *
- * A batch is one contiguous region of the slab (a full slab is queued as a view and a fresh one
+ * A batch is one contiguous region of the slab (a full slab is queued as a view and another
  * started), written with one write once it is FORWARD_BATCH_BYTES or `batchMs` old (see
  * forward-ticker.ts): a few writes a second per lease instead of one per packet or read. When
  * the kernel took the whole write at once, nothing points into the slab any more and the next
- * batch reuses it from its start. While the connection opens or is down the batch simply grows,
- * and it goes out first once the connection is up.
+ * batch reuses it from its start. When it did not (a target that reads slowly), full slabs are
+ * retired and come back as spares once the kernel has taken every byte handed from them
+ * (counted against the socket's `writableLength`): a lagging target makes the lease cycle a few
+ * slabs, not allocate one per 64 KiB. That matters beyond this lease: V8 counts ArrayBuffer
+ * memory and, while it keeps growing, marks the old generation again and again (at 1,000
+ * forwarded streams on a saturated machine, concurrent marking took 38 % of the samples). While
+ * the connection opens or is down the batch simply grows, and it goes out first once it is up.
  */
+/** Slabs a lease keeps for reuse while its target lags (64 KiB each). */
+const MAX_SPARE_SLABS = 2;
+
 export class TcpForwarder extends LeaseForwarder {
   private socket: Socket | null = null;
   private socketClosed: Promise<void> | null = null;
@@ -47,6 +55,12 @@ export class TcpForwarder extends LeaseForwarder {
   private regionEnd = 0;
   /** the batch's parts in earlier, full slabs, in order */
   private readonly queue: Buffer[] = [];
+  /** bytes handed to the current socket so far: with its writableLength, how far the kernel has taken them */
+  private handed = 0;
+  /** full slabs, oldest first; `end`: `handed` once their last byte was handed (-1: part still in the queue) */
+  private readonly retired: Array<{ buf: Buffer; end: number }> = [];
+  /** slabs nothing points into any more, for the next full slab */
+  private readonly spare: Buffer[] = [];
   private queuedBytes = 0;
   private queuedPackets = 0;
   /** now() when the first view of the queue was gathered */
@@ -82,7 +96,7 @@ export class TcpForwarder extends LeaseForwarder {
     if (up && this.queuedBytes > 0 && this.now() - this.queuedSince >= this.batchMs) this.writeQueue();
     else {
       this.account();
-      if (up && this.queuedBytes === 0 && this.backlog === 0) this.rewind();
+      if (up) this.reclaim();
     }
     // Still to look after: a batch to write later, or bytes the kernel has not taken yet.
     return up && (this.queuedBytes > 0 || this.backlog > 0);
@@ -141,6 +155,11 @@ export class TcpForwarder extends LeaseForwarder {
     socket.once('close', () => {
       if (this.socket !== socket) return;
       this.socket = null;
+      // Closed: the writes it still held are gone, and with them every reference into the slabs
+      // (only the batch still gathered, for the next connection, points into them).
+      for (const r of this.retired) if (r.end > 0) r.end = 0;
+      this.handed = 0;
+      this.reclaim();
       // Whatever the dead socket still held is gone (it was counted as forwarded); the queue waits for a retry.
       this.failed(error ?? 'connection closed by the target');
       this.account();
@@ -175,12 +194,13 @@ export class TcpForwarder extends LeaseForwarder {
   /** `n` bytes at the batch's end in the slab; when the slab is full, its part of the batch is queued and a fresh slab started. */
   private reserve(n: number): number {
     const before = this.slab.buf;
-    const at = this.slab.reserve(n);
-    if (this.regionEnd === this.regionStart) this.regionStart = at;
-    else if (this.slab.buf !== before) {
-      this.queue.push(before.subarray(this.regionStart, this.regionEnd));
-      this.regionStart = at;
-    }
+    const at = this.slab.reserve(n, this.spare);
+    if (this.slab.buf !== before) {
+      const queued = this.regionEnd > this.regionStart;
+      if (queued) this.queue.push(before.subarray(this.regionStart, this.regionEnd));
+      if (before.length > 0) this.retired.push({ buf: before, end: queued ? -1 : this.handed });
+      this.regionStart = this.regionEnd = at;
+    } else if (this.regionEnd === this.regionStart) this.regionStart = at;
     this.regionEnd = at + n;
     return at;
   }
@@ -213,18 +233,32 @@ export class TcpForwarder extends LeaseForwarder {
     this.bytes += this.queuedBytes - 2 * this.queuedPackets;
     queue.length = 0;
     this.regionStart = this.regionEnd;
+    this.handed += this.queuedBytes;
+    for (const r of this.retired) if (r.end < 0) r.end = this.handed;
     this.queuedBytes = 0;
     this.queuedPackets = 0;
     this.account();
     // The kernel took it all at once (Node completes such a write before write() returns):
-    // nothing points into the slab, the next batch reuses it. Otherwise follow the backlog.
-    if (socket.writableLength === 0) this.rewind();
-    else FORWARD_TICKER.add(this);
+    // nothing points into the slabs, the next batch reuses them. Otherwise follow the backlog.
+    this.reclaim();
+    if (socket.writableLength > 0) FORWARD_TICKER.add(this);
   }
 
-  /** The slab from its start again: only while no batch is gathered and the socket holds nothing. */
-  private rewind(): void {
-    this.slab.rewind();
-    this.regionStart = this.regionEnd = 0;
+  /**
+   * Gives back what the kernel has taken: retired slabs whose every handed byte it took become
+   * spares (two kept; a third is left to the GC), and the current slab starts over when no batch
+   * is gathered in it and the socket holds nothing.
+   */
+  private reclaim(): void {
+    const taken = this.handed - (this.socket?.writableLength ?? 0);
+    const retired = this.retired;
+    while (retired.length > 0 && retired[0].end >= 0 && retired[0].end <= taken) {
+      const { buf } = retired.shift()!;
+      if (this.spare.length < MAX_SPARE_SLABS) this.spare.push(buf);
+    }
+    if (this.queuedBytes === 0 && taken === this.handed) {
+      this.slab.rewind();
+      this.regionStart = this.regionEnd = 0;
+    }
   }
 }
