@@ -11,7 +11,7 @@
  * batch was about one write per frame, batching nothing the reads had not; at 80 ms two frames
  * share a write (~20 KB at 2 Mb/s, 12.5 writes a second). Measured within one run by perf at
  * 750 forwarded 2 Mb/s streams: the forward path's part of the service's samples went from
- * 22-23 % (40 ms) to 18 % (80 ms). The price is up to 80 ms (plus one tick) of added latency
+ * 25 % (40 ms) to 19 % (80 ms). The price is up to 80 ms (plus one tick) of added latency
  * before the media server sees a packet; players of a GB28181 platform buffer far more
  * (HTTP-FLV and HLS seconds, WebRTC a few hundred ms), and FORWARD_BATCH_MS=0 writes after
  * every read for those who want it.
