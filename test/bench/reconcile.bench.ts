@@ -1,5 +1,6 @@
 import { ProcNetTcpScanner } from '@app/reconciler';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
 import { test } from 'vitest';
 import { startReconciler } from '../support/reconciler-harness';
 import { HISTORY_LEASES, seedBenchHistory } from './support/history';
@@ -14,6 +15,8 @@ const RANGE = { start: 18_000, end: 27_999 };
 const LEASES = 5_000;
 const PASSES = 15;
 const UNRELATED = 20_000;
+/** RECONCILE_BENCH_TRACE_GC=1: V8's --trace-gc-nvp over the measured passes (what each scavenge copied and promoted). */
+const TRACE_GC = process.env.RECONCILE_BENCH_TRACE_GC === '1';
 
 /** A /proc/net/tcp text like the kernel's: `ours` listeners in the range, then `unrelated` sockets outside it. */
 function syntheticTcp(ours: number, unrelated: number): string {
@@ -97,6 +100,7 @@ test('reconcile: parse 20,000 unrelated sockets, one pass over 5,000 leases, eve
     });
     gcObserver.observe({ entryTypes: ['gc'] });
     delay.enable();
+    if (TRACE_GC) setFlagsFromString('--trace-gc-nvp');
     const passMs: number[] = [];
     let findings = 0;
     for (let i = 0; i < PASSES; i++) {
@@ -107,6 +111,7 @@ test('reconcile: parse 20,000 unrelated sockets, one pass over 5,000 leases, eve
       await new Promise((r) => setTimeout(r, 20));
     }
     delay.disable();
+    if (TRACE_GC) setFlagsFromString('--no-trace-gc-nvp');
     clearInterval(probe);
     // The observer is called asynchronously: let the last entries arrive.
     await new Promise((r) => setTimeout(r, 10));
