@@ -1,5 +1,7 @@
 import { ProcNetTcpScanner } from '@app/reconciler';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { setFlagsFromString } from 'node:v8';
 import { test } from 'vitest';
 import { startReconciler } from '../support/reconciler-harness';
@@ -17,6 +19,51 @@ const PASSES = 15;
 const UNRELATED = 20_000;
 /** RECONCILE_BENCH_TRACE_GC=1: V8's --trace-gc-nvp over the measured passes (what each scavenge copied and promoted). */
 const TRACE_GC = process.env.RECONCILE_BENCH_TRACE_GC === '1';
+/**
+ * RECONCILE_BENCH_HEAP_PROFILE=<file>: after the measured passes, five more under V8's sampling
+ * heap profiler (every allocation site, collected or not); the file gets the sites by bytes.
+ */
+const HEAP_PROFILE = process.env.RECONCILE_BENCH_HEAP_PROFILE;
+
+interface SamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+/** Allocation sites of passes run under the sampling heap profiler, largest first, one line each. */
+async function profilePasses(run: () => Promise<unknown>, passes: number): Promise<string> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 1024,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+    for (let i = 0; i < passes; i++) await run();
+    const { profile } = (await session.post('HeapProfiler.getSamplingProfile')) as { profile: { head: SamplingNode } };
+    await session.post('HeapProfiler.stopSampling');
+    const bySite = new Map<string, number>();
+    const walk = (n: SamplingNode, path: string[]) => {
+      const here = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(libs|node_modules|test)\//, '$1/')}:${n.callFrame.lineNumber + 1}`;
+      const stack = [...path, here].slice(-4);
+      if (n.selfSize > 0) bySite.set(stack.join(' < '), (bySite.get(stack.join(' < ')) ?? 0) + n.selfSize);
+      for (const c of n.children) walk(c, stack);
+    };
+    walk(profile.head, []);
+    const total = [...bySite.values()].reduce((a, b) => a + b, 0);
+    return [
+      `${(total / passes / 1e6).toFixed(2)} MB allocated per pass (sampled)`,
+      ...[...bySite]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 40)
+        .map(([site, bytes]) => `${(bytes / passes / 1e3).toFixed(0).padStart(6)} kB/pass  ${site}`),
+    ].join('\n');
+  } finally {
+    session.disconnect();
+  }
+}
 
 /** A /proc/net/tcp text like the kernel's: `ours` listeners in the range, then `unrelated` sockets outside it. */
 function syntheticTcp(ours: number, unrelated: number): string {
@@ -127,6 +174,7 @@ test('reconcile: parse 20,000 unrelated sockets, one pass over 5,000 leases, eve
     metrics.gc_max_pause_kind = gcMaxPauseKind;
     metrics.leases = LEASES;
     metrics.sockets_in_range = LEASES * 2;
+    if (HEAP_PROFILE) writeFileSync(HEAP_PROFILE, await profilePasses(() => h.reconciler.reconcileOnce(), 5));
   } finally {
     await h.destroy();
   }
