@@ -389,10 +389,11 @@ describe('gateway bench', () => {
     const perf = perfFile ? perfRecord(pid(), perfFile, WINDOW_S) : null;
     await sleep(WINDOW_S * 1000);
     const cpu = cpuSeconds(pid()) - cpu0;
-    await perf;
     const simCpuPct = ((simCpu() - simCpu0) / WINDOW_S) * 100;
     const sinkCpuPct = forward && sinkPid !== null ? ((cpuSeconds(sinkPid) - sinkCpu0) / WINDOW_S) * 100 : NaN;
     const t1 = Date.now();
+    // perf's own `sleep` may end a moment after ours: waited for only once the window's readings are taken.
+    await perf;
     // What every lease's forward held at the window's end: a receiver that falls behind shows here.
     const heldMB = forward ? await forwardHeldMB() : NaN;
     const rss = rssKb(pid());

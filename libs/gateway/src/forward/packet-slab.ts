@@ -26,6 +26,11 @@ export class PacketSlab {
     return at;
   }
 
+  /** Bytes of `buf` reserved so far: the next reservation starts here when it fits. */
+  get used(): number {
+    return this.offset;
+  }
+
   /** Reuses the slab from its start: only when nothing (a queued write, a view) still points into it. */
   rewind(): void {
     this.offset = 0;

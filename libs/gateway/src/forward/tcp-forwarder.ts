@@ -50,9 +50,8 @@ export class TcpForwarder extends LeaseForwarder {
   private rangeStart = 0;
   private rangeEnd = 0;
   private rangePackets = 0;
-  /** the batch's part in the current slab: slab.buf[regionStart..regionEnd) */
+  /** the batch's part in the current slab: slab.buf[regionStart..slab.used) */
   private regionStart = 0;
-  private regionEnd = 0;
   /** the batch's parts in earlier, full slabs, in order */
   private readonly queue: Buffer[] = [];
   /** bytes handed to the current socket so far: with its writableLength, how far the kernel has taken them */
@@ -169,7 +168,7 @@ export class TcpForwarder extends LeaseForwarder {
 
   protected closeSocket(): Promise<void> {
     this.queue.length = 0;
-    this.regionStart = this.regionEnd;
+    this.regionStart = this.slab.used;
     this.queuedBytes = 0;
     this.queuedPackets = 0;
     this.rangeBuf = null;
@@ -194,14 +193,14 @@ export class TcpForwarder extends LeaseForwarder {
   /** `n` bytes at the batch's end in the slab; when the slab is full, its part of the batch is queued and a fresh slab started. */
   private reserve(n: number): number {
     const before = this.slab.buf;
+    const used = this.slab.used;
     const at = this.slab.reserve(n, this.spare);
     if (this.slab.buf !== before) {
-      const queued = this.regionEnd > this.regionStart;
-      if (queued) this.queue.push(before.subarray(this.regionStart, this.regionEnd));
+      const queued = used > this.regionStart;
+      if (queued) this.queue.push(before.subarray(this.regionStart, used));
       if (before.length > 0) this.retired.push({ buf: before, end: queued ? -1 : this.handed });
-      this.regionStart = this.regionEnd = at;
-    } else if (this.regionEnd === this.regionStart) this.regionStart = at;
-    this.regionEnd = at + n;
+      this.regionStart = at;
+    }
     return at;
   }
 
@@ -221,7 +220,7 @@ export class TcpForwarder extends LeaseForwarder {
   private writeQueue(): void {
     const socket = this.socket!;
     const queue = this.queue;
-    const region = this.slab.buf.subarray(this.regionStart, this.regionEnd);
+    const region = this.slab.buf.subarray(this.regionStart, this.slab.used);
     if (queue.length === 0) socket.write(region);
     else {
       socket.cork();
@@ -232,7 +231,7 @@ export class TcpForwarder extends LeaseForwarder {
     this.packets += this.queuedPackets;
     this.bytes += this.queuedBytes - 2 * this.queuedPackets;
     queue.length = 0;
-    this.regionStart = this.regionEnd;
+    this.regionStart = this.slab.used;
     this.handed += this.queuedBytes;
     for (const r of this.retired) if (r.end < 0) r.end = this.handed;
     this.queuedBytes = 0;
@@ -258,7 +257,7 @@ export class TcpForwarder extends LeaseForwarder {
     }
     if (this.queuedBytes === 0 && taken === this.handed) {
       this.slab.rewind();
-      this.regionStart = this.regionEnd = 0;
+      this.regionStart = 0;
     }
   }
 }
