@@ -37,4 +37,22 @@ describe('TcpSocketTable', () => {
     expect(a.append(b).toArray()).toEqual([socket(0), socket(1), socket(2), socket(3, { remoteAddress: '::1' })]);
     expect(new TcpSocketTable().toArray()).toEqual([]);
   });
+
+  it('selects past its first capacity, and the selection takes new rows and addresses after it', () => {
+    const sockets = Array.from({ length: 1_000 }, (_, i) => socket(i));
+    const picked = TcpSocketTable.of(sockets).select((t, i) => t.localPort(i) % 3 === 0);
+    const extra = socket(1_001, { localAddress: '192.0.2.7', remoteAddress: '::1' });
+    picked.add(
+      6,
+      extra.localAddress,
+      extra.localPort,
+      extra.remoteAddress,
+      extra.remotePort,
+      extra.state,
+      extra.retransmits,
+      extra.uid,
+      extra.inode,
+    );
+    expect(picked.toArray()).toEqual([...sockets.filter((s) => s.localPort % 3 === 0), { ...extra, family: 6 }]);
+  });
 });

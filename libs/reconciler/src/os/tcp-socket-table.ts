@@ -69,10 +69,28 @@ export class TcpSocketTable {
     return this;
   }
 
-  /** A new table of the rows `keep` says yes to, in order. */
+  /**
+   * A new table of the rows `keep` says yes to, in order. Rows are copied column by column with
+   * their address indexes as they are (the new table starts with this one's addresses): 10,000
+   * rows through `add` and its address lookup were a 4-5 ms stretch of a reconcile pass.
+   */
   select(keep: (t: TcpSocketTable, i: number) => boolean): TcpSocketTable {
     const out = new TcpSocketTable();
-    for (let i = 0; i < this.n; i++) if (keep(this, i)) out.addRow(this, i);
+    for (const a of this.addresses) out.indexOf(a);
+    for (let i = 0; i < this.n; i++) {
+      if (!keep(this, i)) continue;
+      if (out.n === out.inodes.length) out.grow();
+      const j = out.n++;
+      out.family[j] = this.family[i];
+      out.lAddr[j] = this.lAddr[i];
+      out.lPort[j] = this.lPort[i];
+      out.rAddr[j] = this.rAddr[i];
+      out.rPort[j] = this.rPort[i];
+      out.st[j] = this.st[i];
+      out.retx[j] = this.retx[i];
+      out.uids[j] = this.uids[i];
+      out.inodes[j] = this.inodes[i];
+    }
     return out;
   }
 

@@ -4,18 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { lease, listener, NOW, osView, SOCKETS, UDP_SOCKETS, views } from '../../../../test/fixtures/proc/captured-views';
 import type { GatewayListenerView } from '@app/gateway';
 import type { TcpSocket } from '../os/tcp-socket';
-import { compareViews } from './compare-views';
+import { compareViews, comparisonSteps, SOCKETS_PER_STEP } from './compare-views';
+
+/** The foreign occupants of 24000-24009 in the captured tables: one per pair, its listener. */
+const CAPTURED_FOREIGN = [24000, 24002, 24004, 24006, 24008].map((port) => [port, 'LISTEN']);
 
 describe('comparing the ledger, the gateway and the OS', () => {
   it('sees every foreign socket in the range once per pair, the listener first', () => {
     const found = compareViews(views()).filter((o) => o.kind === 'foreign-occupant');
-    expect(found.map((o) => [o.port, o.detail.state])).toEqual([
-      [24000, 'LISTEN'],
-      [24002, 'LISTEN'],
-      [24004, 'LISTEN'],
-      [24006, 'LISTEN'],
-      [24008, 'LISTEN'],
-    ]);
+    expect(found.map((o) => [o.port, o.detail.state])).toEqual(CAPTURED_FOREIGN);
   });
 
   it('reports our own CLOSE_WAIT as a stuck connection of the lease that holds the port', () => {
@@ -243,5 +240,29 @@ describe('comparing per transport: what a UDP or TCP-ACTIVE lease must hold in t
       ['orphan-forward', 'L2', true],
       ['orphan-forward', 'L3', false],
     ]);
+  });
+
+  it('walks a large socket table a slice per step and finds what it would find in one walk', () => {
+    // The captured sockets, with thousands of unrelated ones before, between and after them:
+    // the pair 24000's ESTABLISHED connection lands in the first slice, its LISTEN in a later one.
+    const filler = (n: number, from: number): TcpSocket[] =>
+      Array.from({ length: n }, (_, i) => ({
+        ...SOCKETS[0],
+        localPort: 30_000 + ((from + i) % 20_000),
+        state: 'ESTABLISHED',
+        inode: 900_000 + from + i,
+      }));
+    const listen = SOCKETS.find((s) => s.localPort === 24000 && s.state === 'LISTEN')!;
+    const sockets = [
+      { ...listen, state: 'ESTABLISHED' as const, inode: 1 },
+      ...filler(SOCKETS_PER_STEP * 2, 0),
+      ...SOCKETS,
+      ...filler(SOCKETS_PER_STEP + 17, 10_000),
+    ];
+    const v = views({ os: osView(sockets, [], () => false) });
+    const steps = comparisonSteps(v);
+    expect(steps.length).toBeGreaterThan(2 * Math.ceil(sockets.length / SOCKETS_PER_STEP));
+    const found = steps.flatMap((step) => step()).filter((o) => o.kind === 'foreign-occupant');
+    expect(found.map((o) => [o.port, o.detail.state])).toEqual(CAPTURED_FOREIGN);
   });
 });

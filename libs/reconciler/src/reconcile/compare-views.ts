@@ -58,16 +58,26 @@ function indexSteps(v: PassViews, ix: Partial<Indexes>): Array<() => void> {
       ix.leaseByPort = byPort;
       Object.assign(ix, byIdLookups(v, ix.gatewayByPort!, byPort));
     },
+    // tcp-passive: both listeners; udp: both bound sockets; tcp-active: nothing (it dials on demand).
     () => {
-      const os = v.os;
-      // tcp-passive: both listeners; udp: both bound sockets; tcp-active: nothing (it dials on demand).
-      ix.mustHold = {
-        'tcp-passive': os && ownTcpListeners(os),
-        udp: os && ownUdpPorts(os),
-        'tcp-active': null,
-      };
+      ix.mustHold = { 'tcp-passive': v.os && new PortSet(), udp: v.os && ownUdpPorts(v.os), 'tcp-active': null };
     },
+    ...slices(v.os?.sockets.length ?? 0).map(
+      ([from, to]) =>
+        () =>
+          addOwnTcpListeners(v.os!, from, to, ix.mustHold!['tcp-passive']!),
+    ),
   ];
+}
+
+/** Rows of the socket table walked per step: a step stays near a millisecond whatever the table's size. */
+export const SOCKETS_PER_STEP = 2_500;
+
+/** [from, to) row ranges of SOCKETS_PER_STEP covering `n` rows (none for 0). */
+function slices(n: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let from = 0; from < n; from += SOCKETS_PER_STEP) out.push([from, Math.min(n, from + SOCKETS_PER_STEP)]);
+  return out;
 }
 
 /**
@@ -99,12 +109,10 @@ function byIdLookups(
   };
 }
 
-/** The local ports of our own TCP listeners. */
-function ownTcpListeners(os: NonNullable<PassViews['os']>): PortSet {
-  const ports = new PortSet();
+/** Adds the local ports of our own TCP listeners among rows [from, to). */
+function addOwnTcpListeners(os: NonNullable<PassViews['os']>, from: number, to: number, ports: PortSet): void {
   const t = os.sockets;
-  for (let i = 0; i < t.length; i++) if (t.state(i) === 'LISTEN' && os.isOwn('tcp', t.inode(i), t.localPort(i))) ports.add(t.localPort(i));
-  return ports;
+  for (let i = from; i < to; i++) if (t.state(i) === 'LISTEN' && os.isOwn('tcp', t.inode(i), t.localPort(i))) ports.add(t.localPort(i));
 }
 
 /** The local ports of our own UDP sockets. */
@@ -138,7 +146,7 @@ export function comparisonSteps(v: PassViews): Array<() => Observation[]> {
     ...indexSteps(v, partial).map((build) => () => (build(), nothing)),
     () => compareLeases(v, ix),
     () => compareGateway(v, ix),
-    () => compareOs(v, ix),
+    ...compareOsSteps(v, ix),
   ];
 }
 
@@ -224,30 +232,51 @@ function compareGateway(v: PassViews, ix: Indexes): Observation[] {
   return out;
 }
 
-function compareOs(v: PassViews, ix: Indexes): Observation[] {
+/** What the OS comparison gathers over its steps. */
+interface OsScan {
+  occupied: PortSet;
+  /** per pair (RTP port): the foreign socket named for it so far */
+  foreignByPair: Map<number, TcpSocket | UdpSocket>;
+}
+
+/** A foreign TCP listener is named before anything else the same process holds on the pair. */
+const tcpRank = (state: TcpSocket['state']) => (state === 'LISTEN' ? 2 : 0);
+const rank = (s: TcpSocket | UdpSocket) => ('state' in s ? tcpRank(s.state) : 1);
+
+/** `occupant` makes the socket's object, called only when it becomes the pair's foreign occupant so far */
+function noteForeign(scan: OsScan, rtp: number, occupantRank: number, occupant: () => TcpSocket | UdpSocket): void {
+  const seen = scan.foreignByPair.get(rtp);
+  if (!seen || occupantRank > rank(seen)) scan.foreignByPair.set(rtp, occupant());
+}
+
+/** The OS comparison: the TCP table a slice of rows per step, then UDP, foreign occupants and quarantine. */
+function compareOsSteps(v: PassViews, ix: Indexes): Array<() => Observation[]> {
+  if (!v.os) return [];
+  const os = v.os;
+  const scan: OsScan = { occupied: new PortSet(), foreignByPair: new Map() };
+  return [
+    ...slices(os.sockets.length).map(
+      ([from, to]) =>
+        () =>
+          compareOsTcp(v, os, ix, scan, from, to),
+    ),
+    () => finishOs(v, os, ix, scan),
+  ];
+}
+
+function compareOsTcp(v: PassViews, os: NonNullable<PassViews['os']>, ix: Indexes, scan: OsScan, from: number, to: number): Observation[] {
   const out: Observation[] = [];
   const { gatewayByPort, leaseByPort } = ix;
-  if (!v.os) return out;
-  const { sockets, udp, isOwn } = v.os;
-  const occupied = new PortSet();
-  const foreignByPair = new Map<number, TcpSocket | UdpSocket>();
-  // A foreign TCP listener is named before anything else the same process holds on the pair.
-  const tcpRank = (state: TcpSocket['state']) => (state === 'LISTEN' ? 2 : 0);
-  const rank = (s: TcpSocket | UdpSocket) => ('state' in s ? tcpRank(s.state) : 1);
-  /** `occupant` makes the socket's object, called only when it becomes the pair's foreign occupant so far */
-  const noteForeign = (rtp: number, occupantRank: number, occupant: () => TcpSocket | UdpSocket) => {
-    const seen = foreignByPair.get(rtp);
-    if (!seen || occupantRank > rank(seen)) foreignByPair.set(rtp, occupant());
-  };
-  for (let i = 0; i < sockets.length; i++) {
+  const { sockets, isOwn } = os;
+  for (let i = from; i < to; i++) {
     const localPort = sockets.localPort(i);
     const inode = sockets.inode(i);
     const rtp = v.rtpPortOf(localPort);
     if (rtp === null || inode === 0) continue; // inode 0: TIME_WAIT and the like, held by no process
-    occupied.add(rtp);
+    scan.occupied.add(rtp);
     const state = sockets.state(i);
     if (!isOwn('tcp', inode, localPort)) {
-      noteForeign(rtp, tcpRank(state), () => sockets.at(i));
+      noteForeign(scan, rtp, tcpRank(state), () => sockets.at(i));
       continue;
     }
     if (state === 'LISTEN') {
@@ -272,14 +301,21 @@ function compareOs(v: PassViews, ix: Indexes): Observation[] {
       });
     }
   }
+  return out;
+}
 
+function finishOs(v: PassViews, os: NonNullable<PassViews['os']>, ix: Indexes, scan: OsScan): Observation[] {
+  const out: Observation[] = [];
+  const { leaseByPort } = ix;
+  const { udp, isOwn } = os;
+  const { occupied, foreignByPair } = scan;
   const gatewayUdp = new PortSet();
   for (const g of v.gateway) for (const p of g.sockets.udpBound) gatewayUdp.add(p);
   for (const s of udp) {
     const rtp = v.rtpPortOf(s.localPort);
     if (rtp === null) continue;
     occupied.add(rtp);
-    if (!isOwn('udp', s.inode, s.localPort)) noteForeign(rtp, rank(s), () => s);
+    if (!isOwn('udp', s.inode, s.localPort)) noteForeign(scan, rtp, rank(s), () => s);
     // Ours, but no lease of the gateway holds it: a UDP half left bound.
     else if (!gatewayUdp.has(s.localPort)) out.push(heldOutsideGateway(s, 'udp'));
   }

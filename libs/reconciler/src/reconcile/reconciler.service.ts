@@ -20,7 +20,8 @@ import { PortMap } from './port-set';
 import { ReconcileActions, type Outcome } from './reconcile-actions';
 
 const DAY_MS = 24 * 3600 * 1000;
-const LEASE_PAGE = 500;
+/** Rows per SQLite read: 250 take ~0.4 ms; the read is synchronous (better-sqlite3). */
+const LEASE_PAGE = 250;
 
 /**
  * One node's reconciler. `reconcileOnce()` reads this node's active leases from the ledger,
@@ -139,7 +140,7 @@ export class Reconciler implements OnModuleDestroy {
       const page = await this.queries.activeSlots(after, LEASE_PAGE);
       for (const row of page) {
         const was = this.slots.get(row.rtpPort);
-        const slot = was !== undefined && sameSlot(was, row) ? was : row;
+        const slot = was !== undefined && sameSlot(was, row) ? was : copySlot(row);
         all.push(slot);
         seen.set(slot.rtpPort, slot);
       }
@@ -188,6 +189,17 @@ export class Reconciler implements OnModuleDestroy {
     }
     this.logger.debug(`reconcile ${r.id}: ${r.findings.length} findings in ${r.durationMs} ms`);
   }
+}
+
+/**
+ * The slot kept until the next pass, made here rather than kept as the repository's object.
+ * V8 pretenures an allocation site whose objects tend to survive: when the slots kept were the
+ * repository's, its row mapping became such a site (every slot of the first pass is kept), so
+ * every pass's 5,000 mapped rows went straight to the old generation, and the young strings
+ * they point to (ids, states) were promoted at each scavenge (1.0-1.3 MB, 3-6 ms pauses).
+ */
+function copySlot(s: ActiveLeaseSlot): ActiveLeaseSlot {
+  return { id: s.id, rtpPort: s.rtpPort, rtcpPort: s.rtcpPort, state: s.state, createdAt: s.createdAt, expiresAt: s.expiresAt };
 }
 
 function sameSlot(a: ActiveLeaseSlot, b: ActiveLeaseSlot): boolean {
