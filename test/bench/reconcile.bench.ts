@@ -3,6 +3,7 @@ import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:pe
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { test } from 'vitest';
 import { startReconciler } from '../support/reconciler-harness';
 import { HISTORY_LEASES, seedBenchHistory } from './support/history';
@@ -24,6 +25,9 @@ const TRACE_GC = process.env.RECONCILE_BENCH_TRACE_GC === '1';
  * heap profiler (every allocation site, collected or not); the file gets the sites by bytes.
  */
 const HEAP_PROFILE = process.env.RECONCILE_BENCH_HEAP_PROFILE;
+/** RECONCILE_BENCH_CPU_PROFILE=<file>: the measured passes under V8's CPU profiler; the file gets the longest busy stretches. */
+const CPU_PROFILE = process.env.RECONCILE_BENCH_CPU_PROFILE;
+const HEAP_PROFILE_LIVE = process.env.RECONCILE_BENCH_HEAP_PROFILE_LIVE === '1';
 
 interface SamplingNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -38,10 +42,17 @@ async function profilePasses(run: () => Promise<unknown>, passes: number): Promi
   try {
     await session.post('HeapProfiler.startSampling', {
       samplingInterval: 1024,
+      // RECONCILE_BENCH_HEAP_PROFILE_LIVE=1: only what survived young-generation GCs (what the scavenges copied and promoted)
       includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
+      includeObjectsCollectedByMinorGC: !HEAP_PROFILE_LIVE,
     });
     for (let i = 0; i < passes; i++) await run();
+    // The young generation still holds the last passes' garbage: a scavenge now leaves only
+    // what survived one (copied or promoted), which is what the live profile is for.
+    if (HEAP_PROFILE_LIVE) {
+      setFlagsFromString('--expose-gc');
+      (runInNewContext('gc') as (o: { type: string }) => void)({ type: 'minor' });
+    }
     const { profile } = (await session.post('HeapProfiler.getSamplingProfile')) as { profile: { head: SamplingNode } };
     await session.post('HeapProfiler.stopSampling');
     const bySite = new Map<string, number>();
@@ -63,6 +74,69 @@ async function profilePasses(run: () => Promise<unknown>, passes: number): Promi
   } finally {
     session.disconnect();
   }
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/**
+ * The longest stretches of the event loop busy without a break (consecutive samples not idle),
+ * each with the frames that had most of its samples: where a stall comes from when it is not GC.
+ */
+function longestBusyStretches(p: CpuProfile, top: number): string {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const label = (id: number) => {
+    const f = byId.get(id)!.callFrame;
+    return `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(libs|node_modules|test)\//, '$1/')}:${f.lineNumber + 1}`;
+  };
+  const stack = (id: number) => {
+    const out: string[] = [];
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) out.push(label(at));
+    return out;
+  };
+  const idle = (id: number) => ['(idle)', '(program)'].includes(byId.get(id)!.callFrame.functionName);
+  const stretches: { ms: number; from: number; to: number }[] = [];
+  let start = -1;
+  let ms = 0;
+  for (let i = 0; i <= p.samples.length; i++) {
+    const busy = i < p.samples.length && !idle(p.samples[i]);
+    if (busy) {
+      if (start === -1) {
+        start = i;
+        ms = 0;
+      }
+      ms += (p.timeDeltas[i + 1] ?? 0) / 1000;
+    } else if (start !== -1) {
+      stretches.push({ ms, from: start, to: i });
+      start = -1;
+    }
+  }
+  stretches.sort((a, b) => b.ms - a.ms);
+  return stretches
+    .slice(0, top)
+    .map(({ ms, from, to }) => {
+      const frames = new Map<string, number>();
+      for (let i = from; i < to; i++) for (const f of new Set(stack(p.samples[i]))) frames.set(f, (frames.get(f) ?? 0) + 1);
+      const n = to - from;
+      const lines = [...frames]
+        .filter(([f]) => !f.startsWith('(root)'))
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 14)
+        .map(([f, c]) => `    ${((100 * c) / n).toFixed(0).padStart(3)} %  ${f}`);
+      return [`${ms.toFixed(1)} ms busy (${n} samples)`, ...lines].join('\n');
+    })
+    .join('\n');
+}
+
+/** A full (major) collection, through V8's gc() made available for this call. */
+function fullGc(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }
 
 /** A /proc/net/tcp text like the kernel's: `ours` listeners in the range, then `unrelated` sockets outside it. */
@@ -126,6 +200,13 @@ test('reconcile: parse 20,000 unrelated sockets, one pass over 5,000 leases, eve
     }
     metrics.setup_allocate_5000_s = (performance.now() - t0) / 1000;
     await h.reconciler.reconcileOnce(); // warm-up (and the ownership cache)
+    // The 5,000 allocations above leave megabytes of young garbage and survivors; without a
+    // full collection here, the first scavenge of the window copied and promoted them (3.9 MB,
+    // 11-19 ms) and the window's longest stall was the setup's, not a pass's.
+    // The collection leaves the heap cold (the next pass's first stretches ran 10-15 ms): one
+    // more pass before the window, as in a service that has been reconciling for a while.
+    fullGc();
+    await h.reconciler.reconcileOnce();
 
     const delay = monitorEventLoopDelay({ resolution: 1 });
     let drift = 0;
@@ -148,7 +229,15 @@ test('reconcile: parse 20,000 unrelated sockets, one pass over 5,000 leases, eve
     gcObserver.observe({ entryTypes: ['gc'] });
     delay.enable();
     if (TRACE_GC) setFlagsFromString('--trace-gc-nvp');
+    const profiler = CPU_PROFILE ? new Session() : null;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
+      await profiler.post('Profiler.start');
+    }
     const passMs: number[] = [];
+    const windowStart = performance.now();
     let findings = 0;
     for (let i = 0; i < PASSES; i++) {
       const t = performance.now();
@@ -157,8 +246,14 @@ test('reconcile: parse 20,000 unrelated sockets, one pass over 5,000 leases, eve
       findings += report.findings.length;
       await new Promise((r) => setTimeout(r, 20));
     }
+    const windowMs = performance.now() - windowStart;
     delay.disable();
     if (TRACE_GC) setFlagsFromString('--no-trace-gc-nvp');
+    if (profiler && CPU_PROFILE) {
+      const { profile } = (await profiler.post('Profiler.stop')) as { profile: CpuProfile };
+      profiler.disconnect();
+      writeFileSync(CPU_PROFILE, longestBusyStretches(profile, 6));
+    }
     clearInterval(probe);
     // The observer is called asynchronously: let the last entries arrive.
     await new Promise((r) => setTimeout(r, 10));
@@ -168,6 +263,13 @@ test('reconcile: parse 20,000 unrelated sockets, one pass over 5,000 leases, eve
     metrics.pass_ms_5000_leases_p95 = percentile(passMs, 95);
     metrics.max_stall_ms = delay.max / 1e6;
     metrics.max_stall_interval_probe_ms = drift;
+    // The same probe over a window as long with no pass running: what this machine's event loop
+    // shows on its own (timer slack, the VM's scheduling), the floor under max_stall_ms.
+    const idle = monitorEventLoopDelay({ resolution: 1 });
+    idle.enable();
+    await new Promise((r) => setTimeout(r, windowMs));
+    idle.disable();
+    metrics.idle_max_stall_ms = idle.max / 1e6;
     metrics.gc_pauses_per_pass = gcPauses.length / PASSES;
     metrics.gc_ms_per_pass = gcPauses.reduce((a, b) => a + b, 0) / PASSES;
     metrics.gc_max_pause_ms = Math.max(0, ...gcPauses);
