@@ -34,4 +34,34 @@ describe('EndedLeases', () => {
     expect(m.refuses('l24999')).toBe(true);
     expect(m.refuses('l0')).toBe(false);
   });
+
+  it('remembers a lease settled twice from its last settle', () => {
+    let now = 0;
+    const m = new EndedLeases(() => now);
+    m.begin('a');
+    m.settle('a');
+    now = 30_000;
+    m.begin('a');
+    m.settle('a');
+    now = 60_001;
+    expect(m.refuses('a')).toBe(true);
+    now = 90_001;
+    expect(m.refuses('a')).toBe(false);
+    expect(m.size).toBe(0);
+  });
+
+  it('forgets by age and by count over a long run, oldest first', () => {
+    let now = 0;
+    const m = new EndedLeases(() => now);
+    for (let i = 0; i < 50_000; i++) {
+      m.begin(`l${i}`);
+      m.settle(`l${i}`);
+      now += 10;
+    }
+    // 10 ms apart: the 6,000 that ended less than a minute before the last one, under the count bound
+    expect(m.size).toBe(6_000);
+    expect(m.refuses('l44000')).toBe(false);
+    expect(m.refuses('l44001')).toBe(true);
+    expect(m.refuses('l49999')).toBe(true);
+  });
 });

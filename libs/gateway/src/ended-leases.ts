@@ -13,8 +13,17 @@ const REMEMBER_MAX = 10_000;
  */
 export class EndedLeases {
   private readonly ending = new Set<string>();
-  /** lease id → when it ended; insertion order is end order */
+  /** lease id → when it ended */
   private readonly ended = new Map<string, number>();
+  /**
+   * Every settle in end order, oldest at `head` (ids and times side by side): what prune()
+   * looks at. Not the Map's own order: iterating a Map from its start walks over every entry
+   * deleted from its front since its last rehash, and at the cap, with one deletion per ended
+   * lease, that was 14 µs per allocate+release cycle (~1.7 % of a one-client cycle's CPU).
+   */
+  private ids: string[] = [];
+  private ats: number[] = [];
+  private head = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -25,8 +34,10 @@ export class EndedLeases {
   /** The terminal state is written (or the release gave up): remembered for a while longer. */
   settle(leaseId: string): void {
     if (!this.ending.delete(leaseId)) return;
-    this.ended.delete(leaseId);
-    this.ended.set(leaseId, this.now());
+    const at = this.now();
+    this.ended.set(leaseId, at);
+    this.ids.push(leaseId);
+    this.ats.push(at);
     this.prune();
   }
 
@@ -46,9 +57,17 @@ export class EndedLeases {
 
   private prune(): void {
     const oldest = this.now() - REMEMBER_MS;
-    for (const [id, at] of this.ended) {
+    while (this.head < this.ids.length) {
+      const at = this.ats[this.head];
       if (at > oldest && this.ended.size <= REMEMBER_MAX) break;
-      this.ended.delete(id);
+      const id = this.ids[this.head++];
+      // A lease settled twice is remembered from its last settle: an older entry of it is stale.
+      if (this.ended.get(id) === at) this.ended.delete(id);
+    }
+    if (this.head > 1024 && this.head * 2 > this.ids.length) {
+      this.ids = this.ids.slice(this.head);
+      this.ats = this.ats.slice(this.head);
+      this.head = 0;
     }
   }
 }
