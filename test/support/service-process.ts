@@ -51,14 +51,15 @@ export async function startService(
   let done = false;
   // `exited` only ever resolves (the child's exit event), so there is no rejection to handle.
   void exited.then(() => (done = true));
-  // Ready = this child logged that it listens AND the API answers (another process on the
-  // same port must not pass for ours).
+  // Ready = this child logged that it listens AND the API answers as this node (another
+  // process on the same port must not pass for ours: with a quiet log level there is no
+  // "listening" line, and a stray service on the port answered for a bench's third node).
   const quiet = ['warn', 'error', 'fatal', 'silent'].includes(fullEnv.LOG_LEVEL);
   while (!done) {
     try {
       if (quiet || out.includes('portledger listening on')) {
         const r = await fetch(`${baseUrl}/api/v1/ports`, { headers });
-        if (r.status === 200) break;
+        if (r.status === 200 && ((await r.json()) as { nodeId?: string }).nodeId === fullEnv.NODE_ID) break;
       }
     } catch {
       // not listening yet
