@@ -131,9 +131,9 @@ export function compareViews(v: PassViews): Observation[] {
 }
 
 /**
- * The same comparison as steps of bounded work (three index builds, the ledger's leases, the
- * gateway's sessions and forwards, the OS's sockets), in order; run one after another they
- * answer compareViews(v). With 5,000 leases and 10,000 sockets the whole comparison blocked the
+ * The same comparison as steps of bounded work (the index builds, the ledger's leases, the
+ * gateway's sessions and forwards, the OS's sockets; anything that walks the socket table does
+ * it SOCKETS_PER_STEP rows per step), in order; run one after another they answer compareViews(v). With 5,000 leases and 10,000 sockets the whole comparison blocked the
  * event loop for 10-20 ms, the index builds most of it; the reconciler gives the loop a turn
  * between steps.
  */
