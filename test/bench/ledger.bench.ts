@@ -29,11 +29,21 @@ const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 /** a file that receives everything the service wrote (its log, and the output of BENCH_NODE_ARGS) */
 const SERVICE_LOG = process.env.BENCH_SERVICE_LOG;
+/**
+ * Another build's main.js (e.g. a checkout of the commit before a change, built): it runs beside
+ * this tree's service, interleaved round by round like ZLMediaKit, as target `base` (REST cycles),
+ * and the bench reports `ratio_http_to_base_*`. On this VM, whose speed drifts by more than a
+ * small change saves, only a ratio taken in the same run says what the change bought.
+ */
+const BASE_MAIN = process.env.BENCH_BASE_MAIN;
+const BASE_HTTP_PORT = 29_988;
+/** With a base build, the service's half of the range is split between the two. */
+const BASE_SPLIT = 29_700;
 
 type Client = ReturnType<typeof jsonClient>;
 
 interface Target {
-  name: 'http' | 'zlmapi' | 'zlm';
+  name: 'http' | 'zlmapi' | 'zlm' | 'base';
   /** the server process whose CPU is counted */
   pid: number;
   cycle: (streamId: string) => Promise<number>;
@@ -158,19 +168,35 @@ test('ledger: allocate+release through HTTP and through the use case', async () 
   // and its ZLMediaKit-compatible API, and with ZLM_BIN ZLMediaKit itself, interleaved round
   // by round so that a busy machine hits all of them alike. Server CPU per cycle comes from
   // /proc/<pid>/stat (steady on a shared machine; cycles/s and p99 are not).
+  const serviceRange = BASE_MAIN ? { start: SERVICE_RANGE.start, end: BASE_SPLIT - 1 } : SERVICE_RANGE;
   const db = await createTestDatabase('sqlite');
-  const seeder = await startLedger('sqlite', { range: SERVICE_RANGE, nodeId: 'e2e' }, db); // startService's NODE_ID
+  const seeder = await startLedger('sqlite', { range: serviceRange, nodeId: 'e2e' }, db); // startService's NODE_ID
   await seedBenchHistory(seeder.app);
   await seeder.close();
   const svc = await startService(
     {
       DATABASE_URL: db.url,
-      MEDIA_PORT_RANGE: `${SERVICE_RANGE.start}-${SERVICE_RANGE.end}`,
+      MEDIA_PORT_RANGE: `${serviceRange.start}-${serviceRange.end}`,
       HTTP_PORT: String(HTTP_PORT),
       ZLM_API_SECRET: PORTLEDGER_ZLM_SECRET,
     },
     { nodeArgs: [...(CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : []), ...NODE_ARGS] },
   );
+  // The base build gets a ledger of its own, seeded alike (each build migrates its own schema).
+  const baseDb = BASE_MAIN ? await createTestDatabase('sqlite') : null;
+  if (baseDb) {
+    const baseSeeder = await startLedger('sqlite', { range: { start: BASE_SPLIT, end: SERVICE_RANGE.end }, nodeId: 'e2e' }, baseDb);
+    await seedBenchHistory(baseSeeder.app);
+    await baseSeeder.close();
+  }
+  const base =
+    BASE_MAIN && baseDb
+      ? await startService(
+          { DATABASE_URL: baseDb.url, MEDIA_PORT_RANGE: `${BASE_SPLIT}-${SERVICE_RANGE.end}`, HTTP_PORT: String(BASE_HTTP_PORT) },
+          { main: BASE_MAIN },
+        )
+      : null;
+  const baseClient = base ? jsonClient(base.baseUrl) : null;
   const zlm = ZLM_BIN ? await startZlm(ZLM_BIN, ZLM_PORTS) : null;
   const client = jsonClient(svc.baseUrl);
   const svcPid = svc.child.pid as number;
@@ -180,6 +206,7 @@ test('ledger: allocate+release through HTTP and through the use case', async () 
   ];
   const zlmClient = zlm ? jsonClient(zlm.baseUrl) : null;
   if (zlm && zlmClient) targets.push({ name: 'zlm', pid: zlm.pid, cycle: zlmApiCycle(zlmClient, ZLM_SECRET) });
+  if (base && baseClient) targets.push({ name: 'base', pid: base.child.pid as number, cycle: restCycle(baseClient) });
   const samples = new Map<string, Measured[]>();
   try {
     for (const t of targets) await runCycles(4, 0.5, t.cycle); // warm-up
@@ -195,7 +222,10 @@ test('ledger: allocate+release through HTTP and through the use case', async () 
   } finally {
     client.close();
     zlmClient?.close();
+    baseClient?.close();
     await zlm?.stop();
+    await base?.stop();
+    await baseDb?.drop();
     await svc.stop();
     if (SERVICE_LOG) writeFileSync(SERVICE_LOG, svc.output());
     await db.drop();
@@ -214,6 +244,16 @@ test('ledger: allocate+release through HTTP and through the use case', async () 
       metrics[`ratio_http_to_zlm_cpu_${c}`] = metrics[`http_cpu_ms_per_cycle_${c}`] / metrics[`zlm_cpu_ms_per_cycle_${c}`];
       metrics[`ratio_http_to_zlm_cycles_${c}`] = metrics[`http_cycles_per_s_${c}`] / metrics[`zlm_cycles_per_s_${c}`];
       metrics[`ratio_zlmapi_to_zlm_cpu_${c}`] = metrics[`zlmapi_cpu_ms_per_cycle_${c}`] / metrics[`zlm_cpu_ms_per_cycle_${c}`];
+    }
+  }
+
+  if (base) {
+    // Round by round (the two ran back to back), then the median: drift between rounds cancels.
+    for (const c of ['c1', 'c16']) {
+      const ours = samples.get(`http_${c}`) ?? [];
+      const theirs = samples.get(`base_${c}`) ?? [];
+      metrics[`ratio_http_to_base_cpu_${c}`] = median(ours.map((r, i) => r.cpuMsPerCycle / theirs[i].cpuMsPerCycle));
+      metrics[`ratio_http_to_base_cycles_${c}`] = median(ours.map((r, i) => r.cyclesPerS / theirs[i].cyclesPerS));
     }
   }
 
