@@ -5,7 +5,7 @@ import { test } from 'vitest';
 import { LeaseRepository } from '@app/ledger';
 import { startLedger } from '../support/ledger-harness';
 import { startService } from '../support/service-process';
-import { createTestDatabase } from '../support/test-databases';
+import { createTestDatabase, type TestDatabase } from '../support/test-databases';
 import { jsonClient } from './support/http-client';
 import { HISTORY_LEASES, seedBenchHistory } from './support/history';
 import { processCpuMs } from './support/proc-cpu';
@@ -108,6 +108,15 @@ function zlmApiCycle(client: Client, secret: string) {
   };
 }
 
+/** A new SQLite ledger for the service (startService's NODE_ID) with the bench's history in it. */
+async function seededLedger(range: { start: number; end: number }): Promise<TestDatabase> {
+  const db = await createTestDatabase('sqlite');
+  const seeder = await startLedger('sqlite', { range, nodeId: 'e2e' }, db);
+  await seedBenchHistory(seeder.app);
+  await seeder.close();
+  return db;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -169,10 +178,7 @@ test('ledger: allocate+release through HTTP and through the use case', async () 
   // by round so that a busy machine hits all of them alike. Server CPU per cycle comes from
   // /proc/<pid>/stat (steady on a shared machine; cycles/s and p99 are not).
   const serviceRange = BASE_MAIN ? { start: SERVICE_RANGE.start, end: BASE_SPLIT - 1 } : SERVICE_RANGE;
-  const db = await createTestDatabase('sqlite');
-  const seeder = await startLedger('sqlite', { range: serviceRange, nodeId: 'e2e' }, db); // startService's NODE_ID
-  await seedBenchHistory(seeder.app);
-  await seeder.close();
+  const db = await seededLedger(serviceRange);
   const svc = await startService(
     {
       DATABASE_URL: db.url,
@@ -182,20 +188,16 @@ test('ledger: allocate+release through HTTP and through the use case', async () 
     },
     { nodeArgs: [...(CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : []), ...NODE_ARGS] },
   );
-  // The base build gets a ledger of its own, seeded alike (each build migrates its own schema).
-  const baseDb = BASE_MAIN ? await createTestDatabase('sqlite') : null;
-  if (baseDb) {
-    const baseSeeder = await startLedger('sqlite', { range: { start: BASE_SPLIT, end: SERVICE_RANGE.end }, nodeId: 'e2e' }, baseDb);
-    await seedBenchHistory(baseSeeder.app);
-    await baseSeeder.close();
-  }
-  const base =
-    BASE_MAIN && baseDb
-      ? await startService(
-          { DATABASE_URL: baseDb.url, MEDIA_PORT_RANGE: `${BASE_SPLIT}-${SERVICE_RANGE.end}`, HTTP_PORT: String(BASE_HTTP_PORT) },
-          { main: BASE_MAIN },
-        )
-      : null;
+  // The base build gets a ledger of its own, seeded alike (by this tree's ledger, so with this
+  // tree's migrations: a base build must not need other ones).
+  const baseRange = { start: BASE_SPLIT, end: SERVICE_RANGE.end };
+  const baseDb = BASE_MAIN ? await seededLedger(baseRange) : null;
+  const base = baseDb
+    ? await startService(
+        { DATABASE_URL: baseDb.url, MEDIA_PORT_RANGE: `${baseRange.start}-${baseRange.end}`, HTTP_PORT: String(BASE_HTTP_PORT) },
+        { main: BASE_MAIN },
+      )
+    : null;
   const baseClient = base ? jsonClient(base.baseUrl) : null;
   const zlm = ZLM_BIN ? await startZlm(ZLM_BIN, ZLM_PORTS) : null;
   const client = jsonClient(svc.baseUrl);

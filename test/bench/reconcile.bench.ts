@@ -49,10 +49,7 @@ async function profilePasses(run: () => Promise<unknown>, passes: number): Promi
     for (let i = 0; i < passes; i++) await run();
     // The young generation still holds the last passes' garbage: a scavenge now leaves only
     // what survived one (copied or promoted), which is what the live profile is for.
-    if (HEAP_PROFILE_LIVE) {
-      setFlagsFromString('--expose-gc');
-      (runInNewContext('gc') as (o: { type: string }) => void)({ type: 'minor' });
-    }
+    if (HEAP_PROFILE_LIVE) v8Gc()({ type: 'minor' });
     const { profile } = (await session.post('HeapProfiler.getSamplingProfile')) as { profile: { head: SamplingNode } };
     await session.post('HeapProfiler.stopSampling');
     const bySite = new Map<string, number>();
@@ -133,10 +130,10 @@ function longestBusyStretches(p: CpuProfile, top: number): string {
     .join('\n');
 }
 
-/** A full (major) collection, through V8's gc() made available for this call. */
-function fullGc(): void {
+/** V8's gc() (a full collection; `{ type: 'minor' }`: a scavenge), made available for the bench. */
+function v8Gc(): (options?: { type: 'minor' | 'major' }) => void {
   setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
+  return runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
 }
 
 /** A /proc/net/tcp text like the kernel's: `ours` listeners in the range, then `unrelated` sockets outside it. */
@@ -205,7 +202,7 @@ test('reconcile: parse 20,000 unrelated sockets, one pass over 5,000 leases, eve
     // 11-19 ms) and the window's longest stall was the setup's, not a pass's.
     // The collection leaves the heap cold (the next pass's first stretches ran 10-15 ms): one
     // more pass before the window, as in a service that has been reconciling for a while.
-    fullGc();
+    v8Gc()();
     await h.reconciler.reconcileOnce();
 
     const delay = monitorEventLoopDelay({ resolution: 1 });
